@@ -1,0 +1,44 @@
+"""DataReflex: policy-driven remediation with verification and a ledger.
+
+>>> import pandas as pd, schemasense, datareflex
+>>> contract = schemasense.infer(pd.DataFrame({"qty": [1, 2, 3] * 10}), name="orders")
+>>> policy = datareflex.Policy.from_yaml('''
+... rules:
+...   - when: {kind: contract_violation}
+...     then: quarantine
+... ''')
+>>> batch = pd.DataFrame({"qty": [2, 3, -1]})
+>>> outcome = datareflex.Reflex(policy).handle(batch, datareflex.sense(contract.validate(batch)),
+...                                            contract=contract)
+>>> len(outcome.published), len(outcome.quarantined), outcome.verified
+(2, 1, True)
+"""
+
+from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
+from ._ledger import Ledger, Record
+from ._policy import Plan, Policy, PolicyRule
+from ._reflex import Decision, Outcome, Reflex
+from ._signals import Signal, SignalKind, schema_changes, sense
+from .errors import DataReflexError, PolicyError
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "ActionContext",
+    "ActionKind",
+    "ActionResult",
+    "DataReflexError",
+    "Decision",
+    "Ledger",
+    "Outcome",
+    "Plan",
+    "Policy",
+    "PolicyError",
+    "PolicyRule",
+    "Reflex",
+    "Record",
+    "Signal",
+    "SignalKind",
+    "schema_changes",
+    "sense",
+]

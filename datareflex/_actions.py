@@ -1,0 +1,170 @@
+"""Remediation actions: small callables with one signature, chained like processors.
+
+Each action takes the current frame, the signals routed to it and an :class:`ActionContext`,
+and returns an :class:`ActionResult`: the new frame, the rows it removed (quarantined, with a
+reason), the rows it set aside for a person (held, with a reason), notes, and the contract it
+leaves in force. Running an action twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+
+import schemasense
+from schemasense import REASON_COLUMN, Contract, Rule
+
+from ._signals import Signal
+
+
+class ActionKind(str, enum.Enum):
+    """Every action a policy may name, in the order a plan applies them."""
+
+    ACCEPT_SCHEMA_CHANGE = "accept_schema_change"
+    COERCE = "coerce"
+    DEDUPLICATE = "deduplicate"
+    IMPUTE = "impute"
+    QUARANTINE = "quarantine"
+    HOLD = "hold"
+    ALERT = "alert"
+
+    @property
+    def changes_data(self) -> bool:
+        return self is not ActionKind.ALERT
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    contract: Contract
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class ActionResult:
+    frame: pd.DataFrame
+    contract: Contract
+    removed: pd.DataFrame | None = None
+    held: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+
+
+Action = Callable[[pd.DataFrame, Sequence[Signal], ActionContext], ActionResult]
+
+
+def quarantine(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Remove the rows that break the signalled rules, each with every reason it failed."""
+    result = context.contract.validate(frame)
+    mask = _rows_failing(result, signals)
+    removed = frame[mask].assign(**{REASON_COLUMN: result.reasons[mask]})
+    return ActionResult(frame[~mask], context.contract, removed=removed,
+                        notes=(f"quarantined {int(mask.sum())} rows",))
+
+
+def deduplicate(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Keep the first row of each key; remove later repeats."""
+    mask = np.zeros(len(frame), dtype=bool)
+    reasons = np.full(len(frame), None, dtype=object)
+    for column in {s.column for s in signals if s.rule == Rule.UNIQUE.value and s.column in frame}:
+        repeats = (frame[column].notna() & frame[column].duplicated(keep="first")).to_numpy()
+        reasons[repeats & ~mask] = f"{column}: duplicate of an earlier row"
+        mask |= repeats
+    removed = frame[mask].assign(**{REASON_COLUMN: reasons[mask]})
+    return ActionResult(frame[~mask], context.contract, removed=removed,
+                        notes=(f"removed {int(mask.sum())} duplicate rows",))
+
+
+def coerce(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Convert signalled columns to their contract type; rows that cannot convert are removed."""
+    out = frame.copy()
+    mask = np.zeros(len(frame), dtype=bool)
+    reasons = np.full(len(frame), None, dtype=object)
+    notes = []
+    for name in sorted({s.column for s in signals if s.column in context.contract.columns and s.column in frame}):
+        column = context.contract.columns[name]
+        converted = schemasense.coerce(out[name], column.logical_type, column.datetime_format)
+        failed = converted.failed.to_numpy()
+        reasons[failed & ~mask] = f"{name}: cannot be read as {column.logical_type.value}"
+        mask |= failed
+        out[name] = converted.values
+        notes.append(f"{name}: {frame[name].dtype} → {column.logical_type.value}")
+    kept = context.contract.coerce(out[~mask])
+    removed = frame[mask].assign(**{REASON_COLUMN: reasons[mask]})
+    return ActionResult(kept, context.contract, removed=removed, notes=tuple(notes))
+
+
+def impute(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Fill missing values of signalled columns with a scikit-learn ``SimpleImputer``.
+
+    The imputer is fitted on the batch's own present values; ``strategy`` (a param) defaults
+    to ``median`` for numbers and ``most_frequent`` otherwise.
+    """
+    out = frame.copy()
+    notes = []
+    for name in sorted({s.column for s in signals if s.column in frame}):
+        missing = out[name].isna()
+        if not missing.any() or missing.all():
+            continue
+        numeric = pd.api.types.is_numeric_dtype(out[name].dtype)
+        strategy = context.params.get("strategy", "median" if numeric else "most_frequent")
+        imputer = SimpleImputer(strategy=strategy, fill_value=context.params.get("fill_value"))
+        values = out[[name]].astype(float if numeric else object)
+        imputer.fit(values[~missing])
+        out[name] = imputer.transform(values)[:, 0].astype(values[name].dtype)
+        notes.append(f"{name}: filled {int(missing.sum())} missing with {strategy} "
+                     f"({imputer.statistics_[0]})")
+    return ActionResult(out, context.contract, notes=tuple(notes))
+
+
+def accept_schema_change(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Record added columns in a new contract version; other changes are not additive, so stay."""
+    added = [s.column for s in signals if s.rule == Rule.UNEXPECTED_COLUMN.value and s.column in frame]
+    if not added:
+        return ActionResult(frame, context.contract)
+    new = [schemasense.infer_column(name, frame[name]) for name in added]
+    # An added column is optional by nature: earlier batches did not have it.
+    new = [schemasense.ColumnContract(**{**c.__dict__, "nullable": True}) for c in new]
+    contract = context.contract.with_columns(*new)
+    return ActionResult(frame, contract, notes=tuple(f"accepted new column {n}" for n in added))
+
+
+def hold(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Set rows aside for a person: the whole batch for batch-level signals, else the failing rows."""
+    reason = context.params.get("reason") or "; ".join(str(s) for s in signals)
+    if any(s.batch_level for s in signals):
+        mask = np.ones(len(frame), dtype=bool)
+        reasons = np.full(len(frame), f"held: {reason}", dtype=object)
+    else:
+        result = context.contract.validate(frame)
+        mask = _rows_failing(result, signals)
+        reasons = np.array([f"held: {r}" for r in result.reasons], dtype=object)
+    held = frame[mask].assign(**{REASON_COLUMN: reasons[mask]})
+    return ActionResult(frame[~mask], context.contract, held=held, notes=(f"held {int(mask.sum())} rows",))
+
+
+def alert(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Change nothing; the ledger record of this action is the alert."""
+    return ActionResult(frame, context.contract, notes=tuple(f"alert: {s}" for s in signals))
+
+
+ACTIONS: dict[ActionKind, Action] = {
+    ActionKind.ACCEPT_SCHEMA_CHANGE: accept_schema_change,
+    ActionKind.COERCE: coerce,
+    ActionKind.DEDUPLICATE: deduplicate,
+    ActionKind.IMPUTE: impute,
+    ActionKind.QUARANTINE: quarantine,
+    ActionKind.HOLD: hold,
+    ActionKind.ALERT: alert,
+}
+
+
+def _rows_failing(result: schemasense.ValidationResult, signals: Sequence[Signal]) -> np.ndarray:
+    mask = np.zeros(len(result.reasons), dtype=bool)
+    for s in signals:
+        mask |= result.failing(s.column, Rule(s.rule)) if s.rule in Rule._value2member_map_ else False
+    return mask

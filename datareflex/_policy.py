@@ -1,0 +1,161 @@
+"""Policies: YAML rules that route signals to actions. Data, never code.
+
+A policy is a list of rules tried in order; the first rule whose ``when`` matches a signal
+takes it. Signals no rule takes go to ``default`` (``hold`` unless said otherwise: what the
+policy does not know, a person decides)::
+
+    rules:
+      - when: {kind: schema_change, rule: type_changed}
+        then: coerce
+      - when: {kind: contract_violation, rule: not_null, column: discount}
+        then: impute
+        with: {strategy: most_frequent}
+      - when: {kind: contract_violation}
+        then: quarantine
+    default: hold
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._actions import ActionKind
+from ._signals import Signal, SignalKind
+from .errors import PolicyError
+
+_TOP_KEYS = {"rules", "default"}
+_RULE_KEYS = {"name", "when", "then", "with"}
+_MATCH_KEYS = {"kind", "column", "rule"}
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """Route signals matching every key of ``when`` to ``then``."""
+
+    then: ActionKind
+    when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+
+    def matches(self, signal: Signal) -> bool:
+        fields = {"kind": signal.kind.value, "column": signal.column, "rule": signal.rule}
+        return all(fields[key] in allowed for key, allowed in self.when.items())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The actions chosen for a batch, in the order they apply, each with its signals."""
+
+    steps: tuple[tuple[PolicyRule, tuple[Signal, ...]], ...]
+
+    @property
+    def actions(self) -> list[str]:
+        return [rule.then.value for rule, _ in self.steps]
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: tuple[PolicyRule, ...]
+    default: ActionKind = ActionKind.HOLD
+
+    def plan(self, signals: Sequence[Signal]) -> Plan:
+        """Route each signal to its first matching rule; order the steps by action kind.
+
+        >>> policy = Policy.from_yaml("rules: [{when: {kind: drift}, then: alert}]")
+        >>> s = Signal(SignalKind.DRIFT, "amount", "chi_square")
+        >>> policy.plan([s]).actions
+        ['alert']
+        """
+        taken: dict[int, list[Signal]] = {}
+        fallback = PolicyRule(self.default, name="default")
+        rules = [*self.rules, fallback]
+        for signal in signals:
+            index = next(i for i, r in enumerate(rules) if r is fallback or r.matches(signal))
+            taken.setdefault(index, []).append(signal)
+        order = list(ActionKind)
+        steps = sorted(((rules[i], tuple(s)) for i, s in taken.items()), key=lambda st: order.index(st[0].then))
+        return Plan(tuple(steps))
+
+    @classmethod
+    def from_yaml(cls, text: str, source: str = "<policy>") -> Policy:
+        """Read a policy; any mistake raises :class:`PolicyError` naming file, line and key."""
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as exc:
+            raise PolicyError(f"{source}: not valid YAML: {exc}") from None
+        if node is None:
+            raise PolicyError(f"{source}: the policy is empty")
+        top = _mapping(node, source, "the policy")
+        _no_unknown(top, _TOP_KEYS, source, "the policy")
+        default = ActionKind.HOLD
+        if "default" in top:
+            default = _action(top["default"][1], source, "default")
+        rules_node = top.get("rules", (None, None))[1]
+        if rules_node is None or not isinstance(rules_node, yaml.SequenceNode):
+            raise PolicyError(f"{source}, line {node.start_mark.line + 1}: 'rules' must be a list")
+        rules = tuple(_rule(item, source, i) for i, item in enumerate(rules_node.value))
+        return cls(rules, default)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Policy:
+        return cls.from_yaml(Path(path).read_text(), source=str(path))
+
+
+def _rule(node: yaml.Node, source: str, index: int) -> PolicyRule:
+    where = f"rules[{index}]"
+    entries = _mapping(node, source, where)
+    _no_unknown(entries, _RULE_KEYS, source, where)
+    if "then" not in entries:
+        raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} needs 'then' (an action)")
+    then = _action(entries["then"][1], source, f"{where}.then")
+    when: dict[str, tuple[str, ...]] = {}
+    if "when" in entries:
+        match = _mapping(entries["when"][1], source, f"{where}.when")
+        _no_unknown(match, _MATCH_KEYS, source, f"{where}.when")
+        for key, (_, value_node) in match.items():
+            values = yaml.safe_load(yaml.serialize(value_node))
+            values = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
+            if key == "kind":
+                valid = [k.value for k in SignalKind]
+                for v in values:
+                    if v not in valid:
+                        raise PolicyError(f"{source}, line {value_node.start_mark.line + 1}: "
+                                          f"{where}.when.kind {v!r} is not one of {valid}")
+            when[key] = values
+    params: dict[str, Any] = {}
+    if "with" in entries:
+        params = yaml.safe_load(yaml.serialize(entries["with"][1])) or {}
+        if not isinstance(params, dict):
+            raise PolicyError(f"{source}, line {entries['with'][1].start_mark.line + 1}: "
+                              f"{where}.with must be a mapping")
+    name = str(yaml.safe_load(yaml.serialize(entries["name"][1]))) if "name" in entries else ""
+    return PolicyRule(then, when, params, name)
+
+
+def _mapping(node: yaml.Node, source: str, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    if not isinstance(node, yaml.MappingNode):
+        raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} must be a mapping")
+    return {str(k.value): (k, v) for k, v in node.value}
+
+
+def _no_unknown(entries: Mapping[str, tuple[yaml.Node, yaml.Node]], valid: set[str], source: str, where: str) -> None:
+    for key, (key_node, _) in entries.items():
+        if key not in valid:
+            raise PolicyError(f"{source}, line {key_node.start_mark.line + 1}: unknown key {key!r} in "
+                              f"{where}; valid keys: {sorted(valid)}")
+
+
+def _action(node: yaml.Node, source: str, where: str) -> ActionKind:
+    value = node.value if isinstance(node, yaml.ScalarNode) else None
+    try:
+        return ActionKind(value)
+    except ValueError:
+        valid = [a.value for a in ActionKind]
+        raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} {value!r} is not an "
+                          f"action; valid actions: {valid}") from None

@@ -1,0 +1,161 @@
+"""The reflex: decide → act → verify for one batch, every step written to the ledger."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schemasense import REASON_COLUMN, Contract
+
+from ._actions import ACTIONS, ActionContext, ActionKind
+from ._ledger import Ledger
+from ._policy import Policy
+from ._signals import Signal, sense  # noqa: F401  (sense: used in the doctest)
+
+
+class Decision(str, enum.Enum):
+    PUBLISH = "publish"  # nothing was wrong
+    ALERT = "alert"  # published as is, with an alert
+    REMEDIATE = "remediate"  # actions changed the batch
+    HOLD = "hold"  # some rows wait for a person
+
+
+@dataclass(frozen=True, eq=False)
+class Outcome:
+    """What happened to a batch. ``published``, ``quarantined`` and ``held`` partition its rows.
+
+    ``verified`` is ``None`` when no action was needed, else whether sensing the result again
+    found every published row valid and every input row accounted for.
+    """
+
+    decision: Decision
+    actions: tuple[str, ...]
+    published: pd.DataFrame
+    quarantined: pd.DataFrame
+    held: pd.DataFrame
+    verified: bool | None
+    contract: Contract
+    signals: tuple[Signal, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.published) + len(self.quarantined) + len(self.held)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision.value,
+            "actions": list(self.actions),
+            "rows_in": self.rows_in,
+            "rows_published": len(self.published),
+            "rows_quarantined": len(self.quarantined),
+            "rows_held": len(self.held),
+            "verified": self.verified,
+            "contract_version": self.contract.version,
+            "notes": list(self.notes),
+        }
+
+
+class Reflex:
+    """Apply a policy to a batch's signals, then verify the result by validating it again.
+
+    >>> import pandas as pd, schemasense
+    >>> contract = schemasense.infer(pd.DataFrame({"id": range(40)}), name="t")
+    >>> policy = Policy.from_yaml("rules: [{when: {kind: contract_violation}, then: quarantine}]")
+    >>> batch = pd.DataFrame({"id": [50, 51, 51]})
+    >>> signals = sense(contract.validate(batch))
+    >>> outcome = Reflex(policy).handle(batch, signals, contract=contract)
+    >>> outcome.decision.value, len(outcome.published), outcome.quarantined["_reason"].tolist()
+    ('remediate', 2, ['id: 51 repeats an earlier row'])
+    """
+
+    def __init__(self, policy: Policy, ledger: Ledger | None = None) -> None:
+        self.policy = policy
+        self.ledger = ledger
+
+    def handle(
+        self,
+        batch: pd.DataFrame,
+        signals: Sequence[Signal],
+        *,
+        contract: Contract,
+        dataset: str = "",
+        batch_id: str = "",
+        reference: str | None = None,
+    ) -> Outcome:
+        def record(step: str, kind: str, detail: dict[str, Any], version: int) -> None:
+            if self.ledger is not None:
+                self.ledger.append(dataset or contract.name, batch_id, step, kind, detail,
+                                   contract_version=version, reference=reference)
+
+        for signal in signals:
+            record("signal", signal.kind.value, signal.to_dict(), contract.version)
+        plan = self.policy.plan(signals)
+        decision = _decide(plan.actions)
+        record("decision", decision.value, {"actions": plan.actions,
+                                            "signals": [str(s) for s in signals]}, contract.version)
+
+        frame, current = batch, contract
+        removed: list[pd.DataFrame] = []
+        held: list[pd.DataFrame] = []
+        notes: list[str] = []
+        for rule, routed in plan.steps:
+            result = ACTIONS[rule.then](frame, routed, ActionContext(current, rule.params))
+            frame, current = result.frame, result.contract
+            removed += [result.removed] if result.removed is not None else []
+            held += [result.held] if result.held is not None else []
+            notes += result.notes
+            record("action", rule.then.value, {
+                "rule": rule.name, "signals": [str(s) for s in routed], "notes": list(result.notes),
+                "rows_removed": 0 if result.removed is None else len(result.removed),
+                "rows_held": 0 if result.held is None else len(result.held),
+            }, current.version)
+
+        verified: bool | None = None
+        if plan.steps:
+            frame, unresolved, verified = _verify(frame, current, batch, removed + held)
+            held += [unresolved] if len(unresolved) else []
+        outcome = Outcome(decision, tuple(plan.actions), frame, _stack(removed, batch),
+                          _stack(held, batch), verified, current, tuple(signals), tuple(notes))
+        record("outcome", "verified" if verified else "unverified" if verified is False else "none",
+               outcome.summary(), current.version)
+        return outcome
+
+
+def _decide(actions: list[str]) -> Decision:
+    if not actions:
+        return Decision.PUBLISH
+    if ActionKind.HOLD.value in actions:
+        return Decision.HOLD
+    if any(ActionKind(a).changes_data for a in actions):
+        return Decision.REMEDIATE
+    return Decision.ALERT
+
+
+def _verify(
+    frame: pd.DataFrame, contract: Contract, batch: pd.DataFrame, set_aside: list[pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """Sense the result again. Rows still invalid are held, never published."""
+    result = contract.validate(frame)
+    accounted = len(frame) + sum(len(f) for f in set_aside) == len(batch)
+    if result.ok and accounted:
+        return frame, frame.iloc[0:0], True
+    if result.batch_violations:
+        reason = "; ".join(f"{v.column}: {v.rule.value}" for v in result.batch_violations)
+        unresolved = frame.assign(**{REASON_COLUMN: f"held: unresolved after remediation: {reason}"})
+        return frame.iloc[0:0], unresolved, False
+    bad = pd.notna(result.reasons)
+    reasons = np.array([f"held: unresolved after remediation: {r}" for r in result.reasons[bad]], dtype=object)
+    return frame[~bad], frame[bad].assign(**{REASON_COLUMN: reasons}), False
+
+
+def _stack(frames: list[pd.DataFrame], like: pd.DataFrame) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return like.iloc[0:0].assign(**{REASON_COLUMN: pd.Series(dtype=object)})
+    return pd.concat(frames)

@@ -1,0 +1,39 @@
+"""SchemaSense: data contracts learned from real batches, versioned, enforced row by row.
+
+>>> import pandas as pd, schemasense
+>>> contract = schemasense.infer(pd.DataFrame({"qty": [1, 2, 3] * 10}), name="orders")
+>>> contract.validate(pd.DataFrame({"qty": [2, -7]})).invalid["_reason"].tolist()
+['qty: -7 below minimum 0.0']
+"""
+
+from ._coerce import DATETIME_FORMATS, coerce
+from ._contract import ColumnContract, Contract
+from ._diff import Change, ChangeKind, SchemaDiff, diff
+from ._infer import infer, infer_column
+from ._registry import ContractRegistry
+from ._types import LogicalType
+from ._validate import REASON_COLUMN, Rule, ValidationResult, Violation, validate
+from .errors import ContractError, InferenceError, SchemaSenseError
+
+__all__ = [
+    "DATETIME_FORMATS",
+    "REASON_COLUMN",
+    "Change",
+    "ChangeKind",
+    "ColumnContract",
+    "Contract",
+    "ContractError",
+    "ContractRegistry",
+    "InferenceError",
+    "LogicalType",
+    "Rule",
+    "SchemaDiff",
+    "SchemaSenseError",
+    "ValidationResult",
+    "Violation",
+    "coerce",
+    "diff",
+    "infer",
+    "infer_column",
+    "validate",
+]

@@ -1,0 +1,116 @@
+"""Coercion of a column's values to a logical type, one verdict per row.
+
+Coercion is the one place that knows how each logical type is stored; validation, export and
+the coerce action all go through it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._types import LogicalType
+
+DATETIME_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y%m%d",
+)
+"""Formats tried, in order, when a text column may hold dates."""
+
+
+@dataclass(frozen=True, eq=False)
+class Coerced:
+    """A column converted to its logical type.
+
+    ``values`` holds the converted values (missing where the input was missing or failed);
+    ``failed`` marks rows whose non-missing input could not be converted.
+    """
+
+    values: pd.Series
+    failed: pd.Series
+
+
+def is_native(series: pd.Series, logical_type: LogicalType) -> bool:
+    """Whether ``series`` is already stored as ``logical_type`` needs (no coercion required).
+
+    An integer column read from CSV with gaps becomes float in pandas; whole floats still count
+    as integers so that a missing value does not turn into a type change.
+    """
+    dtype = series.dtype
+    if logical_type is LogicalType.BOOLEAN:
+        return pd.api.types.is_bool_dtype(dtype)
+    if logical_type is LogicalType.INTEGER:
+        if pd.api.types.is_integer_dtype(dtype):
+            return True
+        if pd.api.types.is_float_dtype(dtype):
+            present = series.dropna()
+            return bool(np.all(np.mod(present.to_numpy(dtype=float), 1) == 0))
+        return False
+    if logical_type is LogicalType.FLOAT:
+        return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if logical_type is LogicalType.DATETIME:
+        return pd.api.types.is_datetime64_any_dtype(dtype) or _is_text(series)
+    return _is_text(series)
+
+
+def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | None = None) -> Coerced:
+    """Convert ``series`` to ``logical_type``; rows that cannot be converted are marked failed.
+
+    >>> c = coerce(pd.Series(["3", "x", None]), LogicalType.INTEGER)
+    >>> c.values.tolist(), c.failed.tolist()
+    ([3, <NA>, <NA>], [False, True, False])
+    """
+    missing = series.isna()
+    if logical_type.is_numeric:
+        if pd.api.types.is_bool_dtype(series.dtype):
+            numbers = pd.Series(np.nan, index=series.index)
+        else:
+            numbers = pd.to_numeric(series, errors="coerce")
+        failed = numbers.isna() & ~missing
+        if logical_type is LogicalType.INTEGER:
+            fractional = numbers.notna() & (np.mod(numbers.fillna(0).astype(float), 1) != 0)
+            failed |= fractional
+            numbers = numbers.where(~fractional)
+            values = numbers.astype("Int64")
+        else:
+            values = numbers.astype(float)
+        return Coerced(values, failed)
+    if logical_type is LogicalType.DATETIME:
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            return Coerced(series, pd.Series(False, index=series.index))
+        text = series.astype("string")
+        stamps = pd.to_datetime(text, format=datetime_format, errors="coerce")
+        return Coerced(stamps, stamps.isna() & ~missing)
+    if logical_type is LogicalType.BOOLEAN:
+        if pd.api.types.is_bool_dtype(series.dtype):
+            return Coerced(series.astype("boolean"), pd.Series(False, index=series.index))
+        words = series.astype("string").str.strip().str.lower()
+        mapping = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+        values = words.map(mapping).astype("boolean")
+        return Coerced(values, values.isna() & ~missing)
+    text = series.where(missing, series.astype(str)).astype(object)
+    return Coerced(text, pd.Series(False, index=series.index))
+
+
+def canonical(series: pd.Series, logical_type: LogicalType, datetime_format: str | None = None) -> pd.Series:
+    """The stored form a published batch uses: values converted, text dates kept as text."""
+    if logical_type is LogicalType.DATETIME and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series
+    values = coerce(series, logical_type, datetime_format).values
+    if logical_type is LogicalType.INTEGER and not values.isna().any():
+        return values.astype("int64")
+    if logical_type is LogicalType.BOOLEAN and not values.isna().any():
+        return values.astype(bool)
+    return values
+
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(series.dtype) or series.dtype == object

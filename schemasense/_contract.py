@@ -1,0 +1,170 @@
+"""The data contract: what every column of a dataset must satisfy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from ._coerce import canonical
+from ._types import LogicalType
+from .errors import ContractError
+
+if TYPE_CHECKING:
+    from ._validate import ValidationResult
+
+_COLUMN_KEYS = {
+    "type", "nullable", "minimum", "maximum", "allowed", "unique", "pattern", "datetime_format",
+}
+
+
+@dataclass(frozen=True)
+class ColumnContract:
+    """The rules one column must satisfy.
+
+    ``minimum``/``maximum`` bound numeric values (``None``: unbounded); ``allowed`` lists the
+    categories of a categorical column; ``unique`` marks a key.
+    """
+
+    name: str
+    logical_type: LogicalType
+    nullable: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    allowed: tuple[str, ...] | None = None
+    unique: bool = False
+    pattern: str | None = None
+    datetime_format: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.logical_type.value, "nullable": self.nullable}
+        for key in ("minimum", "maximum", "pattern", "datetime_format"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.allowed is not None:
+            out["allowed"] = list(self.allowed)
+        if self.unique:
+            out["unique"] = True
+        return out
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> ColumnContract:
+        unknown = set(data) - _COLUMN_KEYS
+        if unknown:
+            raise ContractError(
+                f"column {name!r}: unknown key(s) {sorted(unknown)}; valid keys: {sorted(_COLUMN_KEYS)}"
+            )
+        try:
+            logical_type = LogicalType(data["type"])
+        except (KeyError, ValueError):
+            valid = [t.value for t in LogicalType]
+            raise ContractError(f"column {name!r}: 'type' must be one of {valid}") from None
+        allowed = data.get("allowed")
+        return cls(
+            name=name,
+            logical_type=logical_type,
+            nullable=bool(data.get("nullable", True)),
+            minimum=_number(data.get("minimum")),
+            maximum=_number(data.get("maximum")),
+            allowed=None if allowed is None else tuple(str(v) for v in allowed),
+            unique=bool(data.get("unique", False)),
+            pattern=data.get("pattern"),
+            datetime_format=data.get("datetime_format"),
+        )
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A named, versioned set of column contracts.
+
+    >>> import schemasense
+    >>> contract = schemasense.infer(pd.DataFrame({"id": range(30), "kind": ["a", "b"] * 15}))
+    >>> contract.columns["kind"].allowed
+    ('a', 'b')
+    >>> Contract.from_yaml(contract.to_yaml()) == contract
+    True
+    """
+
+    name: str
+    columns: dict[str, ColumnContract] = field(default_factory=dict)
+    version: int = 1
+
+    def validate(self, df: pd.DataFrame) -> ValidationResult:
+        """Check every row of ``df``; see :func:`schemasense.validate`."""
+        from ._validate import validate
+
+        return validate(self, df)
+
+    def coerce(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with each contract column in its canonical storage type.
+
+        Values that cannot be converted become missing: validate first to know which rows.
+        """
+        out = df.copy()
+        for name, column in self.columns.items():
+            if name in out.columns:
+                out[name] = canonical(out[name], column.logical_type, column.datetime_format)
+        return out
+
+    def with_columns(self, *columns: ColumnContract) -> Contract:
+        """A new version that adds or replaces ``columns``."""
+        merged = dict(self.columns)
+        merged.update({c.name: c for c in columns})
+        return replace(self, columns=merged, version=self.version + 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "columns": {name: c.to_dict() for name, c in self.columns.items()},
+        }
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Contract:
+        if not isinstance(data, Mapping) or "name" not in data:
+            raise ContractError("a contract needs a 'name' and a 'columns' mapping")
+        columns = data.get("columns") or {}
+        if not isinstance(columns, Mapping):
+            raise ContractError("'columns' must map column names to their rules")
+        return cls(
+            name=str(data["name"]),
+            version=int(data.get("version", 1)),
+            columns={str(n): ColumnContract.from_dict(str(n), c) for n, c in columns.items()},
+        )
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Contract:
+        return cls.from_dict(yaml.safe_load(text))
+
+    def to_pandera(self) -> Any:
+        """A pandera ``DataFrameSchema`` with the same rules."""
+        from ._export import to_pandera
+
+        return to_pandera(self)
+
+    def to_great_expectations(self) -> Any:
+        """A Great Expectations ``ExpectationSuite`` with the same rules."""
+        from ._export import to_great_expectations
+
+        return to_great_expectations(self)
+
+
+def column_as_dict(column: ColumnContract) -> dict[str, Any]:
+    """Every field of ``column``, for tables and metadata."""
+    data = asdict(column)
+    data["logical_type"] = column.logical_type.value
+    return data
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ContractError(f"bounds must be numbers, got {value!r}")
+    return float(value)

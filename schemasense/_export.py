@@ -1,0 +1,65 @@
+"""Exports of a contract to the validation tools users already run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._contract import ColumnContract, Contract
+from ._types import LogicalType
+
+_PANDERA_DTYPES = {
+    LogicalType.INTEGER: "Int64",
+    LogicalType.FLOAT: "float64",
+    LogicalType.BOOLEAN: "boolean",
+    LogicalType.STRING: "str",
+    LogicalType.CATEGORY: "str",
+    LogicalType.DATETIME: "datetime64[ns]",
+}
+
+
+def to_pandera(contract: Contract) -> Any:
+    """A ``pandera.DataFrameSchema`` (``coerce=True``) with the contract's rules."""
+    import pandera.pandas as pa
+
+    columns = {name: _pandera_column(pa, c) for name, c in contract.columns.items()}
+    return pa.DataFrameSchema(columns, coerce=True, strict=True, name=contract.name)
+
+
+def _pandera_column(pa: Any, column: ColumnContract) -> Any:
+    checks = []
+    if column.minimum is not None:
+        checks.append(pa.Check.ge(column.minimum))
+    if column.maximum is not None:
+        checks.append(pa.Check.le(column.maximum))
+    if column.allowed is not None:
+        checks.append(pa.Check.isin(list(column.allowed)))
+    dtype: Any = _PANDERA_DTYPES[column.logical_type]
+    if column.logical_type is LogicalType.DATETIME and column.datetime_format:
+        dtype = pa.DateTime(to_datetime_kwargs={"format": column.datetime_format})
+    return pa.Column(dtype, checks=checks, nullable=column.nullable, unique=column.unique,
+                     required=True)
+
+
+def to_great_expectations(contract: Contract) -> Any:
+    """A Great Expectations ``ExpectationSuite`` with the contract's rules (GX imported lazily)."""
+    import great_expectations as gx
+
+    expectations: list[Any] = [
+        gx.expectations.ExpectTableColumnsToMatchSet(column_set=list(contract.columns), exact_match=True)
+    ]
+    for name, column in contract.columns.items():
+        expectations.append(gx.expectations.ExpectColumnToExist(column=name))
+        if not column.nullable:
+            expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=name))
+        if column.minimum is not None or column.maximum is not None:
+            expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(
+                column=name, min_value=column.minimum, max_value=column.maximum))
+        if column.allowed is not None:
+            expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(
+                column=name, value_set=list(column.allowed)))
+        if column.unique:
+            expectations.append(gx.expectations.ExpectColumnValuesToBeUnique(column=name))
+        if column.datetime_format:
+            expectations.append(gx.expectations.ExpectColumnValuesToMatchStrftimeFormat(
+                column=name, strftime_format=column.datetime_format))
+    return gx.ExpectationSuite(name=f"{contract.name}.v{contract.version}", expectations=expectations)

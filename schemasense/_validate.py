@@ -1,0 +1,208 @@
+"""Row-by-row validation against a contract, vectorised column by column."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._coerce import coerce, is_native
+
+if TYPE_CHECKING:
+    from ._contract import ColumnContract, Contract
+
+REASON_COLUMN = "_reason"
+"""Column of ``ValidationResult.invalid`` that says why each row failed."""
+
+
+class Rule(str, enum.Enum):
+    """The rules a contract checks. Batch rules judge the whole batch, row rules each row."""
+
+    MISSING_COLUMN = "missing_column"
+    UNEXPECTED_COLUMN = "unexpected_column"
+    TYPE_CHANGED = "type_changed"
+    TYPE = "type"
+    NOT_NULL = "not_null"
+    MINIMUM = "minimum"
+    MAXIMUM = "maximum"
+    ALLOWED = "allowed"
+    UNIQUE = "unique"
+
+    @property
+    def is_batch_rule(self) -> bool:
+        return self in _BATCH_RULES
+
+
+_BATCH_RULES = frozenset({Rule.MISSING_COLUMN, Rule.UNEXPECTED_COLUMN, Rule.TYPE_CHANGED})
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule broken by ``count`` rows (batch rules: by the batch) of one column."""
+
+    column: str
+    rule: Rule
+    count: int
+    examples: tuple[Any, ...] = ()
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "rule": self.rule.value,
+            "count": self.count,
+            "examples": [_plain(v) for v in self.examples],
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationResult:
+    """The verdict on one batch: ``valid`` and ``invalid`` partition its rows exactly.
+
+    ``invalid`` carries a ``_reason`` column naming every rule each row broke.
+    """
+
+    contract_name: str
+    contract_version: int
+    valid: pd.DataFrame
+    invalid: pd.DataFrame
+    violations: tuple[Violation, ...]
+    reasons: np.ndarray = field(repr=False, default_factory=lambda: np.array([], dtype=object))
+    failures: dict[tuple[str, Rule], np.ndarray] = field(repr=False, default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def failing(self, column: str, rule: Rule) -> np.ndarray:
+        """Boolean mask over the input rows: which rows broke ``rule`` on ``column``."""
+        mask = self.failures.get((column, rule))
+        return mask if mask is not None else np.zeros(len(self.reasons), dtype=bool)
+
+    @property
+    def batch_violations(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.rule.is_batch_rule)
+
+    @property
+    def row_violations(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if not v.rule.is_batch_rule)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "contract": self.contract_name,
+            "contract_version": self.contract_version,
+            "ok": self.ok,
+            "rows_valid": len(self.valid),
+            "rows_invalid": len(self.invalid),
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> ValidationResult:
+    """Check ``df`` against ``contract`` row by row.
+
+    >>> import schemasense
+    >>> contract = schemasense.infer(pd.DataFrame({"n": [1, 2, 3] * 10}))
+    >>> result = contract.validate(pd.DataFrame({"n": [2, 99, None]}))
+    >>> result.invalid["_reason"].tolist()
+    ['n: 99 above maximum 4.0', 'n: missing value']
+    """
+    failures: list[tuple[pd.Series, pd.Series]] = []
+    violations: list[Violation] = []
+    masks: dict[tuple[str, Rule], np.ndarray] = {}
+
+    def fail(column: str, rule: Rule, mask: pd.Series, values: pd.Series, message: pd.Series) -> None:
+        count = int(mask.sum())
+        if count:
+            examples = tuple(values[mask].drop_duplicates().head(max_examples).tolist())
+            violations.append(Violation(column, rule, count, examples))
+            failures.append((mask, f"{column}: " + message.astype(str)))
+            masks[(column, rule)] = mask.to_numpy(dtype=bool)
+
+    for name, column in contract.columns.items():
+        if name not in df.columns:
+            violations.append(Violation(name, Rule.MISSING_COLUMN, len(df), detail="column missing"))
+            everyone = pd.Series(True, index=df.index)
+            failures.append((everyone, pd.Series(f"{name}: column missing", index=df.index)))
+            masks[(name, Rule.MISSING_COLUMN)] = everyone.to_numpy()
+            continue
+        _check_column(column, df[name], fail, violations)
+
+    for name in df.columns:
+        if name not in contract.columns:
+            violations.append(
+                Violation(str(name), Rule.UNEXPECTED_COLUMN, len(df), detail=f"dtype {df[name].dtype}")
+            )
+
+    reasons = _join_reasons(len(df), failures)
+    bad = pd.notna(reasons)
+    return ValidationResult(
+        contract_name=contract.name,
+        contract_version=contract.version,
+        valid=df[~bad],
+        invalid=df[bad].assign(**{REASON_COLUMN: reasons[bad]}),
+        violations=tuple(violations),
+        reasons=reasons,
+        failures=masks,
+    )
+
+
+def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violations: list[Violation]) -> None:
+    name = column.name
+    if not is_native(series, column.logical_type):
+        violations.append(
+            Violation(
+                name,
+                Rule.TYPE_CHANGED,
+                int(series.notna().sum()),
+                tuple(series.dropna().head(3).tolist()),
+                detail=f"expected {column.logical_type.value}, found dtype {series.dtype}",
+            )
+        )
+    converted = coerce(series, column.logical_type, column.datetime_format)
+    values = converted.values
+    text = series.astype(str)
+    expected = column.logical_type.value
+    if column.datetime_format:
+        expected = f"datetime in format {column.datetime_format}"
+    fail(name, Rule.TYPE, converted.failed, series, "'" + text + f"' is not {expected}")
+    if not column.nullable:
+        missing = series.isna()
+        fail(name, Rule.NOT_NULL, missing, series, pd.Series("missing value", index=series.index))
+    if column.minimum is not None:
+        low = values.notna() & (values < column.minimum)
+        fail(name, Rule.MINIMUM, low.fillna(False).astype(bool), series,
+             values.astype(str) + f" below minimum {column.minimum}")
+    if column.maximum is not None:
+        high = values.notna() & (values > column.maximum)
+        fail(name, Rule.MAXIMUM, high.fillna(False).astype(bool), series,
+             values.astype(str) + f" above maximum {column.maximum}")
+    if column.allowed is not None:
+        unknown = series.notna() & ~text.isin(column.allowed)
+        fail(name, Rule.ALLOWED, unknown, series, "'" + text + "' is not an allowed value")
+    if column.unique:
+        repeated = values.notna() & values.duplicated(keep="first")
+        fail(name, Rule.UNIQUE, repeated, series, text + " repeats an earlier row")
+
+
+def _join_reasons(rows: int, failures: list[tuple[pd.Series, pd.Series]]) -> np.ndarray:
+    """One reason string per row (``None`` for rows that broke no rule)."""
+    reasons = np.full(rows, None, dtype=object)
+    for mask, message in failures:
+        hit = np.flatnonzero(mask.to_numpy(dtype=bool))
+        for position, text in zip(hit, message.to_numpy()[hit], strict=True):
+            previous = reasons[position]
+            reasons[position] = text if previous is None else f"{previous}; {text}"
+    return reasons
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
