@@ -39,9 +39,15 @@ class Outcome:
     quarantined: pd.DataFrame
     held: pd.DataFrame
     verified: bool | None
-    contract: Contract
+    contract: Contract | None
     signals: tuple[Signal, ...]
     notes: tuple[str, ...]
+
+    @classmethod
+    def untouched(cls, batch: pd.DataFrame) -> Outcome:
+        """Publish ``batch`` as it is: nothing was sensed against it (a training batch)."""
+        empty = _stack([], batch)
+        return cls(Decision.PUBLISH, (), batch, empty, empty, None, None, (), ())
 
     @property
     def rows_in(self) -> int:
@@ -56,7 +62,7 @@ class Outcome:
             "rows_quarantined": len(self.quarantined),
             "rows_held": len(self.held),
             "verified": self.verified,
-            "contract_version": self.contract.version,
+            "contract_version": None if self.contract is None else self.contract.version,
             "notes": list(self.notes),
         }
 
@@ -93,6 +99,7 @@ class Reflex:
                 self.ledger.append(dataset or contract.name, batch_id, step, kind, detail,
                                    contract_version=version, reference=reference)
 
+        batch = batch.reset_index(drop=True)  # labels identify rows through every action
         for signal in signals:
             record("signal", signal.kind.value, signal.to_dict(), contract.version)
         plan = self.policy.plan(signals)
@@ -120,8 +127,8 @@ class Reflex:
         if plan.steps:
             frame, unresolved, verified = _verify(frame, current, batch, removed + held)
             held += [unresolved] if len(unresolved) else []
-        outcome = Outcome(decision, tuple(plan.actions), frame, _stack(removed, batch),
-                          _stack(held, batch), verified, current, tuple(signals), tuple(notes))
+        outcome = Outcome(decision, tuple(plan.actions), frame, _originals(batch, removed),
+                          _originals(batch, held), verified, current, tuple(signals), tuple(notes))
         record("outcome", "verified" if verified else "unverified" if verified is False else "none",
                outcome.summary(), current.version)
         return outcome
@@ -152,6 +159,15 @@ def _verify(
     bad = pd.notna(result.reasons)
     reasons = np.array([f"held: unresolved after remediation: {r}" for r in result.reasons[bad]], dtype=object)
     return frame[~bad], frame[bad].assign(**{REASON_COLUMN: reasons}), False
+
+
+def _originals(batch: pd.DataFrame, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The input rows behind ``frames`` (as they arrived, before any repair), with their reasons."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return _stack([], batch)
+    reasons = pd.concat([f[REASON_COLUMN] for f in frames])
+    return batch.loc[reasons.index].assign(**{REASON_COLUMN: reasons})
 
 
 def _stack(frames: list[pd.DataFrame], like: pd.DataFrame) -> pd.DataFrame:

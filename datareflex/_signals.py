@@ -59,7 +59,7 @@ def sense(validation: ValidationResult | None = None, drift: DriftReport | None 
 
 def schema_changes(signals: Iterable[Signal]) -> list[str]:
     """Readable names of the schema changes among ``signals``."""
-    words = {Rule.UNEXPECTED_COLUMN.value: "column added", Rule.MISSING_COLUMN.value: "column missing",
+    words = {Rule.UNEXPECTED_COLUMN.value: "column added", Rule.MISSING_COLUMN.value: "column removed",
              Rule.TYPE_CHANGED.value: "type changed"}
     return [f"{s.column}: {words.get(s.rule, s.rule)}" + (f" ({s.detail})" if s.detail else "")
             for s in signals if s.kind is SignalKind.SCHEMA_CHANGE]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._coerce import coerce, is_native
+from ._types import LogicalType
 
 if TYPE_CHECKING:
     from ._contract import ColumnContract, Contract
@@ -135,7 +136,7 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
     for name in df.columns:
         if name not in contract.columns:
             violations.append(
-                Violation(str(name), Rule.UNEXPECTED_COLUMN, len(df), detail=f"dtype {df[name].dtype}")
+                Violation(str(name), Rule.UNEXPECTED_COLUMN, len(df), detail=dtype_word(df[name]))
             )
 
     reasons = _join_reasons(len(df), failures)
@@ -160,7 +161,7 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
                 Rule.TYPE_CHANGED,
                 int(series.notna().sum()),
                 tuple(series.dropna().head(3).tolist()),
-                detail=f"expected {column.logical_type.value}, found dtype {series.dtype}",
+                detail=f"{column.logical_type.value} → {dtype_word(series)}",
             )
         )
     converted = coerce(series, column.logical_type, column.datetime_format)
@@ -187,6 +188,20 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
     if column.unique:
         repeated = values.notna() & values.duplicated(keep="first")
         fail(name, Rule.UNIQUE, repeated, series, text + " repeats an earlier row")
+
+
+def dtype_word(series: pd.Series) -> str:
+    """How a person would name the storage type of ``series`` (``text``, not ``object``)."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    return "text" if is_native(series, LogicalType.STRING) else str(dtype)
 
 
 def _join_reasons(rows: int, failures: list[tuple[pd.Series, pd.Series]]) -> np.ndarray:

@@ -1,0 +1,86 @@
+"""The ``dataops`` command line: demo, infer, validate, drift."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import driftguard
+import schemasense
+
+from .files import BatchFileError, read_batch
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dataops", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the closed loop on the sample orders stream")
+    demo.add_argument("--json", action="store_true", help="print the rows as JSON")
+
+    infer = commands.add_parser("infer", help="learn a contract from one or more batch files")
+    infer.add_argument("files", nargs="+", type=Path)
+    infer.add_argument("-o", "--output", type=Path, help="write the contract YAML here")
+    infer.add_argument("--name", help="the dataset's name (default: the first file's stem)")
+
+    validate = commands.add_parser("validate", help="check a batch file against a contract")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--contract", type=Path, required=True)
+    validate.add_argument("--json", action="store_true")
+
+    drift = commands.add_parser("drift", help="measure drift of CURRENT against REFERENCE")
+    drift.add_argument("reference", type=Path)
+    drift.add_argument("current", type=Path)
+    drift.add_argument("--json", action="store_true")
+
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (BatchFileError, schemasense.SchemaSenseError, driftguard.DriftGuardError, OSError) as exc:
+        print(f"dataops: {exc}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import format_table, run_demo, to_json
+    from .settings import Settings
+
+    rows = run_demo(Settings.from_env())
+    print(to_json(rows) if args.json else format_table(rows))
+    return 0
+
+
+def _infer(args: argparse.Namespace) -> int:
+    frames = [read_batch(path) for path in args.files]
+    contract = schemasense.infer(frames, name=args.name or args.files[0].stem)
+    text = contract.to_yaml()
+    if args.output:
+        args.output.write_text(text)
+        print(f"wrote {args.output} ({len(contract.columns)} columns)", file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    contract = schemasense.Contract.from_yaml(args.contract.read_text())
+    result = contract.validate(read_batch(args.file))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"{args.file}: {len(result.valid)} valid rows, {len(result.invalid)} invalid "
+              f"(contract {contract.name} v{contract.version})")
+        for v in result.violations:
+            examples = ", ".join(map(str, v.examples)) or v.detail
+            print(f"  {v.column:<20} {v.rule.value:<18} {v.count:>7}  {examples}")
+    return 0 if result.ok else 1
+
+
+def _drift(args: argparse.Namespace) -> int:
+    report = driftguard.detect(read_batch(args.reference), read_batch(args.current))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_markdown())
+    return 0
+
+
+_COMMANDS = {"demo": _demo, "infer": _infer, "validate": _validate, "drift": _drift}

@@ -1,0 +1,95 @@
+"""Everything one dataset needs in Dagster, built from its configuration."""
+
+
+from typing import Any
+
+import dagster as dg
+
+from .drift import DRIFT_CHECK, build_drift_assets
+from .landing import batch_partitions, build_landing_sensor
+from .reflex import build_reflex_sensor, build_remediation
+from .schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
+from .settings import DatasetConfig, Settings
+from .storage import SuiteIOManager, SuiteStorage
+
+
+def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
+    partitions = batch_partitions(dataset)
+    raw_batch, contract, validation = build_schema_assets(dataset, partitions)
+    reference_profile, batch_profile, drift_report = build_drift_assets(dataset, partitions, raw_batch)
+    remediate = build_remediation(dataset, partitions, raw_batch, validation, drift_report)
+
+    batch_job = dg.define_asset_job(
+        f"{dataset.name}_batch_job",
+        selection=dg.AssetSelection.assets(raw_batch, validation, batch_profile, drift_report, remediate),
+        partitions_def=partitions,
+        description="Sense one batch (contract and drift checks) and publish it if both pass.",
+    )
+    remediation_job = dg.define_asset_job(
+        f"{dataset.name}_remediation_job",
+        selection=dg.AssetSelection.assets(remediate),
+        partitions_def=partitions,
+        description="Decide, act and verify for a batch whose checks failed, then publish what passes.",
+    )
+    training_job = dg.define_asset_job(
+        f"{dataset.name}_training_job",
+        selection=dg.AssetSelection.assets(contract, reference_profile),
+        description="Learn the contract and the drift reference from the training window.",
+    )
+    drift_job = dg.define_asset_job(
+        f"{dataset.name}_drift_job",
+        selection=dg.AssetSelection.assets(batch_profile, drift_report),
+        partitions_def=partitions,
+        description="Score a batch's drift again against the current reference.",
+    )
+    check_keys = [
+        dg.AssetCheckKey(validation.key, SCHEMA_CHECK),
+        dg.AssetCheckKey(validation.key, ROWS_CHECK),
+        dg.AssetCheckKey(drift_report.key, DRIFT_CHECK),
+    ]
+    return dg.Definitions(
+        assets=[raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate],
+        jobs=[batch_job, remediation_job, training_job, drift_job],
+        sensors=[
+            build_landing_sensor(dataset, partitions, batch_job, training_job, storage_root),
+            build_reflex_sensor(dataset, batch_job, remediation_job, check_keys),
+        ],
+        schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],
+    )
+
+
+def build_drift_schedule(dataset: DatasetConfig, drift_job: Any, report_key: dg.AssetKey,
+                         reference_key: dg.AssetKey) -> dg.ScheduleDefinition:
+    """Every day, score again each batch whose drift report is older than the reference."""
+
+    @dg.schedule(name=f"{dataset.name}_drift_schedule", cron_schedule=dataset.drift_schedule, job=drift_job,
+                 default_status=dg.DefaultScheduleStatus.RUNNING)
+    def drift_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
+        instance = context.instance
+        reference = instance.get_latest_materialization_event(reference_key)
+        if reference is None:
+            return dg.SkipReason("no drift reference yet")
+        keys = instance.get_dynamic_partitions(f"{dataset.name}_batches")
+        stale = [key for key in sorted(keys) if _materialized_at(instance, report_key, key) < reference.timestamp]
+        day = context.scheduled_execution_time.date().isoformat() if context.scheduled_execution_time else ""
+        return [dg.RunRequest(run_key=f"rescore:{day}:{key}", partition_key=key) for key in stale] or \
+            dg.SkipReason("every drift report is newer than the reference")
+
+    return drift_schedule
+
+
+def _materialized_at(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> float:
+    result = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]),
+                                             limit=1)
+    return result.records[0].timestamp if result.records else 0.0
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    root = str(settings.storage)
+    return dg.Definitions.merge(
+        *(build_dataset(dataset, root) for dataset in settings.datasets),
+        dg.Definitions(
+            resources={"storage": SuiteStorage(root=root), "io_manager": SuiteIOManager(root=root)},
+            executor=dg.in_process_executor,
+        ),
+    )

@@ -1,0 +1,63 @@
+"""Metadata a person reads in the Dagster UI: schemas, violation tables, drift tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import dagster as dg
+import pandas as pd
+
+import driftguard
+import schemasense
+
+
+def frame_schema(df: pd.DataFrame) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(str(name), str(dtype)) for name, dtype in df.dtypes.items()])
+
+
+def contract_schema(contract: schemasense.Contract) -> dg.TableSchema:
+    columns = []
+    for name, c in contract.columns.items():
+        other = []
+        if c.minimum is not None:
+            other.append(f">= {c.minimum:g}")
+        if c.maximum is not None:
+            other.append(f"<= {c.maximum:g}")
+        if c.allowed is not None:
+            other.append("in {" + ", ".join(c.allowed) + "}")
+        if c.datetime_format:
+            other.append(f"format {c.datetime_format}")
+        constraints = dg.TableColumnConstraints(nullable=c.nullable, unique=c.unique, other=other)
+        columns.append(dg.TableColumn(name, c.logical_type.value, constraints=constraints))
+    return dg.TableSchema(columns=columns)
+
+
+def violations_table(violations: Iterable[schemasense.Violation]) -> dg.MetadataValue:
+    records = [
+        dg.TableRecord({"column": v.column, "rule": v.rule.value, "rows": v.count,
+                        "examples": ", ".join(str(e) for e in v.examples) or v.detail})
+        for v in violations
+    ]
+    schema = dg.TableSchema(columns=[dg.TableColumn("column", "string"), dg.TableColumn("rule", "string"),
+                                     dg.TableColumn("rows", "int"), dg.TableColumn("examples", "string")])
+    return dg.MetadataValue.table(records, schema=schema)
+
+
+def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
+    records = [
+        dg.TableRecord({"column": c.column, "method": c.method,
+                        "effect": _number(c.statistic), "threshold": c.threshold,
+                        "p_adjusted": _number(c.p_adjusted), "drifted": c.drifted, "note": c.note})
+        for c in report.columns.values()
+    ]
+    schema = dg.TableSchema(columns=[
+        dg.TableColumn("column", "string"), dg.TableColumn("method", "string"),
+        dg.TableColumn("effect", "float"), dg.TableColumn("threshold", "float"),
+        dg.TableColumn("p_adjusted", "float"), dg.TableColumn("drifted", "bool"),
+        dg.TableColumn("note", "string"),
+    ])
+    return dg.MetadataValue.table(records, schema=schema)
+
+
+def _number(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

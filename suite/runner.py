@@ -1,0 +1,79 @@
+"""The daemon's loop, in process: tick every sensor, launch the runs it asks for, repeat.
+
+This is what ``dagster-daemon`` does, minus the separate processes: dynamic partitions a sensor
+requests are added, run keys already used by that sensor are skipped, cursors persist in the
+instance, and each run executes in process against the same instance (SQLite by default).
+"""
+
+import logging
+from dataclasses import dataclass
+
+import dagster as dg
+
+_CURSOR_PREFIX = "dataops/sensor_cursor/"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LaunchedRun:
+    sensor: str
+    job: str
+    partition: str | None
+    run_id: str
+    success: bool
+
+
+def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "WARNING") -> list[LaunchedRun]:
+    """Evaluate every sensor once and execute the runs they request, in order.
+
+    ``log_level`` sets the runs' console logger; every event still goes to the instance.
+    """
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    launched: list[LaunchedRun] = []
+    for sensor in (defs.resolve_sensor_def(s.name) for s in defs.sensors or []):
+        cursor_key = _CURSOR_PREFIX + sensor.name
+        cursor = instance.run_storage.get_cursor_values({cursor_key}).get(cursor_key)
+        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
+                                          sensor_name=sensor.name)
+        result = sensor(context)
+        if not isinstance(result, dg.SensorResult):
+            continue
+        for request in result.dynamic_partitions_requests or []:
+            if isinstance(request, dg.AddDynamicPartitionsRequest):
+                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for request in result.run_requests or []:
+            if request.run_key and _already_launched(instance, sensor.name, request.run_key):
+                continue
+            job_name = request.job_name or sensor.job_name
+            job = defs.resolve_job_def(job_name)
+            tags = {**request.tags, "dagster/sensor_name": sensor.name}
+            if request.run_key:
+                tags["dagster/run_key"] = request.run_key
+            outcome = job.execute_in_process(instance=instance, partition_key=request.partition_key,
+                                             tags=tags, run_config=run_config, raise_on_error=False)
+            launched.append(LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id,
+                                        outcome.success))
+            log.info("%s launched %s [%s]: %s", sensor.name, job_name, request.partition_key,
+                     "success" if outcome.success else "failure")
+        if result.cursor is not None:
+            instance.run_storage.set_cursor_values({cursor_key: result.cursor})
+    return launched
+
+
+def run_until_quiet(defs: dg.Definitions, instance: dg.DagsterInstance, max_ticks: int = 50,
+                    log_level: str = "WARNING") -> list[LaunchedRun]:
+    """Tick until no sensor asks for anything more."""
+    launched: list[LaunchedRun] = []
+    for _ in range(max_ticks):
+        runs = tick(defs, instance, log_level)
+        if not runs:
+            return launched
+        launched += runs
+    raise RuntimeError(f"sensors still requesting runs after {max_ticks} ticks")
+
+
+def _already_launched(instance: dg.DagsterInstance, sensor: str, run_key: str) -> bool:
+    runs = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": sensor, "dagster/run_key": run_key}),
+                             limit=1)
+    return bool(runs)

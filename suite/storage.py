@@ -1,0 +1,107 @@
+"""Storage of everything a run produces, under the instance's storage folder.
+
+Frames are Parquet, profiles and reports JSON; every write goes to a temporary file that is
+renamed into place, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+import datareflex
+import driftguard
+import schemasense
+
+_JSON_TYPES: dict[str, Any] = {
+    "driftguard.Profile": driftguard.Profile,
+    "driftguard.DriftReport": driftguard.DriftReport,
+}
+
+
+class BatchStorage:
+    """Paths and atomic reads/writes for one storage root."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, asset_path: list[str], partition: str | None, suffix: str) -> Path:
+        return self.root.joinpath(*asset_path) / f"{partition or '__all__'}{suffix}"
+
+    def write(self, asset_path: list[str], partition: str | None, obj: Any) -> Path:
+        if isinstance(obj, pd.DataFrame):
+            path = self.path(asset_path, partition, ".parquet")
+            _atomic(path, lambda tmp: obj.to_parquet(tmp, index=False))
+            return path
+        type_name = next((n for n, t in _JSON_TYPES.items() if isinstance(obj, t)), None)
+        if type_name is None:
+            raise TypeError(f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile or DriftReport")
+        path = self.path(asset_path, partition, ".json")
+        text = json.dumps({"type": type_name, "data": obj.to_dict()})
+        _atomic(path, lambda tmp: Path(tmp).write_text(text))
+        return path
+
+    def read(self, asset_path: list[str], partition: str | None) -> Any:
+        parquet = self.path(asset_path, partition, ".parquet")
+        if parquet.exists():
+            return pd.read_parquet(parquet)
+        path = self.path(asset_path, partition, ".json")
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: nothing stored for {'/'.join(asset_path)} [{partition}]")
+        payload = json.loads(path.read_text())
+        return _JSON_TYPES[payload["type"]].from_dict(payload["data"])
+
+    def exists(self, asset_path: list[str], partition: str | None) -> bool:
+        return any(self.path(asset_path, partition, s).exists() for s in (".parquet", ".json"))
+
+    def contracts(self) -> schemasense.ContractRegistry:
+        return schemasense.ContractRegistry(self.root / "contracts")
+
+    def ledger(self) -> datareflex.Ledger:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return datareflex.Ledger(f"sqlite:///{self.root / 'ledger.db'}")
+
+
+def _atomic(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class SuiteStorage(dg.ConfigurableResource):
+    """The suite's storage root as a Dagster resource."""
+
+    root: str
+
+    @property
+    def files(self) -> BatchStorage:
+        return BatchStorage(self.root)
+
+
+class SuiteIOManager(dg.ConfigurableIOManager):
+    """Stores asset values in :class:`BatchStorage`: one file per asset partition."""
+
+    root: str
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        partition = context.partition_key if context.has_partition_key else None
+        BatchStorage(self.root).write(list(context.asset_key.path), partition, obj)
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        partition = context.partition_key if context.has_partition_key else None
+        return BatchStorage(self.root).read(list(context.asset_key.path), partition)

@@ -1,0 +1,26 @@
+"""The training window: the first batches of a dataset, which define what normal looks like."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from .settings import DatasetConfig
+from .storage import BatchStorage
+
+
+def training_partitions(instance: dg.DagsterInstance, dataset: DatasetConfig) -> list[str]:
+    """The first ``training_batches`` partition keys, in landing order."""
+    return sorted(instance.get_dynamic_partitions(partitions_name(dataset)))[: dataset.training_batches]
+
+
+def training_frames(instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage) -> tuple[list[str], list[pd.DataFrame]]:
+    keys = training_partitions(instance, dataset)
+    if len(keys) < dataset.training_batches:
+        raise dg.Failure(f"dataset {dataset.name!r}: the training window needs {dataset.training_batches} "
+                         f"batches and {len(keys)} have landed")
+    return keys, [files.read([dataset.name, "raw_batch"], key) for key in keys]
+
+
+def partitions_name(dataset: DatasetConfig) -> str:
+    return f"{dataset.name}_batches"
