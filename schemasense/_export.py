@@ -35,8 +35,11 @@ def _pandera_column(pa: Any, column: ColumnContract) -> Any:
         checks.append(pa.Check.isin(list(column.allowed)))
     dtype: Any = _PANDERA_DTYPES[column.logical_type]
     if column.logical_type is LogicalType.DATETIME and column.datetime_format:
-        dtype = pa.DateTime(to_datetime_kwargs={"format": column.datetime_format})
+        from pandera.engines import pandas_engine
+
+        dtype = pandas_engine.DateTime(to_datetime_kwargs={"format": column.datetime_format})
     return pa.Column(dtype, checks=checks, nullable=column.nullable, unique=column.unique,
+                     report_duplicates="exclude_first",
                      required=True)
 
 

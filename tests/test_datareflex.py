@@ -1,0 +1,108 @@
+import pandas as pd
+import pytest
+
+import datareflex
+import schemasense
+from datareflex import ActionKind, Decision
+from suite.settings import PACKAGE_DIR
+
+POLICY = datareflex.Policy.from_file(PACKAGE_DIR / "orders_policy.yaml")
+
+
+@pytest.fixture(scope="module")
+def contract(frames: dict[str, pd.DataFrame]) -> schemasense.Contract:
+    return schemasense.infer(frames["training"], name="orders")
+
+
+def handle(batch: pd.DataFrame, contract: schemasense.Contract, ledger: datareflex.Ledger | None = None,
+           policy: datareflex.Policy = POLICY) -> datareflex.Outcome:
+    signals = datareflex.sense(contract.validate(batch))
+    return datareflex.Reflex(policy, ledger).handle(batch, signals, contract=contract, batch_id="b")
+
+
+def test_corrupt_rows_are_repaired_or_quarantined_with_reasons(contract, frames, stream) -> None:
+    _, batches = stream
+    faults = next(b for b in batches if b.kind == "corrupt").faults
+    outcome = handle(frames["corrupt"], contract)
+    assert outcome.decision is Decision.REMEDIATE and outcome.verified is True
+    assert list(outcome.actions) == ["deduplicate", "impute", "quarantine"]
+    quarantined = outcome.quarantined
+    removed_for_faults = {k: v for k, v in faults.items() if k not in ("null_discount", "duplicate_order_id")}
+    expected_ids = {i for ids in removed_for_faults.values() for i in ids}
+    duplicates = quarantined[quarantined["_reason"] == "order_id: duplicate of an earlier row"]
+    assert set(quarantined["order_id"]) - set(duplicates["order_id"]) == expected_ids
+    assert sorted(duplicates["order_id"]) == sorted(faults["duplicate_order_id"])
+    assert len(quarantined) == len(expected_ids) + len(faults["duplicate_order_id"])
+    assert quarantined["_reason"].notna().all()
+    repaired = outcome.published.set_index("order_id").loc[list(faults["null_discount"]), "discount"]
+    assert (repaired == 0.0).all()
+    assert set(faults["duplicate_order_id"]) <= set(outcome.published["order_id"])  # originals kept
+    assert contract.validate(outcome.published).ok
+    assert len(outcome.published) + len(quarantined) + len(outcome.held) == len(frames["corrupt"])
+
+
+def test_type_change_is_coerced_and_added_column_accepted(contract, frames) -> None:
+    outcome = handle(frames["schema_change"], contract)
+    assert outcome.actions == ("accept_schema_change", "coerce")
+    assert outcome.published["quantity"].dtype == "int64"
+    assert outcome.contract.version == 2 and outcome.contract.columns["coupon_code"].nullable
+    assert outcome.verified is True and len(outcome.published) == len(frames["schema_change"])
+
+
+def test_clean_batch_needs_no_action(contract, frames) -> None:
+    outcome = handle(frames["clean"], contract)
+    assert (outcome.decision, outcome.actions, outcome.verified) == (Decision.PUBLISH, (), None)
+    pd.testing.assert_frame_equal(outcome.published, frames["clean"])
+
+
+def test_unrouted_signals_are_held_for_a_person(contract, frames) -> None:
+    policy = datareflex.Policy.from_yaml("rules: [{when: {kind: drift}, then: alert}]")
+    batch = frames["clean"].head(100).assign(amount=lambda d: d["amount"].where(d.index % 10 != 0, -1.0))
+    outcome = handle(batch, contract, policy=policy)
+    assert outcome.decision is Decision.HOLD
+    assert (len(outcome.published), len(outcome.held)) == (90, 10)
+    assert outcome.held["_reason"].str.startswith("held: amount: -1.0 below minimum").all()
+
+
+def test_an_action_that_does_not_fix_the_batch_is_caught_by_verification(contract, frames) -> None:
+    policy = datareflex.Policy.from_yaml("rules: [{when: {kind: contract_violation}, then: alert}]")
+    batch = frames["clean"].head(20).assign(country="ZZ")
+    outcome = handle(batch, contract, policy=policy)
+    assert outcome.verified is False
+    assert len(outcome.published) == 0 and len(outcome.held) == 20  # invalid rows are never published
+
+
+def test_actions_are_idempotent(contract, frames) -> None:
+    result = contract.validate(frames["corrupt"])
+    signals = datareflex.sense(result)
+    context = datareflex.ActionContext(contract)
+    for kind in (ActionKind.QUARANTINE, ActionKind.DEDUPLICATE, ActionKind.IMPUTE):
+        once = datareflex.ACTIONS[kind](frames["corrupt"], signals, context)
+        twice = datareflex.ACTIONS[kind](once.frame, signals, context)
+        pd.testing.assert_frame_equal(once.frame, twice.frame)
+        assert twice.removed is None or len(twice.removed) == 0
+
+
+def test_ledger_records_every_step(contract, frames) -> None:
+    ledger = datareflex.Ledger("sqlite://")
+    handle(frames["corrupt"], contract, ledger)
+    steps = [r.step for r in ledger.records(batch="b")]
+    assert steps[0] == "signal" and steps[-1] == "outcome"
+    assert steps.count("signal") == 9 and steps.count("decision") == 1 and steps.count("action") == 3
+    outcome = ledger.records(batch="b")[-1]
+    assert outcome.detail["rows_quarantined"] == 34 and outcome.contract_version == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rules:\n  - when: {kind: drift}\n    then: explode\n", "line 3: rules[0].then 'explode' is not an action"),
+        ("rules:\n  - when: {kind: drift, colour: red}\n    then: alert\n", "line 2: unknown key 'colour'"),
+        ("rules:\n  - when: {kind: weather}\n    then: alert\n", "rules[0].when.kind 'weather' is not one of"),
+        ("rulez: []\n", "line 1: unknown key 'rulez'"),
+        ("rules:\n  - then: alert\n    with: 3\n", "rules[0].with must be a mapping"),
+    ],
+)
+def test_a_wrong_policy_names_file_line_and_key(text: str, message: str) -> None:
+    with pytest.raises(datareflex.PolicyError, match=f"^policy.yaml, .*{message}".replace("[", r"\[").replace("]", r"\]")):
+        datareflex.Policy.from_yaml(text, source="policy.yaml")
