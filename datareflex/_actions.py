@@ -23,7 +23,7 @@ from schemasense import REASON_COLUMN, Contract, Rule
 from ._signals import Signal
 
 
-class ActionKind(str, enum.Enum):
+class ActionKind(enum.StrEnum):
     """Every action a policy may name, in the order a plan applies them."""
 
     ACCEPT_SCHEMA_CHANGE = "accept_schema_change"
@@ -62,8 +62,9 @@ def quarantine(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionCo
     result = context.contract.validate(frame)
     mask = _rows_failing(result, signals)
     removed = frame[mask].assign(**{REASON_COLUMN: result.reasons[mask]})
-    return ActionResult(frame[~mask], context.contract, removed=removed,
-                        notes=(f"quarantined {int(mask.sum())} rows",))
+    return ActionResult(
+        frame[~mask], context.contract, removed=removed, notes=(f"quarantined {int(mask.sum())} rows",)
+    )
 
 
 def deduplicate(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
@@ -75,8 +76,9 @@ def deduplicate(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionC
         reasons[repeats & ~mask] = f"{column}: duplicate of an earlier row"
         mask |= repeats
     removed = frame[mask].assign(**{REASON_COLUMN: reasons[mask]})
-    return ActionResult(frame[~mask], context.contract, removed=removed,
-                        notes=(f"removed {int(mask.sum())} duplicate rows",))
+    return ActionResult(
+        frame[~mask], context.contract, removed=removed, notes=(f"removed {int(mask.sum())} duplicate rows",)
+    )
 
 
 def coerce(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
@@ -85,7 +87,9 @@ def coerce(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContex
     mask = np.zeros(len(frame), dtype=bool)
     reasons = np.full(len(frame), None, dtype=object)
     notes = []
-    for name in sorted({s.column for s in signals if s.column in context.contract.columns and s.column in frame}):
+    for name in sorted(
+        {s.column for s in signals if s.column in context.contract.columns and s.column in frame}
+    ):
         column = context.contract.columns[name]
         converted = schemasense.coerce(out[name], column.logical_type, column.datetime_format)
         failed = converted.failed.to_numpy()
@@ -116,12 +120,15 @@ def impute(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContex
         values = out[[name]].astype(float if numeric else object)
         imputer.fit(values[~missing])
         out[name] = imputer.transform(values)[:, 0].astype(values[name].dtype)
-        notes.append(f"{name}: filled {int(missing.sum())} missing with {strategy} "
-                     f"({imputer.statistics_[0]})")
+        notes.append(
+            f"{name}: filled {int(missing.sum())} missing with {strategy} ({imputer.statistics_[0]})"
+        )
     return ActionResult(out, context.contract, notes=tuple(notes))
 
 
-def accept_schema_change(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+def accept_schema_change(
+    frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext
+) -> ActionResult:
     """Record added columns in a new contract version; other changes are not additive, so stay."""
     added = [s.column for s in signals if s.rule == Rule.UNEXPECTED_COLUMN.value and s.column in frame]
     if not added:

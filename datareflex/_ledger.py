@@ -69,8 +69,12 @@ class Ledger:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
         row = {
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-            "dataset": dataset, "batch": batch, "step": step, "kind": kind,
-            "contract_version": contract_version, "reference": reference,
+            "dataset": dataset,
+            "batch": batch,
+            "step": step,
+            "kind": kind,
+            "contract_version": contract_version,
+            "reference": reference,
             "detail": json.dumps(dict(detail or {}), default=str),
         }
         with self._engine.begin() as connection:

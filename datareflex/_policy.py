@@ -79,7 +79,9 @@ class Policy:
             index = next(i for i, r in enumerate(rules) if r is fallback or r.matches(signal))
             taken.setdefault(index, []).append(signal)
         order = list(ActionKind)
-        steps = sorted(((rules[i], tuple(s)) for i, s in taken.items()), key=lambda st: order.index(st[0].then))
+        steps = sorted(
+            ((rules[i], tuple(s)) for i, s in taken.items()), key=lambda st: order.index(st[0].then)
+        )
         return Plan(tuple(steps))
 
     @classmethod
@@ -125,15 +127,18 @@ def _rule(node: yaml.Node, source: str, index: int) -> PolicyRule:
                 valid = [k.value for k in SignalKind]
                 for v in values:
                     if v not in valid:
-                        raise PolicyError(f"{source}, line {value_node.start_mark.line + 1}: "
-                                          f"{where}.when.kind {v!r} is not one of {valid}")
+                        raise PolicyError(
+                            f"{source}, line {value_node.start_mark.line + 1}: "
+                            f"{where}.when.kind {v!r} is not one of {valid}"
+                        )
             when[key] = values
     params: dict[str, Any] = {}
     if "with" in entries:
         params = yaml.safe_load(yaml.serialize(entries["with"][1])) or {}
         if not isinstance(params, dict):
-            raise PolicyError(f"{source}, line {entries['with'][1].start_mark.line + 1}: "
-                              f"{where}.with must be a mapping")
+            raise PolicyError(
+                f"{source}, line {entries['with'][1].start_mark.line + 1}: {where}.with must be a mapping"
+            )
     name = str(yaml.safe_load(yaml.serialize(entries["name"][1]))) if "name" in entries else ""
     return PolicyRule(then, when, params, name)
 
@@ -144,18 +149,24 @@ def _mapping(node: yaml.Node, source: str, where: str) -> dict[str, tuple[yaml.N
     return {str(k.value): (k, v) for k, v in node.value}
 
 
-def _no_unknown(entries: Mapping[str, tuple[yaml.Node, yaml.Node]], valid: set[str], source: str, where: str) -> None:
+def _no_unknown(
+    entries: Mapping[str, tuple[yaml.Node, yaml.Node]], valid: set[str], source: str, where: str
+) -> None:
     for key, (key_node, _) in entries.items():
         if key not in valid:
-            raise PolicyError(f"{source}, line {key_node.start_mark.line + 1}: unknown key {key!r} in "
-                              f"{where}; valid keys: {sorted(valid)}")
+            raise PolicyError(
+                f"{source}, line {key_node.start_mark.line + 1}: unknown key {key!r} in "
+                f"{where}; valid keys: {sorted(valid)}"
+            )
 
 
 def _action(node: yaml.Node, source: str, where: str) -> ActionKind:
-    value = node.value if isinstance(node, yaml.ScalarNode) else None
+    value = str(node.value) if isinstance(node, yaml.ScalarNode) else None
     try:
-        return ActionKind(value)
+        return ActionKind(value or "")
     except ValueError:
         valid = [a.value for a in ActionKind]
-        raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} {value!r} is not an "
-                          f"action; valid actions: {valid}") from None
+        raise PolicyError(
+            f"{source}, line {node.start_mark.line + 1}: {where} {value!r} is not an "
+            f"action; valid actions: {valid}"
+        ) from None

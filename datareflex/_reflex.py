@@ -18,7 +18,7 @@ from ._policy import Policy
 from ._signals import Signal, sense  # noqa: F401  (sense: used in the doctest)
 
 
-class Decision(str, enum.Enum):
+class Decision(enum.StrEnum):
     PUBLISH = "publish"  # nothing was wrong
     ALERT = "alert"  # published as is, with an alert
     REMEDIATE = "remediate"  # actions changed the batch
@@ -96,16 +96,27 @@ class Reflex:
     ) -> Outcome:
         def record(step: str, kind: str, detail: dict[str, Any], version: int) -> None:
             if self.ledger is not None:
-                self.ledger.append(dataset or contract.name, batch_id, step, kind, detail,
-                                   contract_version=version, reference=reference)
+                self.ledger.append(
+                    dataset or contract.name,
+                    batch_id,
+                    step,
+                    kind,
+                    detail,
+                    contract_version=version,
+                    reference=reference,
+                )
 
         batch = batch.reset_index(drop=True)  # labels identify rows through every action
         for signal in signals:
             record("signal", signal.kind.value, signal.to_dict(), contract.version)
         plan = self.policy.plan(signals)
         decision = _decide(plan.actions)
-        record("decision", decision.value, {"actions": plan.actions,
-                                            "signals": [str(s) for s in signals]}, contract.version)
+        record(
+            "decision",
+            decision.value,
+            {"actions": plan.actions, "signals": [str(s) for s in signals]},
+            contract.version,
+        )
 
         frame, current = batch, contract
         removed: list[pd.DataFrame] = []
@@ -117,20 +128,40 @@ class Reflex:
             removed += [result.removed] if result.removed is not None else []
             held += [result.held] if result.held is not None else []
             notes += result.notes
-            record("action", rule.then.value, {
-                "rule": rule.name, "signals": [str(s) for s in routed], "notes": list(result.notes),
-                "rows_removed": 0 if result.removed is None else len(result.removed),
-                "rows_held": 0 if result.held is None else len(result.held),
-            }, current.version)
+            record(
+                "action",
+                rule.then.value,
+                {
+                    "rule": rule.name,
+                    "signals": [str(s) for s in routed],
+                    "notes": list(result.notes),
+                    "rows_removed": 0 if result.removed is None else len(result.removed),
+                    "rows_held": 0 if result.held is None else len(result.held),
+                },
+                current.version,
+            )
 
         verified: bool | None = None
         if plan.steps:
             frame, unresolved, verified = _verify(frame, current, batch, removed + held)
             held += [unresolved] if len(unresolved) else []
-        outcome = Outcome(decision, tuple(plan.actions), frame, _originals(batch, removed),
-                          _originals(batch, held), verified, current, tuple(signals), tuple(notes))
-        record("outcome", "verified" if verified else "unverified" if verified is False else "none",
-               outcome.summary(), current.version)
+        outcome = Outcome(
+            decision,
+            tuple(plan.actions),
+            frame,
+            _originals(batch, removed),
+            _originals(batch, held),
+            verified,
+            current,
+            tuple(signals),
+            tuple(notes),
+        )
+        record(
+            "outcome",
+            "verified" if verified else "unverified" if verified is False else "none",
+            outcome.summary(),
+            current.version,
+        )
         return outcome
 
 
@@ -157,7 +188,9 @@ def _verify(
         unresolved = frame.assign(**{REASON_COLUMN: f"held: unresolved after remediation: {reason}"})
         return frame.iloc[0:0], unresolved, False
     bad = pd.notna(result.reasons)
-    reasons = np.array([f"held: unresolved after remediation: {r}" for r in result.reasons[bad]], dtype=object)
+    reasons = np.array(
+        [f"held: unresolved after remediation: {r}" for r in result.reasons[bad]], dtype=object
+    )
     return frame[~bad], frame[bad].assign(**{REASON_COLUMN: reasons}), False
 
 

@@ -11,7 +11,7 @@ from driftguard import DriftReport
 from schemasense import Rule, ValidationResult
 
 
-class SignalKind(str, enum.Enum):
+class SignalKind(enum.StrEnum):
     CONTRACT_VIOLATION = "contract_violation"
     SCHEMA_CHANGE = "schema_change"
     DRIFT = "drift"
@@ -36,8 +36,14 @@ class Signal:
         return f"{self.kind.value}: {self.column} {self.rule}" + (f" ({self.detail})" if self.detail else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "column": self.column, "rule": self.rule, "count": self.count,
-                "magnitude": self.magnitude, "detail": self.detail}
+        return {
+            "kind": self.kind.value,
+            "column": self.column,
+            "rule": self.rule,
+            "count": self.count,
+            "magnitude": self.magnitude,
+            "detail": self.detail,
+        }
 
 
 def sense(validation: ValidationResult | None = None, drift: DriftReport | None = None) -> list[Signal]:
@@ -50,16 +56,31 @@ def sense(validation: ValidationResult | None = None, drift: DriftReport | None 
     for v in validation.violations if validation is not None else ():
         kind = SignalKind.SCHEMA_CHANGE if v.rule.is_batch_rule else SignalKind.CONTRACT_VIOLATION
         signals.append(Signal(kind, v.column, v.rule.value, v.count, detail=v.detail))
-    for column in drift.drifted_columns if drift is not None else ():
-        result = drift.columns[column]
-        signals.append(Signal(SignalKind.DRIFT, column, result.method, magnitude=result.statistic,
-                              detail=f"effect {result.statistic:.3g} ≥ {result.threshold:g}"))
+    for result in drift.columns.values() if drift is not None else ():
+        if not result.drifted:
+            continue
+        column = result.column
+        signals.append(
+            Signal(
+                SignalKind.DRIFT,
+                column,
+                result.method,
+                magnitude=result.statistic,
+                detail=f"effect {result.statistic:.3g} ≥ {result.threshold:g}",
+            )
+        )
     return signals
 
 
 def schema_changes(signals: Iterable[Signal]) -> list[str]:
     """Readable names of the schema changes among ``signals``."""
-    words = {Rule.UNEXPECTED_COLUMN.value: "column added", Rule.MISSING_COLUMN.value: "column removed",
-             Rule.TYPE_CHANGED.value: "type changed"}
-    return [f"{s.column}: {words.get(s.rule, s.rule)}" + (f" ({s.detail})" if s.detail else "")
-            for s in signals if s.kind is SignalKind.SCHEMA_CHANGE]
+    words = {
+        Rule.UNEXPECTED_COLUMN.value: "column added",
+        Rule.MISSING_COLUMN.value: "column removed",
+        Rule.TYPE_CHANGED.value: "type changed",
+    }
+    return [
+        f"{s.column}: {words.get(s.rule, s.rule)}" + (f" ({s.detail})" if s.detail else "")
+        for s in signals
+        if s.kind is SignalKind.SCHEMA_CHANGE
+    ]

@@ -15,13 +15,13 @@ from ._report import ColumnDrift, DriftReport
 from .errors import DriftGuardError, IncompatibleProfilesError, NotFittedError
 
 __all__ = [
-    "MISSING",
     "ColumnDrift",
     "ColumnProfile",
     "DriftDetector",
     "DriftGuardError",
     "DriftReport",
     "IncompatibleProfilesError",
+    "MISSING",
     "NotFittedError",
     "Profile",
     "detect",

@@ -26,7 +26,9 @@ class TestResult:
     effect: float
 
 
-def chi_square(reference: Mapping[str, int], current: Mapping[str, int], *, min_expected: float = 5.0) -> TestResult:
+def chi_square(
+    reference: Mapping[str, int], current: Mapping[str, int], *, min_expected: float = 5.0
+) -> TestResult:
     """Compare two count tables.
 
     >>> r = chi_square({"a": 500, "b": 500}, {"a": 300, "b": 700})

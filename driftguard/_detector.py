@@ -80,15 +80,17 @@ class DriftDetector:
                 skipped[name] = "missing from the batch"
                 continue
             if min(ref.rows, cur.rows) < self.min_rows:
-                results[name] = ColumnDrift(name, _chi_square.METHOD, None, None, None, self.threshold,
-                                            False, "insufficient data")
+                results[name] = ColumnDrift(
+                    name, _chi_square.METHOD, None, None, None, self.threshold, False, "insufficient data"
+                )
                 continue
             tests[name] = _chi_square.chi_square(ref.frequencies(), cur.frequencies())
         adjusted = _benjamini_hochberg([t.p_value for t in tests.values()])
         for (name, test), p_adjusted in zip(tests.items(), adjusted, strict=True):
             drifted = p_adjusted < self.alpha and test.effect >= self.threshold
-            results[name] = ColumnDrift(name, _chi_square.METHOD, test.effect, test.p_value,
-                                        p_adjusted, self.threshold, bool(drifted))
+            results[name] = ColumnDrift(
+                name, _chi_square.METHOD, test.effect, test.p_value, p_adjusted, self.threshold, bool(drifted)
+            )
         ordered = {n: results[n] for n in reference.columns if n in results}
         tested = [c for c in ordered.values() if c.p_value is not None]
         share = sum(c.drifted for c in tested) / len(tested) if tested else 0.0
@@ -102,7 +104,9 @@ class DriftDetector:
         )
 
 
-def detect(reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, **params: object) -> DriftReport:
+def detect(
+    reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, **params: object
+) -> DriftReport:
     """Shorthand for ``DriftDetector(**params).fit(reference).score(current)``."""
     return DriftDetector(**params).fit(reference).score(current)  # type: ignore[arg-type]
 

@@ -170,7 +170,9 @@ def bin_labels(edges: tuple[float, ...]) -> list[str]:
     return [f"({lo}, {hi}]" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _profile_new(name: str, series: pd.Series, bins: int, max_categories: int, identifier_share: float) -> ColumnProfile:
+def _profile_new(
+    name: str, series: pd.Series, bins: int, max_categories: int, identifier_share: float
+) -> ColumnProfile:
     present = series.dropna()
     missing = int(series.isna().sum())
     distinct = present.nunique()
@@ -204,12 +206,21 @@ def _profile_like(series: pd.Series, template: ColumnProfile) -> ColumnProfile:
 
 def _numeric(name: str, series: pd.Series, edges: tuple[float, ...]) -> ColumnProfile:
     """Exact counts on ``edges``; values that are not numbers count as missing."""
-    numbers = pd.to_numeric(series, errors="coerce") if not pd.api.types.is_bool_dtype(series.dtype) else series.astype(float)
+    numbers = (
+        pd.to_numeric(series, errors="coerce")
+        if not pd.api.types.is_bool_dtype(series.dtype)
+        else series.astype(float)
+    )
     values = numbers.dropna().to_numpy(dtype=float)
     counts = np.bincount(np.searchsorted(np.asarray(edges), values, side="left"), minlength=len(edges) + 1)
     return ColumnProfile(
-        name, "numeric", len(series), len(series) - len(values), edges=edges,
-        counts=tuple(int(c) for c in counts), total=float(values.sum()),
+        name,
+        "numeric",
+        len(series),
+        len(series) - len(values),
+        edges=edges,
+        counts=tuple(int(c) for c in counts),
+        total=float(values.sum()),
         total_squares=float((values**2).sum()),
     )
 

@@ -16,16 +16,16 @@ from ._validate import REASON_COLUMN, Rule, ValidationResult, Violation, validat
 from .errors import ContractError, InferenceError, SchemaSenseError
 
 __all__ = [
-    "DATETIME_FORMATS",
-    "REASON_COLUMN",
     "Change",
     "ChangeKind",
     "ColumnContract",
     "Contract",
     "ContractError",
     "ContractRegistry",
+    "DATETIME_FORMATS",
     "InferenceError",
     "LogicalType",
+    "REASON_COLUMN",
     "Rule",
     "SchemaDiff",
     "SchemaSenseError",

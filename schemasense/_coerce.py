@@ -79,10 +79,8 @@ def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | 
             fractional = numbers.notna() & (np.mod(numbers.fillna(0).astype(float), 1) != 0)
             failed |= fractional
             numbers = numbers.where(~fractional)
-            values = numbers.astype("Int64")
-        else:
-            values = numbers.astype(float)
-        return Coerced(values, failed)
+            return Coerced(numbers.astype("Int64"), failed)
+        return Coerced(numbers.astype(float), failed)
     if logical_type is LogicalType.DATETIME:
         if pd.api.types.is_datetime64_any_dtype(series.dtype):
             return Coerced(series, pd.Series(False, index=series.index))
@@ -94,8 +92,8 @@ def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | 
             return Coerced(series.astype("boolean"), pd.Series(False, index=series.index))
         words = series.astype("string").str.strip().str.lower()
         mapping = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-        values = words.map(mapping).astype("boolean")
-        return Coerced(values, values.isna() & ~missing)
+        flags = words.map(mapping).astype("boolean")
+        return Coerced(flags, flags.isna() & ~missing)
     text = series.where(missing, series.astype(str)).astype(object)
     return Coerced(text, pd.Series(False, index=series.index))
 

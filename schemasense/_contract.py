@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from ._validate import ValidationResult
 
 _COLUMN_KEYS = {
-    "type", "nullable", "minimum", "maximum", "allowed", "unique", "pattern", "datetime_format",
+    "type",
+    "nullable",
+    "minimum",
+    "maximum",
+    "allowed",
+    "unique",
+    "pattern",
+    "datetime_format",
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ._contract import ColumnContract, Contract
 
 
-class ChangeKind(str, enum.Enum):
+class ChangeKind(enum.StrEnum):
     COLUMN_ADDED = "column_added"
     COLUMN_REMOVED = "column_removed"
     TYPE_CHANGED = "type_changed"
@@ -32,8 +32,12 @@ class Change:
         return f"{self.column}: {self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "column": self.column, "detail": self.detail,
-                "breaking": self.breaking}
+        return {
+            "kind": self.kind.value,
+            "column": self.column,
+            "detail": self.detail,
+            "breaking": self.breaking,
+        }
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,14 @@ def diff(old: Contract, new: Contract) -> SchemaDiff:
     changes: list[Change] = []
     for name, column in new.columns.items():
         if name not in old.columns:
-            changes.append(Change(ChangeKind.COLUMN_ADDED, name,
-                                  f"column added ({column.logical_type.value})",
-                                  breaking=False))
+            changes.append(
+                Change(
+                    ChangeKind.COLUMN_ADDED,
+                    name,
+                    f"column added ({column.logical_type.value})",
+                    breaking=False,
+                )
+            )
     for name, column in old.columns.items():
         if name not in new.columns:
             changes.append(Change(ChangeKind.COLUMN_REMOVED, name, "column removed", breaking=True))
@@ -83,26 +92,48 @@ def _column_changes(old: ColumnContract, new: ColumnContract) -> list[Change]:
         widened = {old.logical_type.value, new.logical_type.value} == {"integer", "float"} and (
             new.logical_type.value == "float"
         )
-        out.append(Change(ChangeKind.TYPE_CHANGED, name,
-                          f"{old.logical_type.value} → {new.logical_type.value}", breaking=not widened))
+        out.append(
+            Change(
+                ChangeKind.TYPE_CHANGED,
+                name,
+                f"{old.logical_type.value} → {new.logical_type.value}",
+                breaking=not widened,
+            )
+        )
     if old.nullable != new.nullable:
-        out.append(Change(ChangeKind.NULLABILITY_CHANGED, name,
-                          "now nullable" if new.nullable else "no longer nullable",
-                          breaking=new.nullable))
+        out.append(
+            Change(
+                ChangeKind.NULLABILITY_CHANGED,
+                name,
+                "now nullable" if new.nullable else "no longer nullable",
+                breaking=new.nullable,
+            )
+        )
     if old.allowed != new.allowed and old.allowed is not None and new.allowed is not None:
         added = sorted(set(new.allowed) - set(old.allowed))
         removed = sorted(set(old.allowed) - set(new.allowed))
-        detail = ", ".join(p for p in (f"added {added}" if added else "",
-                                       f"removed {removed}" if removed else "") if p)
-        out.append(Change(ChangeKind.CATEGORIES_CHANGED, name, f"categories {detail}",
-                          breaking=bool(added)))
+        detail = ", ".join(
+            p for p in (f"added {added}" if added else "", f"removed {removed}" if removed else "") if p
+        )
+        out.append(Change(ChangeKind.CATEGORIES_CHANGED, name, f"categories {detail}", breaking=bool(added)))
     if (old.minimum, old.maximum) != (new.minimum, new.maximum):
-        out.append(Change(ChangeKind.RANGE_CHANGED, name,
-                          f"range [{old.minimum}, {old.maximum}] → [{new.minimum}, {new.maximum}]",
-                          breaking=_wider(old, new)))
+        out.append(
+            Change(
+                ChangeKind.RANGE_CHANGED,
+                name,
+                f"range [{old.minimum}, {old.maximum}] → [{new.minimum}, {new.maximum}]",
+                breaking=_wider(old, new),
+            )
+        )
     if old.unique != new.unique:
-        out.append(Change(ChangeKind.UNIQUENESS_CHANGED, name,
-                          "now unique" if new.unique else "no longer unique", breaking=old.unique))
+        out.append(
+            Change(
+                ChangeKind.UNIQUENESS_CHANGED,
+                name,
+                "now unique" if new.unique else "no longer unique",
+                breaking=old.unique,
+            )
+        )
     return out
 
 

@@ -37,10 +37,16 @@ def _pandera_column(pa: Any, column: ColumnContract) -> Any:
     if column.logical_type is LogicalType.DATETIME and column.datetime_format:
         from pandera.engines import pandas_engine
 
-        dtype = pandas_engine.DateTime(to_datetime_kwargs={"format": column.datetime_format})
-    return pa.Column(dtype, checks=checks, nullable=column.nullable, unique=column.unique,
-                     report_duplicates="exclude_first",
-                     required=True)
+        parse = {"format": column.datetime_format}
+        dtype = pandas_engine.DateTime(to_datetime_kwargs=parse)  # type: ignore[call-arg]
+    return pa.Column(
+        dtype,
+        checks=checks,
+        nullable=column.nullable,
+        unique=column.unique,
+        report_duplicates="exclude_first",
+        required=True,
+    )
 
 
 def to_great_expectations(contract: Contract) -> Any:
@@ -55,14 +61,21 @@ def to_great_expectations(contract: Contract) -> Any:
         if not column.nullable:
             expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=name))
         if column.minimum is not None or column.maximum is not None:
-            expectations.append(gx.expectations.ExpectColumnValuesToBeBetween(
-                column=name, min_value=column.minimum, max_value=column.maximum))
+            expectations.append(
+                gx.expectations.ExpectColumnValuesToBeBetween(
+                    column=name, min_value=column.minimum, max_value=column.maximum
+                )
+            )
         if column.allowed is not None:
-            expectations.append(gx.expectations.ExpectColumnValuesToBeInSet(
-                column=name, value_set=list(column.allowed)))
+            expectations.append(
+                gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed))
+            )
         if column.unique:
             expectations.append(gx.expectations.ExpectColumnValuesToBeUnique(column=name))
         if column.datetime_format:
-            expectations.append(gx.expectations.ExpectColumnValuesToMatchStrftimeFormat(
-                column=name, strftime_format=column.datetime_format))
+            expectations.append(
+                gx.expectations.ExpectColumnValuesToMatchStrftimeFormat(
+                    column=name, strftime_format=column.datetime_format
+                )
+            )
     return gx.ExpectationSuite(name=f"{contract.name}.v{contract.version}", expectations=expectations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 
-class LogicalType(str, enum.Enum):
+class LogicalType(enum.StrEnum):
     """What a column holds, independent of how pandas stores it."""
 
     INTEGER = "integer"

@@ -19,7 +19,7 @@ REASON_COLUMN = "_reason"
 """Column of ``ValidationResult.invalid`` that says why each row failed."""
 
 
-class Rule(str, enum.Enum):
+class Rule(enum.StrEnum):
     """The rules a contract checks. Batch rules judge the whole batch, row rules each row."""
 
     MISSING_COLUMN = "missing_column"
@@ -176,12 +176,22 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
         fail(name, Rule.NOT_NULL, missing, series, pd.Series("missing value", index=series.index))
     if column.minimum is not None:
         low = values.notna() & (values < column.minimum)
-        fail(name, Rule.MINIMUM, low.fillna(False).astype(bool), series,
-             values.astype(str) + f" below minimum {column.minimum}")
+        fail(
+            name,
+            Rule.MINIMUM,
+            low.fillna(False).astype(bool),
+            series,
+            values.astype(str) + f" below minimum {column.minimum}",
+        )
     if column.maximum is not None:
         high = values.notna() & (values > column.maximum)
-        fail(name, Rule.MAXIMUM, high.fillna(False).astype(bool), series,
-             values.astype(str) + f" above maximum {column.maximum}")
+        fail(
+            name,
+            Rule.MAXIMUM,
+            high.fillna(False).astype(bool),
+            series,
+            values.astype(str) + f" above maximum {column.maximum}",
+        )
     if column.allowed is not None:
         unknown = series.notna() & ~text.isin(column.allowed)
         fail(name, Rule.ALLOWED, unknown, series, "'" + text + "' is not an allowed value")

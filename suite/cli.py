@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run the closed loop on the sample orders stream")
     demo.add_argument("--json", action="store_true", help="print the rows as JSON")
 
+    commands.add_parser("init", help="create the local Dagster home and landing folder; print where")
+
     infer = commands.add_parser("infer", help="learn a contract from one or more batch files")
     infer.add_argument("files", nargs="+", type=Path)
     infer.add_argument("-o", "--output", type=Path, help="write the contract YAML here")
@@ -51,6 +53,19 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from .demo import open_instance
+    from .settings import Settings
+
+    settings = Settings.from_env()
+    open_instance(settings.dagster_home)
+    for dataset in settings.datasets:
+        dataset.landing.mkdir(parents=True, exist_ok=True)
+        print(f"{dataset.name}: landing folder {dataset.landing}")
+    print(f"DAGSTER_HOME={settings.dagster_home}")
+    return 0
+
+
 def _infer(args: argparse.Namespace) -> int:
     frames = [read_batch(path) for path in args.files]
     contract = schemasense.infer(frames, name=args.name or args.files[0].stem)
@@ -69,8 +84,10 @@ def _validate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
-        print(f"{args.file}: {len(result.valid)} valid rows, {len(result.invalid)} invalid "
-              f"(contract {contract.name} v{contract.version})")
+        print(
+            f"{args.file}: {len(result.valid)} valid rows, {len(result.invalid)} invalid "
+            f"(contract {contract.name} v{contract.version})"
+        )
         for v in result.violations:
             examples = ", ".join(map(str, v.examples)) or v.detail
             print(f"  {v.column:<20} {v.rule.value:<18} {v.count:>7}  {examples}")
@@ -83,4 +100,4 @@ def _drift(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"demo": _demo, "infer": _infer, "validate": _validate, "drift": _drift}
+_COMMANDS = {"init": _init, "demo": _demo, "infer": _infer, "validate": _validate, "drift": _drift}

@@ -12,8 +12,18 @@ from .runner import run_until_quiet
 from .sample_data import write_orders
 from .settings import Settings
 
-COLUMNS = ("batch", "rows_in", "rows_published", "rows_quarantined", "rows_held", "drifted_columns",
-           "schema_changes", "decision", "actions", "verified")
+COLUMNS = (
+    "batch",
+    "rows_in",
+    "rows_published",
+    "rows_quarantined",
+    "rows_held",
+    "drifted_columns",
+    "schema_changes",
+    "decision",
+    "actions",
+    "verified",
+)
 _DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 
 
@@ -42,7 +52,9 @@ def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any
     rows = []
     for key in sorted(instance.get_dynamic_partitions(f"{dataset}_batches")):
         records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey([dataset, "published_batch"]), asset_partitions=[key]),
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey([dataset, "published_batch"]), asset_partitions=[key]
+            ),
             limit=1,
         ).records
         if records:
@@ -51,9 +63,20 @@ def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any
             outcome = materialization.metadata["outcome"].value
             rows.append({"batch": key, **{c: outcome[c] for c in COLUMNS[1:]}})  # type: ignore[index]
         else:
-            rows.append({"batch": key, "rows_in": None, "rows_published": 0, "rows_quarantined": 0,
-                         "rows_held": 0, "drifted_columns": [], "schema_changes": [], "decision": "pending",
-                         "actions": [], "verified": None})
+            rows.append(
+                {
+                    "batch": key,
+                    "rows_in": None,
+                    "rows_published": 0,
+                    "rows_quarantined": 0,
+                    "rows_held": 0,
+                    "drifted_columns": [],
+                    "schema_changes": [],
+                    "decision": "pending",
+                    "actions": [],
+                    "verified": None,
+                }
+            )
     return rows
 
 
@@ -63,8 +86,18 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             return ", ".join(value) or "-"
         return "-" if value is None else str(value)
 
-    headers = ["batch", "in", "published", "quarantined", "held", "drifted columns", "schema changes",
-               "decision", "actions", "verified"]
+    headers = [
+        "batch",
+        "in",
+        "published",
+        "quarantined",
+        "held",
+        "drifted columns",
+        "schema changes",
+        "decision",
+        "actions",
+        "verified",
+    ]
     table = [[cell(row[c]) for c in COLUMNS] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]

@@ -1,6 +1,5 @@
 """The landing sensor: one new file becomes one new partition and one run, exactly once."""
 
-
 import json
 from typing import Any
 
@@ -21,8 +20,13 @@ def landed_files(dataset: DatasetConfig) -> list[str]:
     return sorted(n for n in names if not n.startswith(".") and not any(b in n for b in _BAD_KEY_PARTS))
 
 
-def build_landing_sensor(dataset: DatasetConfig, partitions: dg.DynamicPartitionsDefinition, batch_job: Any,
-                         training_job: Any, storage_root: str) -> dg.SensorDefinition:
+def build_landing_sensor(
+    dataset: DatasetConfig,
+    partitions: dg.DynamicPartitionsDefinition,
+    batch_job: Any,
+    training_job: Any,
+    storage_root: str,
+) -> dg.SensorDefinition:
     """Watch the landing folder.
 
     Each new file is added as a partition of ``raw_batch``. The first ``training_batches``
@@ -32,10 +36,13 @@ def build_landing_sensor(dataset: DatasetConfig, partitions: dg.DynamicPartition
     idempotent, so no file is processed twice even if the cursor were lost.
     """
 
-    @dg.sensor(name=f"{dataset.name}_landing_sensor", jobs=[batch_job, training_job],
-               minimum_interval_seconds=dataset.sensor_interval_seconds,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description=f"New files in {dataset.landing} become partitions and runs.")
+    @dg.sensor(
+        name=f"{dataset.name}_landing_sensor",
+        jobs=[batch_job, training_job],
+        minimum_interval_seconds=dataset.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"New files in {dataset.landing} become partitions and runs.",
+    )
     def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         state = json.loads(context.cursor) if context.cursor else {"waiting": []}
         known = set(context.instance.get_dynamic_partitions(partitions.name))
@@ -49,11 +56,14 @@ def build_landing_sensor(dataset: DatasetConfig, partitions: dg.DynamicPartition
         requests = []
         for key in list(waiting):
             if has_contract or key in training:
-                requests.append(dg.RunRequest(run_key=f"batch:{key}", job_name=batch_job.name, partition_key=key))
+                requests.append(
+                    dg.RunRequest(run_key=f"batch:{key}", job_name=batch_job.name, partition_key=key)
+                )
                 waiting.remove(key)
         if not has_contract and len(training) == dataset.training_batches:
-            published = set(context.instance.get_materialized_partitions(
-                dg.AssetKey([dataset.name, "published_batch"])))
+            published = set(
+                context.instance.get_materialized_partitions(dg.AssetKey([dataset.name, "published_batch"]))
+            )
             if set(training) <= published:
                 requests.append(dg.RunRequest(run_key=f"training:{training[-1]}", job_name=training_job.name))
         return dg.SensorResult(

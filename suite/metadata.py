@@ -12,7 +12,9 @@ import schemasense
 
 
 def frame_schema(df: pd.DataFrame) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(str(name), str(dtype)) for name, dtype in df.dtypes.items()])
+    return dg.TableSchema(
+        columns=[dg.TableColumn(str(name), str(dtype)) for name, dtype in df.dtypes.items()]
+    )
 
 
 def contract_schema(contract: schemasense.Contract) -> dg.TableSchema:
@@ -34,28 +36,53 @@ def contract_schema(contract: schemasense.Contract) -> dg.TableSchema:
 
 def violations_table(violations: Iterable[schemasense.Violation]) -> dg.MetadataValue:
     records = [
-        dg.TableRecord({"column": v.column, "rule": v.rule.value, "rows": v.count,
-                        "examples": ", ".join(str(e) for e in v.examples) or v.detail})
+        dg.TableRecord(
+            {
+                "column": v.column,
+                "rule": v.rule.value,
+                "rows": v.count,
+                "examples": ", ".join(str(e) for e in v.examples) or v.detail,
+            }
+        )
         for v in violations
     ]
-    schema = dg.TableSchema(columns=[dg.TableColumn("column", "string"), dg.TableColumn("rule", "string"),
-                                     dg.TableColumn("rows", "int"), dg.TableColumn("examples", "string")])
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("column", "string"),
+            dg.TableColumn("rule", "string"),
+            dg.TableColumn("rows", "int"),
+            dg.TableColumn("examples", "string"),
+        ]
+    )
     return dg.MetadataValue.table(records, schema=schema)
 
 
 def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
     records = [
-        dg.TableRecord({"column": c.column, "method": c.method,
-                        "effect": _number(c.statistic), "threshold": c.threshold,
-                        "p_adjusted": _number(c.p_adjusted), "drifted": c.drifted, "note": c.note})
+        dg.TableRecord(
+            {
+                "column": c.column,
+                "method": c.method,
+                "effect": _number(c.statistic),
+                "threshold": c.threshold,
+                "p_adjusted": _number(c.p_adjusted),
+                "drifted": c.drifted,
+                "note": c.note,
+            }
+        )
         for c in report.columns.values()
     ]
-    schema = dg.TableSchema(columns=[
-        dg.TableColumn("column", "string"), dg.TableColumn("method", "string"),
-        dg.TableColumn("effect", "float"), dg.TableColumn("threshold", "float"),
-        dg.TableColumn("p_adjusted", "float"), dg.TableColumn("drifted", "bool"),
-        dg.TableColumn("note", "string"),
-    ])
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("column", "string"),
+            dg.TableColumn("method", "string"),
+            dg.TableColumn("effect", "float"),
+            dg.TableColumn("threshold", "float"),
+            dg.TableColumn("p_adjusted", "float"),
+            dg.TableColumn("drifted", "bool"),
+            dg.TableColumn("note", "string"),
+        ]
+    )
     return dg.MetadataValue.table(records, schema=schema)
 
 

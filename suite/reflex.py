@@ -1,6 +1,5 @@
 """The remediation step (write-audit-publish) and the sensor that launches it for failed checks."""
 
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,8 +20,13 @@ OUTPUTS = ("published_batch", "quarantine", "held_batch")
 FAILED_CHECK_RUN_TAG = "dataops/failed_check_run"
 
 
-def build_remediation(dataset: DatasetConfig, partitions: dg.PartitionsDefinition, raw_batch: Any,
-                      validation: Any, drift_report: Any) -> Any:
+def build_remediation(
+    dataset: DatasetConfig,
+    partitions: dg.PartitionsDefinition,
+    raw_batch: Any,
+    validation: Any,
+    drift_report: Any,
+) -> Any:
     prefix = [dataset.name]
     descriptions = {
         "published_batch": "Rows that passed the contract, after remediation: the only rows consumers see.",
@@ -34,26 +38,38 @@ def build_remediation(dataset: DatasetConfig, partitions: dg.PartitionsDefinitio
         name=f"{dataset.name}_remediate",
         partitions_def=partitions,
         group_name=dataset.name,
-        outs={name: dg.AssetOut(key=dg.AssetKey([*prefix, name]), description=descriptions[name],
-                                kinds={"pandas", "parquet"}) for name in OUTPUTS},
+        outs={
+            name: dg.AssetOut(
+                key=dg.AssetKey([*prefix, name]), description=descriptions[name], kinds={"pandas", "parquet"}
+            )
+            for name in OUTPUTS
+        },
         ins={"raw_batch": dg.AssetIn(key=raw_batch.key), "drift_report": dg.AssetIn(key=drift_report.key)},
         deps=[validation],
     )
-    def remediate(context: dg.AssetExecutionContext, storage: SuiteStorage, raw_batch: pd.DataFrame,
-                  drift_report: driftguard.DriftReport) -> Iterator[dg.Output[pd.DataFrame]]:
+    def remediate(
+        context: dg.AssetExecutionContext,
+        storage: SuiteStorage,
+        raw_batch: pd.DataFrame,
+        drift_report: driftguard.DriftReport,
+    ) -> Iterator[dg.Output[pd.DataFrame]]:
         registry = storage.files.contracts()
         contract = registry.latest(dataset.name)
         ledger = storage.files.ledger()
         try:
-            outcome, signals = _handle(dataset, context.partition_key, raw_batch, contract, drift_report, ledger)
+            outcome, signals = _handle(
+                dataset, context.partition_key, raw_batch, contract, drift_report, ledger
+            )
         finally:
             ledger.dispose()
         if contract is not None and outcome.contract.version > contract.version:
             stored = registry.save(outcome.contract)
-            context.log_event(dg.AssetMaterialization(
-                asset_key=dg.AssetKey([*prefix, "contract"]),
-                metadata={**contract_metadata(stored), "evolved_by": context.partition_key},
-            ))
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=dg.AssetKey([*prefix, "contract"]),
+                    metadata={**contract_metadata(stored), "evolved_by": context.partition_key},
+                )
+            )
         summary = {
             "rows_in": len(raw_batch),
             "rows_published": len(outcome.published),
@@ -65,47 +81,73 @@ def build_remediation(dataset: DatasetConfig, partitions: dg.PartitionsDefinitio
             "actions": list(outcome.actions),
             "verified": outcome.verified,
         }
-        yield dg.Output(outcome.published, output_name="published_batch", metadata={
-            "dagster/row_count": len(outcome.published),
-            "dagster/column_schema": frame_schema(outcome.published),
-            "outcome": dg.MetadataValue.json(summary),
-            "decision": outcome.decision.value,
-            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
-        })
+        yield dg.Output(
+            outcome.published,
+            output_name="published_batch",
+            metadata={
+                "dagster/row_count": len(outcome.published),
+                "dagster/column_schema": frame_schema(outcome.published),
+                "outcome": dg.MetadataValue.json(summary),
+                "decision": outcome.decision.value,
+                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+            },
+        )
         for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
             reasons = frame[schemasense.REASON_COLUMN].value_counts().head(20) if len(frame) else pd.Series()
-            yield dg.Output(frame, output_name=name, metadata={
-                "dagster/row_count": len(frame),
-                "reasons": dg.MetadataValue.md("\n".join(f"- {n} × {r}" for r, n in reasons.items()) or "none"),
-            })
+            yield dg.Output(
+                frame,
+                output_name=name,
+                metadata={
+                    "dagster/row_count": len(frame),
+                    "reasons": dg.MetadataValue.md(
+                        "\n".join(f"- {n} × {r}" for r, n in reasons.items()) or "none"
+                    ),
+                },
+            )
 
     return remediate
 
 
-def _handle(dataset: DatasetConfig, batch_id: str, raw: pd.DataFrame, contract: schemasense.Contract | None,
-            drift_report: driftguard.DriftReport, ledger: datareflex.Ledger) -> tuple[datareflex.Outcome, list[datareflex.Signal]]:
+def _handle(
+    dataset: DatasetConfig,
+    batch_id: str,
+    raw: pd.DataFrame,
+    contract: schemasense.Contract | None,
+    drift_report: driftguard.DriftReport,
+    ledger: datareflex.Ledger,
+) -> tuple[datareflex.Outcome, list[datareflex.Signal]]:
     if contract is None:
         ledger.append(dataset.name, batch_id, "decision", "publish", {"reason": "training batch"})
         return datareflex.Outcome.untouched(raw), []
     signals = datareflex.sense(contract.validate(raw), drift_report)
     reflex = datareflex.Reflex(datareflex.Policy.from_file(dataset.policy), ledger)
-    outcome = reflex.handle(raw, signals, contract=contract, dataset=dataset.name, batch_id=batch_id,
-                            reference=f"{dataset.name}/reference_profile")
+    outcome = reflex.handle(
+        raw,
+        signals,
+        contract=contract,
+        dataset=dataset.name,
+        batch_id=batch_id,
+        reference=f"{dataset.name}/reference_profile",
+    )
     return outcome, signals
 
 
-def build_reflex_sensor(dataset: DatasetConfig, batch_job: Any, remediation_job: Any,
-                        check_keys: list[dg.AssetCheckKey]) -> dg.SensorDefinition:
+def build_reflex_sensor(
+    dataset: DatasetConfig, batch_job: Any, remediation_job: Any, check_keys: list[dg.AssetCheckKey]
+) -> dg.SensorDefinition:
     """Launch the remediation job for every batch run whose checks failed.
 
     The cursor is the id of the last check execution judged. An execution still PLANNED in a
     running run stops the cursor there, so it is judged once its result is in.
     """
 
-    @dg.sensor(name=f"{dataset.name}_reflex_sensor", job=remediation_job,
-               minimum_interval_seconds=dataset.sensor_interval_seconds,
-               default_status=dg.DefaultSensorStatus.RUNNING,
-               description="Launches remediation for batches whose contract or drift checks failed.")
+    @dg.sensor(
+        name=f"{dataset.name}_reflex_sensor",
+        job=remediation_job,
+        minimum_interval_seconds=dataset.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Launches remediation for batches whose contract or drift checks failed.",
+    )
     def reflex_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         after = int(context.cursor or 0)
         storage = context.instance.event_log_storage
@@ -132,7 +174,10 @@ def build_reflex_sensor(dataset: DatasetConfig, batch_job: Any, remediation_job:
             dg.RunRequest(
                 run_key=f"remediate:{run_id}",
                 partition_key=entry["partition"],
-                tags={FAILED_CHECK_RUN_TAG: run_id, "dataops/failed_checks": ",".join(sorted(entry["checks"]))},
+                tags={
+                    FAILED_CHECK_RUN_TAG: run_id,
+                    "dataops/failed_checks": ",".join(sorted(entry["checks"])),
+                },
             )
             for run_id, entry in failed.items()
         ]
@@ -152,4 +197,3 @@ def _history_after(storage: Any, key: dg.AssetCheckKey, after: int) -> list[Any]
         if len(page) < 100 or len(fresh) < len(page):
             return out
         page_cursor = page[-1].id
-

@@ -34,8 +34,9 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
     for sensor in (defs.resolve_sensor_def(s.name) for s in defs.sensors or []):
         cursor_key = _CURSOR_PREFIX + sensor.name
         cursor = instance.run_storage.get_cursor_values({cursor_key}).get(cursor_key)
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs,
-                                          sensor_name=sensor.name)
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, sensor_name=sensor.name
+        )
         result = sensor(context)
         if not isinstance(result, dg.SensorResult):
             continue
@@ -50,19 +51,31 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
             tags = {**request.tags, "dagster/sensor_name": sensor.name}
             if request.run_key:
                 tags["dagster/run_key"] = request.run_key
-            outcome = job.execute_in_process(instance=instance, partition_key=request.partition_key,
-                                             tags=tags, run_config=run_config, raise_on_error=False)
-            launched.append(LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id,
-                                        outcome.success))
-            log.info("%s launched %s [%s]: %s", sensor.name, job_name, request.partition_key,
-                     "success" if outcome.success else "failure")
+            outcome = job.execute_in_process(
+                instance=instance,
+                partition_key=request.partition_key,
+                tags=tags,
+                run_config=run_config,
+                raise_on_error=False,
+            )
+            launched.append(
+                LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id, outcome.success)
+            )
+            log.info(
+                "%s launched %s [%s]: %s",
+                sensor.name,
+                job_name,
+                request.partition_key,
+                "success" if outcome.success else "failure",
+            )
         if result.cursor is not None:
             instance.run_storage.set_cursor_values({cursor_key: result.cursor})
     return launched
 
 
-def run_until_quiet(defs: dg.Definitions, instance: dg.DagsterInstance, max_ticks: int = 50,
-                    log_level: str = "WARNING") -> list[LaunchedRun]:
+def run_until_quiet(
+    defs: dg.Definitions, instance: dg.DagsterInstance, max_ticks: int = 50, log_level: str = "WARNING"
+) -> list[LaunchedRun]:
     """Tick until no sensor asks for anything more."""
     launched: list[LaunchedRun] = []
     for _ in range(max_ticks):
@@ -74,6 +87,7 @@ def run_until_quiet(defs: dg.Definitions, instance: dg.DagsterInstance, max_tick
 
 
 def _already_launched(instance: dg.DagsterInstance, sensor: str, run_key: str) -> bool:
-    runs = instance.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": sensor, "dagster/run_key": run_key}),
-                             limit=1)
+    runs = instance.get_runs(
+        dg.RunsFilter(tags={"dagster/sensor_name": sensor, "dagster/run_key": run_key}), limit=1
+    )
     return bool(runs)

@@ -38,7 +38,9 @@ class SampleBatch:
     faults: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
 
-def orders_for_day(day: int, rng: np.random.Generator, first_order_id: int, *, drift: bool = False) -> pd.DataFrame:
+def orders_for_day(
+    day: int, rng: np.random.Generator, first_order_id: int, *, drift: bool = False
+) -> pd.DataFrame:
     """Clean orders of day ``day`` (0-based), ids starting at ``first_order_id``."""
     rows = int(rng.integers(1100, 1300))
     date = FIRST_DAY + dt.timedelta(days=day)
@@ -70,21 +72,31 @@ def corrupt(df: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, d
     df["channel"] = df["channel"].astype(object)
     df["discount"] = df["discount"].astype(float)
     plan = {
-        "null_country": 6, "null_discount": 6, "negative_amount": 4, "huge_amount": 3,
-        "huge_quantity": 3, "unknown_country": 5, "unknown_channel": 3, "bad_date": 5,
+        "null_country": 6,
+        "null_discount": 6,
+        "negative_amount": 4,
+        "huge_amount": 3,
+        "huge_quantity": 3,
+        "unknown_country": 5,
+        "unknown_channel": 3,
+        "bad_date": 5,
     }
     positions = rng.choice(len(df), sum(plan.values()), replace=False)
     faults: dict[str, tuple[int, ...]] = {}
     start = 0
     for kind, count in plan.items():
-        rows = positions[start:start + count]
+        rows = positions[start : start + count]
         start += count
         faults[kind] = tuple(int(v) for v in df["order_id"].iloc[rows])
         column, value = {
-            "null_country": ("country", None), "null_discount": ("discount", np.nan),
-            "negative_amount": ("amount", -15.0), "huge_amount": ("amount", 1_000_000.0),
-            "huge_quantity": ("quantity", 250), "unknown_country": ("country", "ZZ"),
-            "unknown_channel": ("channel", "fax"), "bad_date": ("created_at", "2026-11-06T25:61:00"),
+            "null_country": ("country", None),
+            "null_discount": ("discount", np.nan),
+            "negative_amount": ("amount", -15.0),
+            "huge_amount": ("amount", 1_000_000.0),
+            "huge_quantity": ("quantity", 250),
+            "unknown_country": ("country", "ZZ"),
+            "unknown_channel": ("channel", "fax"),
+            "bad_date": ("created_at", "2026-11-06T25:61:00"),
         }[kind]
         df.iloc[rows, df.columns.get_loc(column)] = value
     clean = df.index.difference(df.index[positions])

@@ -1,6 +1,5 @@
 """Assets of the contract side: the raw batch, the versioned contract, and validation."""
 
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,18 +22,32 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
     prefix = [dataset.name]
     group = dataset.name
 
-    @dg.asset(key_prefix=prefix, partitions_def=partitions, group_name=group, kinds={"pandas", "parquet"},
-              description="One landed file, read as it arrived.")
+    @dg.asset(
+        key_prefix=prefix,
+        partitions_def=partitions,
+        group_name=group,
+        kinds={"pandas", "parquet"},
+        description="One landed file, read as it arrived.",
+    )
     def raw_batch(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
         path = dataset.landing / context.partition_key
         df = read_batch(path)
-        return dg.Output(df, metadata={
-            "dagster/row_count": len(df), "dagster/column_schema": frame_schema(df),
-            "path": dg.MetadataValue.path(str(path)),
-        })
+        return dg.Output(
+            df,
+            metadata={
+                "dagster/row_count": len(df),
+                "dagster/column_schema": frame_schema(df),
+                "path": dg.MetadataValue.path(str(path)),
+            },
+        )
 
-    @dg.asset(key_prefix=prefix, deps=[raw_batch], group_name=group, kinds={"yaml"},
-              description="The data contract, learned from the training window and versioned.")
+    @dg.asset(
+        key_prefix=prefix,
+        deps=[raw_batch],
+        group_name=group,
+        kinds={"yaml"},
+        description="The data contract, learned from the training window and versioned.",
+    )
     def contract(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.MaterializeResult:
         registry = storage.files.contracts()
         current = registry.latest(dataset.name)
@@ -44,40 +57,71 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
             current = registry.save(schemasense.infer(frames, name=dataset.name))
         return dg.MaterializeResult(metadata=contract_metadata(current, trained_on))
 
-    schema_spec = dg.AssetCheckSpec(SCHEMA_CHECK, asset=dg.AssetKey([*prefix, "validation"]), blocking=True,
-                                    description="Columns and types are those of the contract.")
-    rows_spec = dg.AssetCheckSpec(ROWS_CHECK, asset=dg.AssetKey([*prefix, "validation"]), blocking=True,
-                                  description="Every row satisfies every rule of the contract.")
+    schema_spec = dg.AssetCheckSpec(
+        SCHEMA_CHECK,
+        asset=dg.AssetKey([*prefix, "validation"]),
+        blocking=True,
+        description="Columns and types are those of the contract.",
+    )
+    rows_spec = dg.AssetCheckSpec(
+        ROWS_CHECK,
+        asset=dg.AssetKey([*prefix, "validation"]),
+        blocking=True,
+        description="Every row satisfies every rule of the contract.",
+    )
 
-    @dg.asset(key_prefix=prefix, partitions_def=partitions, group_name=group, deps=[contract],
-              check_specs=[schema_spec, rows_spec], kinds={"pandas"},
-              ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
-              description="The rows of the batch that break the contract, each with its reasons.")
-    def validation(context: dg.AssetExecutionContext, storage: SuiteStorage,
-                   raw_batch: pd.DataFrame) -> Iterator[Any]:
+    @dg.asset(
+        key_prefix=prefix,
+        partitions_def=partitions,
+        group_name=group,
+        deps=[contract],
+        check_specs=[schema_spec, rows_spec],
+        kinds={"pandas"},
+        ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
+        description="The rows of the batch that break the contract, each with its reasons.",
+    )
+    def validation(
+        context: dg.AssetExecutionContext, storage: SuiteStorage, raw_batch: pd.DataFrame
+    ) -> Iterator[Any]:
         current = storage.files.contracts().latest(dataset.name)
         if current is None:
             note = {"note": "training batch: it defines the contract, nothing to check it against yet"}
-            yield dg.Output(raw_batch.iloc[0:0].assign(_reason=pd.Series(dtype=object)),
-                            metadata={**note, "dagster/row_count": 0})
+            yield dg.Output(
+                raw_batch.iloc[0:0].assign(_reason=pd.Series(dtype=object)),
+                metadata={**note, "dagster/row_count": 0},
+            )
             yield dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata=note)
             yield dg.AssetCheckResult(check_name=ROWS_CHECK, passed=True, metadata=note)
             return
         result = current.validate(raw_batch)
         version = {"contract_version": current.version}
-        yield dg.Output(result.invalid, metadata={
-            **version, "dagster/row_count": len(result.invalid), "rows_valid": len(result.valid),
-            "violations": violations_table(result.violations),
-        })
-        yield dg.AssetCheckResult(
-            check_name=SCHEMA_CHECK, passed=not result.batch_violations,
-            metadata={**version, "changes": violations_table(result.batch_violations),
-                      "changed_columns": len(result.batch_violations)},
+        yield dg.Output(
+            result.invalid,
+            metadata={
+                **version,
+                "dagster/row_count": len(result.invalid),
+                "rows_valid": len(result.valid),
+                "violations": violations_table(result.violations),
+            },
         )
         yield dg.AssetCheckResult(
-            check_name=ROWS_CHECK, passed=not result.row_violations,
-            metadata={**version, "failing_rules": violations_table(result.row_violations),
-                      "rows_invalid": len(result.invalid), "rows_valid": len(result.valid)},
+            check_name=SCHEMA_CHECK,
+            passed=not result.batch_violations,
+            metadata={
+                **version,
+                "changes": violations_table(result.batch_violations),
+                "changed_columns": len(result.batch_violations),
+            },
+        )
+        yield dg.AssetCheckResult(
+            check_name=ROWS_CHECK,
+            passed=not result.row_violations,
+            metadata={
+                **version,
+                "failing_rules": violations_table(result.row_violations),
+                "rows_invalid": len(result.invalid),
+                "rows_valid": len(result.valid),
+            },
         )
 
     return [raw_batch, contract, validation]

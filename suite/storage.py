@@ -41,7 +41,9 @@ class BatchStorage:
             return path
         type_name = next((n for n, t in _JSON_TYPES.items() if isinstance(obj, t)), None)
         if type_name is None:
-            raise TypeError(f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile or DriftReport")
+            raise TypeError(
+                f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile or DriftReport"
+            )
         path = self.path(asset_path, partition, ".json")
         text = json.dumps({"type": type_name, "data": obj.to_dict()})
         _atomic(path, lambda tmp: Path(tmp).write_text(text))

@@ -14,11 +14,15 @@ def training_partitions(instance: dg.DagsterInstance, dataset: DatasetConfig) ->
     return sorted(instance.get_dynamic_partitions(partitions_name(dataset)))[: dataset.training_batches]
 
 
-def training_frames(instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage) -> tuple[list[str], list[pd.DataFrame]]:
+def training_frames(
+    instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage
+) -> tuple[list[str], list[pd.DataFrame]]:
     keys = training_partitions(instance, dataset)
     if len(keys) < dataset.training_batches:
-        raise dg.Failure(f"dataset {dataset.name!r}: the training window needs {dataset.training_batches} "
-                         f"batches and {len(keys)} have landed")
+        raise dg.Failure(
+            f"dataset {dataset.name!r}: the training window needs {dataset.training_batches} "
+            f"batches and {len(keys)} have landed"
+        )
     return keys, [files.read([dataset.name, "raw_batch"], key) for key in keys]
 
 

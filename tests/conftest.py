@@ -41,6 +41,7 @@ def settings(tmp_path: Path, stream: tuple[Path, list[SampleBatch]]) -> Settings
 
 @pytest.fixture
 def instance(settings: Settings) -> Iterator[dg.DagsterInstance]:
+    settings.dagster_home.mkdir(parents=True)
     with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as test_instance:
         yield test_instance
 

@@ -14,8 +14,12 @@ def contract(frames: dict[str, pd.DataFrame]) -> schemasense.Contract:
     return schemasense.infer(frames["training"], name="orders")
 
 
-def handle(batch: pd.DataFrame, contract: schemasense.Contract, ledger: datareflex.Ledger | None = None,
-           policy: datareflex.Policy = POLICY) -> datareflex.Outcome:
+def handle(
+    batch: pd.DataFrame,
+    contract: schemasense.Contract,
+    ledger: datareflex.Ledger | None = None,
+    policy: datareflex.Policy = POLICY,
+) -> datareflex.Outcome:
     signals = datareflex.sense(contract.validate(batch))
     return datareflex.Reflex(policy, ledger).handle(batch, signals, contract=contract, batch_id="b")
 
@@ -96,13 +100,21 @@ def test_ledger_records_every_step(contract, frames) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("rules:\n  - when: {kind: drift}\n    then: explode\n", "line 3: rules[0].then 'explode' is not an action"),
+        (
+            "rules:\n  - when: {kind: drift}\n    then: explode\n",
+            "line 3: rules[0].then 'explode' is not an action",
+        ),
         ("rules:\n  - when: {kind: drift, colour: red}\n    then: alert\n", "line 2: unknown key 'colour'"),
-        ("rules:\n  - when: {kind: weather}\n    then: alert\n", "rules[0].when.kind 'weather' is not one of"),
+        (
+            "rules:\n  - when: {kind: weather}\n    then: alert\n",
+            "rules[0].when.kind 'weather' is not one of",
+        ),
         ("rulez: []\n", "line 1: unknown key 'rulez'"),
         ("rules:\n  - then: alert\n    with: 3\n", "rules[0].with must be a mapping"),
     ],
 )
 def test_a_wrong_policy_names_file_line_and_key(text: str, message: str) -> None:
-    with pytest.raises(datareflex.PolicyError, match=f"^policy.yaml, .*{message}".replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(
+        datareflex.PolicyError, match=f"^policy.yaml, .*{message}".replace("[", r"\[").replace("]", r"\]")
+    ):
         datareflex.Policy.from_yaml(text, source="policy.yaml")

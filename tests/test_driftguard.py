@@ -11,7 +11,9 @@ def detector(frames: dict[str, pd.DataFrame]) -> driftguard.DriftDetector:
     return driftguard.DriftDetector().fit(frames["training"])
 
 
-def test_flags_exactly_the_injected_columns(detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]) -> None:
+def test_flags_exactly_the_injected_columns(
+    detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]
+) -> None:
     report = detector.score(frames["drift"])
     assert report.drifted
     assert sorted(report.drifted_columns) == sorted(DRIFTED_COLUMNS)
@@ -19,13 +21,17 @@ def test_flags_exactly_the_injected_columns(detector: driftguard.DriftDetector, 
     assert amount.p_adjusted < 0.05 and amount.statistic >= amount.threshold
 
 
-def test_clean_batches_do_not_drift(detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]) -> None:
+def test_clean_batches_do_not_drift(
+    detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]
+) -> None:
     assert detector.score(frames["clean"]).drifted_columns == []
     # A text-typed copy of a numeric column is read like the reference, not as new categories.
     assert "quantity" not in detector.score(frames["schema_change"]).drifted_columns
 
 
-def test_identifiers_and_timestamps_are_not_tested(detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]) -> None:
+def test_identifiers_and_timestamps_are_not_tested(
+    detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]
+) -> None:
     skipped = detector.score(frames["clean"]).skipped
     assert skipped["order_id"] == "identifier" and skipped["created_at"] == "timestamp"
 
@@ -39,12 +45,16 @@ def test_a_null_burst_is_drift() -> None:
 
 def test_no_false_alarms_on_small_same_distribution_batches() -> None:
     rng = np.random.default_rng(11)
-    detector = driftguard.DriftDetector().fit(pd.DataFrame({"x": rng.normal(size=100_000),
-                                                            "c": rng.choice(list("abcdef"), 100_000)}))
+    detector = driftguard.DriftDetector().fit(
+        pd.DataFrame({"x": rng.normal(size=100_000), "c": rng.choice(list("abcdef"), 100_000)})
+    )
     trials = 1000
-    alarms = sum(detector.score(pd.DataFrame({"x": rng.normal(size=100),
-                                              "c": rng.choice(list("abcdef"), 100)})).drifted
-                 for _ in range(trials))
+    alarms = sum(
+        detector.score(
+            pd.DataFrame({"x": rng.normal(size=100), "c": rng.choice(list("abcdef"), 100)})
+        ).drifted
+        for _ in range(trials)
+    )
     assert alarms / trials <= 0.06  # α = 0.05 across both columns, plus sampling slack
 
 
@@ -55,7 +65,9 @@ def test_trivial_shifts_on_large_batches_are_not_drift() -> None:
     assert report.columns["x"].p_value is not None and not report.drifted
 
 
-def test_insufficient_data_is_said_not_guessed(detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]) -> None:
+def test_insufficient_data_is_said_not_guessed(
+    detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]
+) -> None:
     report = detector.score(frames["clean"].head(10))
     assert {c.note for c in report.columns.values()} == {"insufficient data"}
     assert not report.drifted
@@ -64,8 +76,10 @@ def test_insufficient_data_is_said_not_guessed(detector: driftguard.DriftDetecto
 def test_profiles_merge_and_serialise(frames: dict[str, pd.DataFrame]) -> None:
     reference = driftguard.profile(frames["training"])
     middle = len(frames["clean"]) // 2
-    halves = [driftguard.profile(part, like=reference)
-              for part in (frames["clean"].iloc[:middle], frames["clean"].iloc[middle:])]
+    halves = [
+        driftguard.profile(part, like=reference)
+        for part in (frames["clean"].iloc[:middle], frames["clean"].iloc[middle:])
+    ]
     merged = driftguard.merge_all(halves)
     whole = driftguard.profile(frames["clean"], like=reference)
     assert merged.rows == whole.rows
@@ -77,7 +91,9 @@ def test_profiles_merge_and_serialise(frames: dict[str, pd.DataFrame]) -> None:
         reference.merge(driftguard.profile(frames["clean"]))
 
 
-def test_report_round_trip_and_markdown(detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]) -> None:
+def test_report_round_trip_and_markdown(
+    detector: driftguard.DriftDetector, frames: dict[str, pd.DataFrame]
+) -> None:
     report = detector.score(frames["drift"])
     assert driftguard.DriftReport.from_dict(report.to_dict()) == report
     assert "| amount | chi_square |" in report.to_markdown()

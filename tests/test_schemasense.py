@@ -24,41 +24,59 @@ def test_infers_types_keys_ranges_and_categories(contract: schemasense.Contract)
     assert not any(c.nullable for c in columns.values())
 
 
-def test_accepts_later_clean_and_drifted_batches(contract: schemasense.Contract, frames: dict[str, pd.DataFrame]) -> None:
+def test_accepts_later_clean_and_drifted_batches(
+    contract: schemasense.Contract, frames: dict[str, pd.DataFrame]
+) -> None:
     assert contract.validate(frames["clean"]).ok
     assert contract.validate(frames["drift"]).ok
 
 
-def test_names_every_broken_rule_per_row(contract: schemasense.Contract, frames: dict[str, pd.DataFrame]) -> None:
+def test_names_every_broken_rule_per_row(
+    contract: schemasense.Contract, frames: dict[str, pd.DataFrame]
+) -> None:
     result = contract.validate(frames["corrupt"])
     counts = {(v.column, v.rule): v.count for v in result.violations}
     assert counts == {
-        ("order_id", Rule.UNIQUE): 5, ("country", Rule.NOT_NULL): 6, ("country", Rule.ALLOWED): 5,
-        ("channel", Rule.ALLOWED): 3, ("amount", Rule.MINIMUM): 4, ("amount", Rule.MAXIMUM): 3,
-        ("quantity", Rule.MAXIMUM): 3, ("discount", Rule.NOT_NULL): 6, ("created_at", Rule.TYPE): 5,
+        ("order_id", Rule.UNIQUE): 5,
+        ("country", Rule.NOT_NULL): 6,
+        ("country", Rule.ALLOWED): 5,
+        ("channel", Rule.ALLOWED): 3,
+        ("amount", Rule.MINIMUM): 4,
+        ("amount", Rule.MAXIMUM): 3,
+        ("quantity", Rule.MAXIMUM): 3,
+        ("discount", Rule.NOT_NULL): 6,
+        ("created_at", Rule.TYPE): 5,
     }
     assert len(result.valid) + len(result.invalid) == len(frames["corrupt"])
     assert set(result.valid.index).isdisjoint(result.invalid.index)
     assert result.invalid["_reason"].str.contains("country: 'ZZ' is not an allowed value").sum() == 5
 
 
-def test_a_row_breaking_two_rules_carries_both_reasons(contract: schemasense.Contract, frames: dict[str, pd.DataFrame]) -> None:
+def test_a_row_breaking_two_rules_carries_both_reasons(
+    contract: schemasense.Contract, frames: dict[str, pd.DataFrame]
+) -> None:
     row = frames["clean"].head(1).assign(amount=-3.0, channel="fax")
     reason = contract.validate(row).invalid["_reason"].iloc[0]
     assert reason == "channel: 'fax' is not an allowed value; amount: -3.0 below minimum 0.0"
 
 
-def test_schema_changes_are_batch_violations(contract: schemasense.Contract, frames: dict[str, pd.DataFrame]) -> None:
+def test_schema_changes_are_batch_violations(
+    contract: schemasense.Contract, frames: dict[str, pd.DataFrame]
+) -> None:
     result = contract.validate(frames["schema_change"])
     assert {(v.column, v.rule) for v in result.batch_violations} == {
-        ("quantity", Rule.TYPE_CHANGED), ("coupon_code", Rule.UNEXPECTED_COLUMN)}
+        ("quantity", Rule.TYPE_CHANGED),
+        ("coupon_code", Rule.UNEXPECTED_COLUMN),
+    }
     assert not result.row_violations  # every quantity string reads as an integer
     missing = contract.validate(frames["clean"].drop(columns=["email"]))
     assert [v.rule for v in missing.violations] == [Rule.MISSING_COLUMN]
     assert len(missing.invalid) == len(frames["clean"])
 
 
-def test_gaps_in_an_integer_csv_column_are_not_a_type_change(contract: schemasense.Contract, frames: dict[str, pd.DataFrame]) -> None:
+def test_gaps_in_an_integer_csv_column_are_not_a_type_change(
+    contract: schemasense.Contract, frames: dict[str, pd.DataFrame]
+) -> None:
     batch = frames["clean"].head(50).copy()
     batch["quantity"] = batch["quantity"].astype(float)
     batch.loc[batch.index[0], "quantity"] = None
@@ -87,12 +105,15 @@ def test_diff_classifies_changes(contract: schemasense.Contract) -> None:
     added = contract.with_columns(schemasense.ColumnContract("coupon", LogicalType.CATEGORY, allowed=("A",)))
     retyped = contract.with_columns(schemasense.ColumnContract("quantity", LogicalType.STRING))
     assert [(c.kind.value, c.breaking) for c in schemasense.diff(contract, added).changes] == [
-        ("column_added", False)]
+        ("column_added", False)
+    ]
     assert schemasense.diff(contract, retyped).breaking
     assert schemasense.diff(added, contract).breaking  # a removed column breaks readers
 
 
-def test_pandera_export_agrees_on_the_sample(contract: schemasense.Contract, frames: dict[str, pd.DataFrame]) -> None:
+def test_pandera_export_agrees_on_the_sample(
+    contract: schemasense.Contract, frames: dict[str, pd.DataFrame]
+) -> None:
     import pandera.errors
 
     schema = contract.to_pandera()
@@ -106,6 +127,11 @@ def test_pandera_export_agrees_on_the_sample(contract: schemasense.Contract, fra
 def test_great_expectations_export_lists_the_rules(contract: schemasense.Contract) -> None:
     suite = contract.to_great_expectations()
     kinds = {type(e).__name__ for e in suite.expectations}
-    assert {"ExpectColumnValuesToBeUnique", "ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween",
-            "ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToMatchStrftimeFormat"} <= kinds
+    assert {
+        "ExpectColumnValuesToBeUnique",
+        "ExpectColumnValuesToBeInSet",
+        "ExpectColumnValuesToBeBetween",
+        "ExpectColumnValuesToNotBeNull",
+        "ExpectColumnValuesToMatchStrftimeFormat",
+    } <= kinds
     assert suite.name == "orders.v1"

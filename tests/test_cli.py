@@ -1,0 +1,50 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from suite.cli import main
+from suite.files import BatchFileError, read_batch
+
+
+@pytest.fixture
+def files(stream) -> dict[str, Path]:
+    landing, batches = stream
+    return {b.kind if b.kind != "clean" else f"clean{i}": landing / b.name for i, b in enumerate(batches)}
+
+
+def test_infer_then_validate(files, tmp_path, capsys) -> None:
+    contract = tmp_path / "orders.yaml"
+    assert (
+        main(["infer", str(files["clean0"]), str(files["clean1"]), "-o", str(contract), "--name", "orders"])
+        == 0
+    )
+    assert "name: orders" in contract.read_text()
+    assert main(["validate", str(files["clean3"]), "--contract", str(contract)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(files["corrupt"]), "--contract", str(contract), "--json"]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] is False and result["rows_invalid"] > 0
+
+
+def test_drift_prints_the_table(files, capsys) -> None:
+    assert main(["drift", str(files["clean0"]), str(files["drift"]), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(report["drifted_columns"]) == ["amount", "channel"]
+
+
+def test_an_unreadable_file_is_named(tmp_path, capsys) -> None:
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet")
+    with pytest.raises(BatchFileError, match=str(broken)):
+        read_batch(broken)
+    assert main(["infer", str(broken)]) == 2
+    assert str(broken) in capsys.readouterr().err
+    assert main(["infer", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_csv_batches_read_like_parquet(files, tmp_path) -> None:
+    frame = read_batch(files["clean0"])
+    csv = tmp_path / "day.csv"
+    frame.to_csv(csv, index=False)
+    assert read_batch(csv).equals(frame)

@@ -1,0 +1,92 @@
+import datetime
+import json
+
+import dagster as dg
+
+from suite.dataset import build_definitions
+from suite.runner import run_until_quiet
+
+from .conftest import land
+
+
+def evaluate(
+    defs: dg.Definitions, name: str, instance: dg.DagsterInstance, cursor: str | None
+) -> dg.SensorResult:
+    sensor = defs.resolve_sensor_def(name)
+    return sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+
+
+def test_landing_sensor_runs_training_batches_first_and_holds_the_rest(settings, stream, instance) -> None:
+    names = land(settings, stream, 4)
+    defs = build_definitions(settings)
+
+    first = evaluate(defs, "orders_landing_sensor", instance, None)
+    assert [list(r.partition_keys) for r in first.dynamic_partitions_requests] == [names]
+    assert [(r.job_name, r.partition_key, r.run_key) for r in first.run_requests] == [
+        ("orders_batch_job", name, f"batch:{name}") for name in names[:3]
+    ]
+    assert json.loads(first.cursor) == {"waiting": [names[3]]}
+
+    instance.add_dynamic_partitions("orders_batches", names)
+    again = evaluate(defs, "orders_landing_sensor", instance, first.cursor)
+    assert again.run_requests == [] and again.dynamic_partitions_requests == []
+    assert again.cursor == first.cursor  # the fourth batch waits for the contract
+
+
+def test_landing_sensor_asks_for_training_once_the_window_is_published(settings, stream, instance) -> None:
+    names = land(settings, stream, 4)
+    defs = build_definitions(settings)
+    instance.add_dynamic_partitions("orders_batches", names)
+    batch_job = defs.resolve_job_def("orders_batch_job")
+    for name in names[:3]:
+        assert batch_job.execute_in_process(instance=instance, partition_key=name).success
+    cursor = json.dumps({"waiting": [names[3]]})
+
+    result = evaluate(defs, "orders_landing_sensor", instance, cursor)
+    assert [(r.job_name, r.run_key) for r in result.run_requests] == [
+        ("orders_training_job", f"training:{names[2]}")
+    ]
+
+    assert defs.resolve_job_def("orders_training_job").execute_in_process(instance=instance).success
+    result = evaluate(defs, "orders_landing_sensor", instance, cursor)
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [("orders_batch_job", names[3])]
+    assert json.loads(result.cursor) == {"waiting": []}
+
+
+def test_reflex_sensor_launches_one_remediation_per_failed_batch_run(settings, stream, instance) -> None:
+    _, batches = stream
+    corrupt = next(b.name for b in batches if b.kind == "corrupt")
+    names = land(settings, stream, 3)
+    (settings.datasets[0].landing / corrupt).write_bytes((stream[0] / corrupt).read_bytes())
+    defs = build_definitions(settings)
+    instance.add_dynamic_partitions("orders_batches", [*names, corrupt])
+    batch_job = defs.resolve_job_def("orders_batch_job")
+    for name in names:
+        batch_job.execute_in_process(instance=instance, partition_key=name)
+    defs.resolve_job_def("orders_training_job").execute_in_process(instance=instance)
+
+    quiet = evaluate(defs, "orders_reflex_sensor", instance, None)
+    assert quiet.run_requests == []
+    failed = batch_job.execute_in_process(instance=instance, partition_key=corrupt, raise_on_error=False)
+    assert not failed.success  # the blocking contract check stopped publication
+
+    result = evaluate(defs, "orders_reflex_sensor", instance, quiet.cursor)
+    assert [(r.partition_key, r.run_key) for r in result.run_requests] == [
+        (corrupt, f"remediate:{failed.run_id}")
+    ]
+    assert result.run_requests[0].tags["dataops/failed_checks"] == "rows_satisfy_contract"
+    assert int(result.cursor) > int(quiet.cursor)
+    assert evaluate(defs, "orders_reflex_sensor", instance, result.cursor).run_requests == []
+
+
+def test_drift_schedule_rescores_reports_older_than_the_reference(settings, stream, instance) -> None:
+    names = land(settings, stream, 4)
+    defs = build_definitions(settings)
+    run_until_quiet(defs, instance)
+    schedule = defs.resolve_schedule_def("orders_drift_schedule")
+    when = datetime.datetime(2026, 11, 8, 6, tzinfo=datetime.UTC)
+    requests = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=when))
+    # The training batches were scored before the reference existed; the fourth after.
+    assert sorted((r.partition_key, r.run_key) for r in requests) == [
+        (name, f"rescore:2026-11-08:{name}") for name in names[:3]
+    ]
