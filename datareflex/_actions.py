@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -133,9 +133,8 @@ def accept_schema_change(
     added = [s.column for s in signals if s.rule == Rule.UNEXPECTED_COLUMN.value and s.column in frame]
     if not added:
         return ActionResult(frame, context.contract)
-    new = [schemasense.infer_column(name, frame[name]) for name in added]
     # An added column is optional by nature: earlier batches did not have it.
-    new = [schemasense.ColumnContract(**{**c.__dict__, "nullable": True}) for c in new]
+    new = [replace(schemasense.infer_column(name, frame[name]), nullable=True) for name in added]
     contract = context.contract.with_columns(*new)
     return ActionResult(frame, contract, notes=tuple(f"accepted new column {n}" for n in added))
 
@@ -172,6 +171,8 @@ ACTIONS: dict[ActionKind, Action] = {
 
 def _rows_failing(result: schemasense.ValidationResult, signals: Sequence[Signal]) -> np.ndarray:
     mask = np.zeros(len(result.reasons), dtype=bool)
+    rules = {rule.value: rule for rule in Rule}
     for s in signals:
-        mask |= result.failing(s.column, Rule(s.rule)) if s.rule in Rule._value2member_map_ else False
+        if s.rule in rules:
+            mask |= result.failing(s.column, rules[s.rule])
     return mask

@@ -112,24 +112,29 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
     >>> result.invalid["_reason"].tolist()
     ['n: 99 above maximum 4.0', 'n: missing value']
     """
-    failures: list[tuple[pd.Series, pd.Series]] = []
+    failures: list[tuple[np.ndarray, np.ndarray]] = []
     violations: list[Violation] = []
     masks: dict[tuple[str, Rule], np.ndarray] = {}
 
-    def fail(column: str, rule: Rule, mask: pd.Series, values: pd.Series, message: pd.Series) -> None:
-        count = int(mask.sum())
+    def fail(
+        column: str, rule: Rule, mask: pd.Series, original: pd.Series, shown: pd.Series, template: str
+    ) -> None:
+        """Record ``rule`` broken on the rows of ``mask``; messages are built for those rows only."""
+        hit = mask.to_numpy(dtype=bool)
+        count = int(hit.sum())
         if count:
-            examples = tuple(values[mask].drop_duplicates().head(max_examples).tolist())
+            examples = tuple(original[hit].drop_duplicates().head(max_examples).tolist())
             violations.append(Violation(column, rule, count, examples))
-            failures.append((mask, f"{column}: " + message.astype(str)))
-            masks[(column, rule)] = mask.to_numpy(dtype=bool)
+            messages = [f"{column}: " + template.format(v) for v in shown[hit].astype(str)]
+            failures.append((hit, np.array(messages, dtype=object)))
+            masks[(column, rule)] = hit
 
     for name, column in contract.columns.items():
         if name not in df.columns:
             violations.append(Violation(name, Rule.MISSING_COLUMN, len(df), detail="column missing"))
-            everyone = pd.Series(True, index=df.index)
-            failures.append((everyone, pd.Series(f"{name}: column missing", index=df.index)))
-            masks[(name, Rule.MISSING_COLUMN)] = everyone.to_numpy()
+            everyone = np.ones(len(df), dtype=bool)
+            failures.append((everyone, np.full(len(df), f"{name}: column missing", dtype=object)))
+            masks[(name, Rule.MISSING_COLUMN)] = everyone
             continue
         _check_column(column, df[name], fail, violations)
 
@@ -166,38 +171,24 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
         )
     converted = coerce(series, column.logical_type, column.datetime_format)
     values = converted.values
-    text = series.astype(str)
     expected = column.logical_type.value
     if column.datetime_format:
         expected = f"datetime in format {column.datetime_format}"
-    fail(name, Rule.TYPE, converted.failed, series, "'" + text + f"' is not {expected}")
+    fail(name, Rule.TYPE, converted.failed, series, series, "'{}' is not " + expected)
     if not column.nullable:
-        missing = series.isna()
-        fail(name, Rule.NOT_NULL, missing, series, pd.Series("missing value", index=series.index))
+        fail(name, Rule.NOT_NULL, series.isna(), series, series, "missing value")
     if column.minimum is not None:
-        low = values.notna() & (values < column.minimum)
-        fail(
-            name,
-            Rule.MINIMUM,
-            low.fillna(False).astype(bool),
-            series,
-            values.astype(str) + f" below minimum {column.minimum}",
-        )
+        low = (values < column.minimum).fillna(False).astype(bool)
+        fail(name, Rule.MINIMUM, low, series, values, "{} below minimum " + f"{column.minimum}")
     if column.maximum is not None:
-        high = values.notna() & (values > column.maximum)
-        fail(
-            name,
-            Rule.MAXIMUM,
-            high.fillna(False).astype(bool),
-            series,
-            values.astype(str) + f" above maximum {column.maximum}",
-        )
+        high = (values > column.maximum).fillna(False).astype(bool)
+        fail(name, Rule.MAXIMUM, high, series, values, "{} above maximum " + f"{column.maximum}")
     if column.allowed is not None:
-        unknown = series.notna() & ~text.isin(column.allowed)
-        fail(name, Rule.ALLOWED, unknown, series, "'" + text + "' is not an allowed value")
+        unknown = series.notna() & ~series.astype(str).isin(column.allowed)
+        fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
     if column.unique:
         repeated = values.notna() & values.duplicated(keep="first")
-        fail(name, Rule.UNIQUE, repeated, series, text + " repeats an earlier row")
+        fail(name, Rule.UNIQUE, repeated, series, series, "{} repeats an earlier row")
 
 
 def dtype_word(series: pd.Series) -> str:
@@ -214,12 +205,11 @@ def dtype_word(series: pd.Series) -> str:
     return "text" if is_native(series, LogicalType.STRING) else str(dtype)
 
 
-def _join_reasons(rows: int, failures: list[tuple[pd.Series, pd.Series]]) -> np.ndarray:
+def _join_reasons(rows: int, failures: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """One reason string per row (``None`` for rows that broke no rule)."""
     reasons = np.full(rows, None, dtype=object)
-    for mask, message in failures:
-        hit = np.flatnonzero(mask.to_numpy(dtype=bool))
-        for position, text in zip(hit, message.to_numpy()[hit], strict=True):
+    for hit, messages in failures:
+        for position, text in zip(np.flatnonzero(hit), messages, strict=True):
             previous = reasons[position]
             reasons[position] = text if previous is None else f"{previous}; {text}"
     return reasons

@@ -67,7 +67,9 @@ def build_drift_assets(
         kinds={"json"},
         description="Per-column drift of the batch against the reference profile.",
     )
-    def drift_report(storage: SuiteStorage, batch_profile: driftguard.Profile) -> Iterator[Any]:
+    def drift_report(
+        context: dg.AssetExecutionContext, storage: SuiteStorage, batch_profile: driftguard.Profile
+    ) -> Iterator[Any]:
         reference = _reference(dataset, storage)
         if reference is None:
             report = driftguard.DriftReport(
@@ -94,6 +96,7 @@ def build_drift_assets(
             check_name=DRIFT_CHECK,
             passed=not report.drifted,
             metadata={
+                "batch": context.partition_key,
                 "drifted_columns": ", ".join(report.drifted_columns) or "none",
                 "report": dg.MetadataValue.md(report.to_markdown()),
             },

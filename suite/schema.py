@@ -85,7 +85,10 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
     ) -> Iterator[Any]:
         current = storage.files.contracts().latest(dataset.name)
         if current is None:
-            note = {"note": "training batch: it defines the contract, nothing to check it against yet"}
+            note = {
+                "batch": context.partition_key,
+                "note": "training batch: it defines the contract, nothing to check it against yet",
+            }
             yield dg.Output(
                 raw_batch.iloc[0:0].assign(_reason=pd.Series(dtype=object)),
                 metadata={**note, "dagster/row_count": 0},
@@ -94,7 +97,7 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
             yield dg.AssetCheckResult(check_name=ROWS_CHECK, passed=True, metadata=note)
             return
         result = current.validate(raw_batch)
-        version = {"contract_version": current.version}
+        version = {"batch": context.partition_key, "contract_version": current.version}
         yield dg.Output(
             result.invalid,
             metadata={
