@@ -98,6 +98,7 @@ def build_drift_assets(
             metadata={
                 "batch": context.partition_key,
                 "drifted_columns": ", ".join(report.drifted_columns) or "none",
+                "columns": drift_table(report),
                 "report": dg.MetadataValue.md(report.to_markdown()),
             },
         )
