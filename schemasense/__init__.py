@@ -6,11 +6,12 @@
 ['qty: -7 below minimum 0.0']
 """
 
-from ._coerce import DATETIME_FORMATS, coerce
+from ._coerce import coerce
 from ._contract import ColumnContract, Contract
 from ._diff import Change, ChangeKind, SchemaDiff, diff
-from ._infer import infer, infer_column
+from ._infer import dataset_statistics, infer, infer_column
 from ._registry import ContractRegistry
+from ._statistics import DATETIME_FORMATS, ColumnStatistics, column_statistics
 from ._types import LogicalType
 from ._validate import REASON_COLUMN, Rule, ValidationResult, Violation, validate
 from .errors import ContractError, InferenceError, SchemaSenseError
@@ -19,6 +20,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "ColumnContract",
+    "ColumnStatistics",
     "Contract",
     "ContractError",
     "ContractRegistry",
@@ -32,6 +34,8 @@ __all__ = [
     "ValidationResult",
     "Violation",
     "coerce",
+    "column_statistics",
+    "dataset_statistics",
     "diff",
     "infer",
     "infer_column",

@@ -13,18 +13,6 @@ import pandas as pd
 
 from ._types import LogicalType
 
-DATETIME_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%Y%m%d",
-)
-"""Formats tried, in order, when a text column may hold dates."""
-
 
 @dataclass(frozen=True, eq=False)
 class Coerced:
@@ -111,4 +99,9 @@ def canonical(series: pd.Series, logical_type: LogicalType, datetime_format: str
 
 
 def _is_text(series: pd.Series) -> bool:
-    return pd.api.types.is_string_dtype(series.dtype) or series.dtype == object
+    dtype = series.dtype
+    return (
+        pd.api.types.is_string_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )

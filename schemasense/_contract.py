@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 _COLUMN_KEYS = {
     "type",
     "nullable",
+    "max_null_fraction",
     "minimum",
     "maximum",
     "allowed",
@@ -32,13 +33,16 @@ _COLUMN_KEYS = {
 class ColumnContract:
     """The rules one column must satisfy.
 
-    ``minimum``/``maximum`` bound numeric values (``None``: unbounded); ``allowed`` lists the
-    categories of a categorical column; ``unique`` marks a key.
+    ``nullable`` says whether a row may miss a value; ``max_null_fraction`` caps the share of
+    missing values in a batch. ``minimum``/``maximum`` bound numbers (``None``: unbounded);
+    ``allowed`` lists a category's values; ``unique`` marks a key; ``pattern`` is a regular
+    expression every value must match in full; ``datetime_format`` is how text dates are written.
     """
 
     name: str
     logical_type: LogicalType
     nullable: bool = True
+    max_null_fraction: float | None = None
     minimum: float | None = None
     maximum: float | None = None
     allowed: tuple[str, ...] | None = None
@@ -48,7 +52,7 @@ class ColumnContract:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.logical_type.value, "nullable": self.nullable}
-        for key in ("minimum", "maximum", "pattern", "datetime_format"):
+        for key in ("max_null_fraction", "minimum", "maximum", "pattern", "datetime_format"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         if self.allowed is not None:
@@ -74,6 +78,7 @@ class ColumnContract:
             name=name,
             logical_type=logical_type,
             nullable=bool(data.get("nullable", True)),
+            max_null_fraction=_number(data.get("max_null_fraction")),
             minimum=_number(data.get("minimum")),
             maximum=_number(data.get("maximum")),
             allowed=None if allowed is None else tuple(str(v) for v in allowed),

@@ -25,11 +25,13 @@ class Rule(enum.StrEnum):
     MISSING_COLUMN = "missing_column"
     UNEXPECTED_COLUMN = "unexpected_column"
     TYPE_CHANGED = "type_changed"
+    NULL_FRACTION = "null_fraction"
     TYPE = "type"
     NOT_NULL = "not_null"
     MINIMUM = "minimum"
     MAXIMUM = "maximum"
     ALLOWED = "allowed"
+    PATTERN = "pattern"
     UNIQUE = "unique"
 
     @property
@@ -37,7 +39,9 @@ class Rule(enum.StrEnum):
         return self in _BATCH_RULES
 
 
-_BATCH_RULES = frozenset({Rule.MISSING_COLUMN, Rule.UNEXPECTED_COLUMN, Rule.TYPE_CHANGED})
+_BATCH_RULES = frozenset({Rule.MISSING_COLUMN, Rule.UNEXPECTED_COLUMN, Rule.TYPE_CHANGED, Rule.NULL_FRACTION})
+MIN_NULL_BURST = 5
+"""A batch breaks ``max_null_fraction`` only with at least this many missing values."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
     >>> contract = schemasense.infer(pd.DataFrame({"n": [1, 2, 3] * 10}))
     >>> result = contract.validate(pd.DataFrame({"n": [2, 99, None]}))
     >>> result.invalid["_reason"].tolist()
-    ['n: 99 above maximum 4.0', 'n: missing value']
+    ['n: 99 above maximum 5.0', 'n: missing value']
     """
     failures: list[tuple[np.ndarray, np.ndarray]] = []
     violations: list[Violation] = []
@@ -175,8 +179,21 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
     if column.datetime_format:
         expected = f"datetime in format {column.datetime_format}"
     fail(name, Rule.TYPE, converted.failed, series, series, "'{}' is not " + expected)
+    missing = series.isna()
     if not column.nullable:
-        fail(name, Rule.NOT_NULL, series.isna(), series, series, "missing value")
+        fail(name, Rule.NOT_NULL, missing, series, series, "missing value")
+    elif column.max_null_fraction is not None and len(series):
+        nulls = int(missing.sum())
+        if nulls >= MIN_NULL_BURST and nulls / len(series) > column.max_null_fraction:
+            violations.append(
+                Violation(
+                    name,
+                    Rule.NULL_FRACTION,
+                    nulls,
+                    detail=f"{nulls / len(series):.1%} missing; "
+                    f"the contract allows {column.max_null_fraction:.1%}",
+                )
+            )
     if column.minimum is not None:
         low = (values < column.minimum).fillna(False).astype(bool)
         fail(name, Rule.MINIMUM, low, series, values, "{} below minimum " + f"{column.minimum}")
@@ -186,6 +203,10 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
     if column.allowed is not None:
         unknown = series.notna() & ~series.astype(str).isin(column.allowed)
         fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
+    if column.pattern is not None:
+        text = series.astype(str)
+        mismatch = series.notna() & ~text.str.fullmatch(column.pattern).fillna(False).astype(bool)
+        fail(name, Rule.PATTERN, mismatch, series, series, "'{}' does not match " + column.pattern)
     if column.unique:
         repeated = values.notna() & values.duplicated(keep="first")
         fail(name, Rule.UNIQUE, repeated, series, series, "{} repeats an earlier row")

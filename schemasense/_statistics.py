@@ -1,0 +1,285 @@
+"""Plain statistics of a column, computed once per batch and merged across batches.
+
+Inference is two steps, as in pandera: these statistics first, then a contract built from them
+(:mod:`schemasense._infer`). Statistics merge exactly where they can (counts, extremes, value
+counts, key hashes) and by weighted subsampling where they cannot (the quantile sample).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SAMPLE_SIZE = 4096
+"""Numbers kept per column to estimate quantiles."""
+TEXT_SAMPLE_SIZE = 10_000
+"""Text values per batch examined for date formats and character shapes."""
+MAX_TRACKED_VALUES = 1000
+"""Exact value counts are kept while a text column has at most this many distinct values."""
+MAX_SHAPES = 20
+
+DATETIME_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+)
+"""Formats tried, in order, when a text column may hold dates and times."""
+
+EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What one training batch looked like; kept so trends across batches can be seen."""
+
+    rows: int
+    nulls: int
+    low: float | None = None
+    median: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnStatistics:
+    """Statistics of one column. ``kind`` is boolean, integer, float, datetime, text, mixed or empty."""
+
+    name: str
+    kind: str
+    rows: int
+    nulls: int
+    batches: tuple[BatchSummary, ...]
+    minimum: float | None = None
+    maximum: float | None = None
+    non_finite: int = 0
+    sample: np.ndarray = field(default_factory=lambda: np.empty(0))
+    values: dict[str, int] | None = None
+    shapes: dict[str, int] | None = None
+    formats: dict[str, int] = field(default_factory=dict)
+    emails: int = 0
+    uuids: int = 0
+    text_seen: int = 0
+    hashes: np.ndarray | None = None
+
+    @property
+    def present(self) -> int:
+        return self.rows - self.nulls
+
+    @property
+    def null_fraction(self) -> float:
+        return self.nulls / self.rows if self.rows else 0.0
+
+    @property
+    def unique(self) -> bool:
+        """No value repeated in any training batch, nor across them."""
+        return self.hashes is not None
+
+    def quantile(self, q: float) -> float:
+        return float(np.quantile(self.sample, q))
+
+    def merge(self, other: ColumnStatistics) -> ColumnStatistics:
+        """Statistics of both batches together."""
+        kind = _merge_kind(self.kind, other.kind)
+        return ColumnStatistics(
+            name=self.name,
+            kind=kind,
+            rows=self.rows + other.rows,
+            nulls=self.nulls + other.nulls,
+            batches=self.batches + other.batches,
+            minimum=_extreme(min, self.minimum, other.minimum),
+            maximum=_extreme(max, self.maximum, other.maximum),
+            non_finite=self.non_finite + other.non_finite,
+            sample=_merge_samples(self.sample, self.present, other.sample, other.present),
+            values=_merge_counts(self.values, other.values, MAX_TRACKED_VALUES),
+            shapes=_merge_counts(self.shapes, other.shapes, MAX_SHAPES),
+            formats=dict(Counter(self.formats) + Counter(other.formats)),
+            emails=self.emails + other.emails,
+            uuids=self.uuids + other.uuids,
+            text_seen=self.text_seen + other.text_seen,
+            hashes=_merge_hashes(self.hashes, other.hashes),
+        )
+
+
+def column_statistics(name: str, series: pd.Series) -> ColumnStatistics:
+    """Statistics of one batch's column.
+
+    >>> stats = column_statistics("id", pd.Series([3, 1, 2, None]))
+    >>> stats.kind, stats.nulls, stats.minimum, stats.maximum, stats.unique
+    ('integer', 1, 1.0, 3.0, True)
+    """
+    present = series.dropna()
+    rows, nulls = len(series), int(series.isna().sum())
+    kind = _kind(series, present)
+    hashes = _key_hashes(present) if kind in ("integer", "text") else None
+    if kind in ("integer", "float", "boolean"):
+        numbers = present.to_numpy(dtype=float)
+        finite = numbers[np.isfinite(numbers)]
+        summary = BatchSummary(rows, nulls, *_low_median_high(finite))
+        return ColumnStatistics(
+            name,
+            kind,
+            rows,
+            nulls,
+            (summary,),
+            minimum=float(finite.min()) if len(finite) else None,
+            maximum=float(finite.max()) if len(finite) else None,
+            non_finite=len(numbers) - len(finite),
+            sample=_sample(np.sort(finite), SAMPLE_SIZE),
+            hashes=hashes,
+        )
+    if kind != "text":
+        return ColumnStatistics(name, kind, rows, nulls, (BatchSummary(rows, nulls),))
+    text = present.astype(str)
+    counts = text.value_counts()
+    looked_at = _sample(text.to_numpy(dtype=object), TEXT_SAMPLE_SIZE)
+    sample_text = pd.Series(looked_at, dtype=object)
+    shapes = sample_text.map(shape).value_counts()
+    return ColumnStatistics(
+        name,
+        kind,
+        rows,
+        nulls,
+        (BatchSummary(rows, nulls),),
+        values={str(k): int(v) for k, v in counts.items()} if len(counts) <= MAX_TRACKED_VALUES else None,
+        shapes={str(k): int(v) for k, v in shapes.items()} if len(shapes) <= MAX_SHAPES else None,
+        formats=_format_matches(sample_text),
+        emails=int(sample_text.str.fullmatch(EMAIL).sum()),
+        uuids=int(sample_text.str.fullmatch(UUID).sum()),
+        text_seen=len(sample_text),
+        hashes=hashes,
+    )
+
+
+def shape(value: str) -> str:
+    """The character shape of ``value`` as a regular expression.
+
+    >>> shape("ORD-00123"), shape("ab12")
+    ('[A-Z]{3}-[0-9]{5}', '[a-z]{2}[0-9]{2}')
+    """
+    parts = []
+    for run in re.finditer(r"[A-Z]+|[a-z]+|[0-9]+|.", value):
+        token = run.group()
+        if token[0].isdigit():
+            parts.append(f"[0-9]{{{len(token)}}}")
+        elif token[0].isupper() and token.isalpha() and token.isascii():
+            parts.append(f"[A-Z]{{{len(token)}}}")
+        elif token[0].islower() and token.isalpha() and token.isascii():
+            parts.append(f"[a-z]{{{len(token)}}}")
+        else:
+            parts.append("\\" + token if token in _REGEX_SPECIAL else token)
+    return "".join(parts)
+
+
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
+
+
+def _kind(series: pd.Series, present: pd.Series) -> str:
+    dtype = series.dtype
+    if present.empty:
+        return "empty"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        finite = present[np.isfinite(present.to_numpy(dtype=float))]
+        return "integer" if len(finite) and bool(np.all(np.mod(finite, 1) == 0)) else "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "text"
+    inferred = pd.api.types.infer_dtype(present, skipna=True)
+    return {
+        "string": "text",
+        "boolean": "boolean",
+        "integer": "integer",
+        "floating": "float",
+        "mixed-integer-float": "float",
+        "datetime": "datetime",
+        "datetime64": "datetime",
+        "date": "datetime",
+    }.get(inferred, "mixed")
+
+
+def _format_matches(text: pd.Series) -> dict[str, int]:
+    if text.empty or not text.str.match(r"^\d").mean() > 0.5:
+        return {}
+    matches = {}
+    for fmt in DATETIME_FORMATS:
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        if parsed.notna().any():
+            matches[fmt] = int(parsed.notna().sum())
+    return matches
+
+
+def _key_hashes(present: pd.Series) -> np.ndarray | None:
+    hashes = pd.util.hash_pandas_object(
+        present.astype(str) if present.dtype == object else present, index=False
+    ).to_numpy()
+    return hashes if len(np.unique(hashes)) == len(hashes) else None
+
+
+def _merge_hashes(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    if a is None or b is None:
+        return None
+    both = np.concatenate([a, b])
+    return both if len(np.unique(both)) == len(both) else None
+
+
+def _sample(values: np.ndarray, size: int) -> np.ndarray:
+    """Up to ``size`` values, evenly spaced over the batch (deterministic)."""
+    if len(values) <= size:
+        return values
+    return values[np.linspace(0, len(values) - 1, size).astype(int)]
+
+
+def _merge_samples(a: np.ndarray, weight_a: int, b: np.ndarray, weight_b: int) -> np.ndarray:
+    """A sample of both, each side keeping a share proportional to its rows."""
+    if len(a) + len(b) <= SAMPLE_SIZE:
+        return np.concatenate([a, b])
+    take_a = round(SAMPLE_SIZE * weight_a / max(weight_a + weight_b, 1))
+    return np.concatenate([_sample(np.sort(a), take_a), _sample(np.sort(b), SAMPLE_SIZE - take_a)])
+
+
+def _merge_counts(a: dict[str, int] | None, b: dict[str, int] | None, cap: int) -> dict[str, int] | None:
+    if a is None or b is None:
+        return None
+    merged = dict(Counter(a) + Counter(b))
+    return merged if len(merged) <= cap else None
+
+
+def _merge_kind(a: str, b: str) -> str:
+    if a == b or b == "empty":
+        return a
+    if a == "empty":
+        return b
+    if {a, b} == {"integer", "float"}:
+        return "float"
+    return "mixed"
+
+
+def _extreme(pick: Any, a: float | None, b: float | None) -> float | None:
+    present = [v for v in (a, b) if v is not None]
+    return pick(present) if present else None
+
+
+def _low_median_high(values: np.ndarray) -> tuple[float | None, float | None, float | None]:
+    if not len(values):
+        return None, None, None
+    low, median, high = np.quantile(values, [0.0, 0.5, 1.0])
+    return float(low), float(median), float(high)
