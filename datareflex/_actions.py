@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -129,14 +129,15 @@ def impute(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContex
 def accept_schema_change(
     frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext
 ) -> ActionResult:
-    """Record added columns in a new contract version; other changes are not additive, so stay."""
-    added = [s.column for s in signals if s.rule == Rule.UNEXPECTED_COLUMN.value and s.column in frame]
-    if not added:
-        return ActionResult(frame, context.contract)
-    # An added column is optional by nature: earlier batches did not have it.
-    new = [replace(schemasense.infer_column(name, frame[name]), nullable=True) for name in added]
-    contract = context.contract.with_columns(*new)
-    return ActionResult(frame, contract, notes=tuple(f"accepted new column {n}" for n in added))
+    """Apply SchemaSense's evolution policy: added columns join a new contract version.
+
+    Breaking changes (removed, renamed, retyped columns) are not accepted here; they stay
+    signalled for another action or a person.
+    """
+    evolution = schemasense.evolve(context.contract, frame)
+    notes = tuple(f"accepted {c}" for c in evolution.accepted)
+    notes += tuple(f"not accepted (breaking): {c}" for c in evolution.pending)
+    return ActionResult(frame, evolution.contract, notes=notes)
 
 
 def hold(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:

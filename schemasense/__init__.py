@@ -9,6 +9,7 @@
 from ._coerce import coerce
 from ._contract import ColumnContract, Contract
 from ._diff import Change, ChangeKind, SchemaDiff, diff
+from ._evolve import Evolution, EvolutionPolicy, evolve
 from ._infer import dataset_statistics, infer, infer_column
 from ._registry import ContractRegistry
 from ._statistics import DATETIME_FORMATS, ColumnStatistics, column_statistics
@@ -25,6 +26,8 @@ __all__ = [
     "ContractError",
     "ContractRegistry",
     "DATETIME_FORMATS",
+    "Evolution",
+    "EvolutionPolicy",
     "InferenceError",
     "LogicalType",
     "REASON_COLUMN",
@@ -37,6 +40,7 @@ __all__ = [
     "column_statistics",
     "dataset_statistics",
     "diff",
+    "evolve",
     "infer",
     "infer_column",
     "validate",

@@ -1,4 +1,12 @@
-"""Differences between two contract versions, each classified breaking or not."""
+"""Differences between two contracts (or a contract and a batch), each breaking or not.
+
+A change is **breaking** when data valid under the new contract can be invalid under the old
+one, so consumers written against the old contract may trip on it: a removed or renamed
+column, a new type (widening included), new categories, a wider range, a lost key, a new
+pattern or date format, more missing values. Tightening is not breaking. The one documented
+exception is an added column: readers of the old contract select the columns they know, so it
+is additive.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +20,46 @@ from ._contract import ColumnContract, Contract
 class ChangeKind(enum.StrEnum):
     COLUMN_ADDED = "column_added"
     COLUMN_REMOVED = "column_removed"
+    COLUMN_RENAMED = "column_renamed"
+    TYPE_WIDENED = "type_widened"
+    TYPE_NARROWED = "type_narrowed"
     TYPE_CHANGED = "type_changed"
     NULLABILITY_CHANGED = "nullability_changed"
-    CATEGORIES_CHANGED = "categories_changed"
+    CATEGORIES_ADDED = "categories_added"
+    CATEGORIES_REMOVED = "categories_removed"
     RANGE_CHANGED = "range_changed"
     UNIQUENESS_CHANGED = "uniqueness_changed"
+    PATTERN_CHANGED = "pattern_changed"
+    FORMAT_CHANGED = "format_changed"
+
+    @property
+    def is_schema_level(self) -> bool:
+        """Columns and types, as opposed to the rules on their values."""
+        return self in _SCHEMA_LEVEL
+
+
+_SCHEMA_LEVEL = frozenset(
+    {
+        ChangeKind.COLUMN_ADDED,
+        ChangeKind.COLUMN_REMOVED,
+        ChangeKind.COLUMN_RENAMED,
+        ChangeKind.TYPE_WIDENED,
+        ChangeKind.TYPE_NARROWED,
+        ChangeKind.TYPE_CHANGED,
+    }
+)
+_WIDENINGS = {("integer", "float"), ("category", "string"), ("boolean", "integer")}
 
 
 @dataclass(frozen=True)
 class Change:
-    """One difference; ``breaking`` when data valid under the new contract may break old readers."""
+    """One difference. ``renamed_to`` is set for a rename."""
 
     kind: ChangeKind
     column: str
     detail: str
     breaking: bool
+    renamed_to: str | None = None
 
     def __str__(self) -> str:
         return f"{self.column}: {self.detail}"
@@ -37,6 +70,7 @@ class Change:
             "column": self.column,
             "detail": self.detail,
             "breaking": self.breaking,
+            "renamed_to": self.renamed_to,
         }
 
 
@@ -50,6 +84,14 @@ class SchemaDiff:
     def breaking(self) -> bool:
         return any(c.breaking for c in self.changes)
 
+    @property
+    def additive(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.breaking)
+
+    def schema_level(self) -> SchemaDiff:
+        """Only the changes to columns and types."""
+        return SchemaDiff(tuple(c for c in self.changes if c.kind.is_schema_level))
+
     def to_dict(self) -> dict[str, Any]:
         return {"breaking": self.breaking, "changes": [c.to_dict() for c in self.changes]}
 
@@ -57,71 +99,96 @@ class SchemaDiff:
 def diff(old: Contract, new: Contract) -> SchemaDiff:
     """List what changed between two contracts.
 
-    An added nullable column, a column becoming nullable-free, new categories or a wider range
-    are additive; anything a consumer of the old data could trip on is breaking.
+    A column removed and another added with matching statistics (same type and the same
+    categories, pattern or date format, or overlapping ranges) is reported as a rename.
 
     >>> from schemasense import ColumnContract, LogicalType
-    >>> old = Contract("t", {"a": ColumnContract("a", LogicalType.INTEGER)})
-    >>> new = old.with_columns(ColumnContract("b", LogicalType.STRING))
-    >>> [str(c) for c in diff(old, new).changes], diff(old, new).breaking
-    (['b: column added (string)'], False)
+    >>> old = Contract("t", {"a": ColumnContract("a", LogicalType.INTEGER, minimum=0, maximum=10)})
+    >>> new = Contract("t", {"b": ColumnContract("b", LogicalType.INTEGER, minimum=0, maximum=12),
+    ...                      "c": ColumnContract("c", LogicalType.STRING)})
+    >>> [(str(c), c.breaking) for c in diff(old, new).changes]
+    [('a: renamed to b', True), ('c: column added (string)', False), ('b: range [0, 10] → [0, 12]', True)]
     """
+    removed = [c for n, c in old.columns.items() if n not in new.columns]
+    added = [c for n, c in new.columns.items() if n not in old.columns]
+    renames = _match_renames(removed, added)
     changes: list[Change] = []
-    for name, column in new.columns.items():
-        if name not in old.columns:
+    for before, after in renames:
+        changes.append(
+            Change(
+                ChangeKind.COLUMN_RENAMED,
+                before.name,
+                f"renamed to {after.name}",
+                breaking=True,
+                renamed_to=after.name,
+            )
+        )
+    renamed_old = {b.name for b, _ in renames}
+    renamed_new = {a.name: b for b, a in renames}
+    for column in added:
+        if column.name not in renamed_new:
             changes.append(
                 Change(
                     ChangeKind.COLUMN_ADDED,
-                    name,
+                    column.name,
                     f"column added ({column.logical_type.value})",
                     breaking=False,
                 )
             )
-    for name, column in old.columns.items():
-        if name not in new.columns:
-            changes.append(Change(ChangeKind.COLUMN_REMOVED, name, "column removed", breaking=True))
-        else:
-            changes.extend(_column_changes(column, new.columns[name]))
+    for column in removed:
+        if column.name not in renamed_old:
+            changes.append(Change(ChangeKind.COLUMN_REMOVED, column.name, "column removed", breaking=True))
+    for name, before in old.columns.items():
+        if name in new.columns:
+            changes.extend(column_changes(before, new.columns[name]))
+    for after_name, before in renamed_new.items():
+        changes.extend(column_changes(before, new.columns[after_name], label=after_name))
     return SchemaDiff(tuple(changes))
 
 
-def _column_changes(old: ColumnContract, new: ColumnContract) -> list[Change]:
-    name = old.name
+def column_changes(old: ColumnContract, new: ColumnContract, label: str | None = None) -> list[Change]:
+    """Changes of one column's rules."""
+    name = label or old.name
     out: list[Change] = []
-    if old.logical_type != new.logical_type:
-        widened = {old.logical_type.value, new.logical_type.value} == {"integer", "float"} and (
-            new.logical_type.value == "float"
-        )
+    before, after = old.logical_type.value, new.logical_type.value
+    if before != after:
+        if (before, after) in _WIDENINGS:
+            kind = ChangeKind.TYPE_WIDENED
+        elif (after, before) in _WIDENINGS:
+            kind = ChangeKind.TYPE_NARROWED
+        else:
+            kind = ChangeKind.TYPE_CHANGED
         out.append(
-            Change(
-                ChangeKind.TYPE_CHANGED,
-                name,
-                f"{old.logical_type.value} → {new.logical_type.value}",
-                breaking=not widened,
-            )
+            Change(kind, name, f"type {before} → {after}", breaking=kind is not ChangeKind.TYPE_NARROWED)
         )
-    if old.nullable != new.nullable:
+    old_nulls = old.max_null_fraction if old.nullable else 0.0
+    new_nulls = new.max_null_fraction if new.nullable else 0.0
+    if (old.nullable, old_nulls) != (new.nullable, new_nulls):
+        more = _more_nulls(old_nulls, new_nulls)
         out.append(
             Change(
                 ChangeKind.NULLABILITY_CHANGED,
                 name,
-                "now nullable" if new.nullable else "no longer nullable",
-                breaking=new.nullable,
+                f"missing values allowed {_share(old_nulls)} → {_share(new_nulls)}",
+                breaking=more,
             )
         )
-    if old.allowed != new.allowed and old.allowed is not None and new.allowed is not None:
+    if old.allowed is not None and new.allowed is not None and old.allowed != new.allowed:
         added = sorted(set(new.allowed) - set(old.allowed))
         removed = sorted(set(old.allowed) - set(new.allowed))
-        detail = ", ".join(
-            p for p in (f"added {added}" if added else "", f"removed {removed}" if removed else "") if p
-        )
-        out.append(Change(ChangeKind.CATEGORIES_CHANGED, name, f"categories {detail}", breaking=bool(added)))
-    if (old.minimum, old.maximum) != (new.minimum, new.maximum):
+        if added:
+            out.append(Change(ChangeKind.CATEGORIES_ADDED, name, f"categories added {added}", breaking=True))
+        if removed:
+            out.append(
+                Change(ChangeKind.CATEGORIES_REMOVED, name, f"categories removed {removed}", breaking=False)
+            )
+    if (old.minimum, old.maximum) != (new.minimum, new.maximum) and old.logical_type.is_numeric:
         out.append(
             Change(
                 ChangeKind.RANGE_CHANGED,
                 name,
-                f"range [{old.minimum}, {old.maximum}] → [{new.minimum}, {new.maximum}]",
+                f"range [{_bound(old.minimum)}, {_bound(old.maximum)}] → "
+                f"[{_bound(new.minimum)}, {_bound(new.maximum)}]",
                 breaking=_wider(old, new),
             )
         )
@@ -134,11 +201,81 @@ def _column_changes(old: ColumnContract, new: ColumnContract) -> list[Change]:
                 breaking=old.unique,
             )
         )
+    if old.pattern != new.pattern:
+        out.append(
+            Change(
+                ChangeKind.PATTERN_CHANGED,
+                name,
+                f"pattern {old.pattern!r} → {new.pattern!r}",
+                breaking=old.pattern is not None,
+            )
+        )
+    if old.datetime_format != new.datetime_format and before == after == "datetime":
+        out.append(
+            Change(
+                ChangeKind.FORMAT_CHANGED,
+                name,
+                f"date format {old.datetime_format!r} → {new.datetime_format!r}",
+                breaking=True,
+            )
+        )
     return out
 
 
+def _match_renames(
+    removed: list[ColumnContract], added: list[ColumnContract]
+) -> list[tuple[ColumnContract, ColumnContract]]:
+    """Pair removed and added columns whose statistics match, best pairs first."""
+    scored = []
+    for before in removed:
+        for after in added:
+            score = _similarity(before, after)
+            if score >= 2 or (score >= 1 and len(removed) == len(added) == 1):
+                scored.append((score, before, after))
+    pairs, used = [], set()
+    for _, before, after in sorted(scored, key=lambda item: -item[0]):
+        if before.name not in used and after.name not in used:
+            pairs.append((before, after))
+            used |= {before.name, after.name}
+    return pairs
+
+
+def _similarity(a: ColumnContract, b: ColumnContract) -> float:
+    if a.logical_type != b.logical_type:
+        return 0.0
+    score = 1.0
+    if a.allowed is not None and b.allowed is not None:
+        union = set(a.allowed) | set(b.allowed)
+        score += 2 * len(set(a.allowed) & set(b.allowed)) / len(union) if union else 0
+    if a.pattern is not None and a.pattern == b.pattern:
+        score += 2
+    if a.datetime_format is not None and a.datetime_format == b.datetime_format:
+        score += 2
+    if None not in (a.minimum, a.maximum, b.minimum, b.maximum):
+        low, high = max(a.minimum, b.minimum), min(a.maximum, b.maximum)  # type: ignore[type-var]
+        union = max(a.maximum, b.maximum) - min(a.minimum, b.minimum)  # type: ignore[type-var, operator]
+        if union > 0 and high > low:
+            score += 2 * (high - low) / union
+    score += 0.5 * (a.unique == b.unique)
+    return score - 0.5 * (a.unique != b.unique) - 0.5
+
+
+def _more_nulls(old: float | None, new: float | None) -> bool:
+    old_cap = 1.0 if old is None else old
+    new_cap = 1.0 if new is None else new
+    return new_cap > old_cap
+
+
+def _share(value: float | None) -> str:
+    return "any share" if value is None else f"{value:.1%}"
+
+
+def _bound(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
 def _wider(old: ColumnContract, new: ColumnContract) -> bool:
-    """Whether ``new`` admits values ``old`` rejected (consumers may not expect them)."""
+    """Whether ``new`` admits values ``old`` rejected."""
     low = old.minimum is not None and (new.minimum is None or new.minimum < old.minimum)
     high = old.maximum is not None and (new.maximum is None or new.maximum > old.maximum)
     return low or high

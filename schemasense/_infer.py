@@ -2,8 +2,10 @@
 
 The rules, each documented because a user must be able to predict them:
 
-- **type**: from the data, not only the dtype. Whole floats with gaps are integers (a CSV
-  artefact). Text whose sampled values parse with one format of :data:`DATETIME_FORMATS` (at least
+- **type**: from the data, not only the dtype. A float dtype means floats, even when every
+  training value is whole (incomes in whole dollars today may carry cents tomorrow); an integer
+  contract still accepts whole floats, which is how CSV readers store integers with gaps. Text
+  whose sampled values parse with one format of :data:`DATETIME_FORMATS` (at least
   ``min_format_share`` of them) is a datetime with that format. Other text is a *category* when it
   has at most ``max_categories`` distinct values, each seen on average ``min_rows_per_category``
   times (in the spirit of Deequ's categorical rule), else a string. An object column mixing

@@ -118,7 +118,7 @@ class ColumnStatistics:
 def column_statistics(name: str, series: pd.Series) -> ColumnStatistics:
     """Statistics of one batch's column.
 
-    >>> stats = column_statistics("id", pd.Series([3, 1, 2, None]))
+    >>> stats = column_statistics("id", pd.Series([3, 1, 2, None], dtype="Int64"))
     >>> stats.kind, stats.nulls, stats.minimum, stats.maximum, stats.unique
     ('integer', 1, 1.0, 3.0, True)
     """
@@ -197,8 +197,7 @@ def _kind(series: pd.Series, present: pd.Series) -> str:
     if pd.api.types.is_integer_dtype(dtype):
         return "integer"
     if pd.api.types.is_float_dtype(dtype):
-        finite = present[np.isfinite(present.to_numpy(dtype=float))]
-        return "integer" if len(finite) and bool(np.all(np.mod(finite, 1) == 0)) else "float"
+        return "float"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
     if isinstance(dtype, pd.CategoricalDtype):

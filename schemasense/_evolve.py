@@ -1,0 +1,72 @@
+"""Schema evolution: what a batch changes, what may be accepted alone, what waits for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+
+from ._contract import Contract
+from ._diff import Change, ChangeKind, SchemaDiff, diff
+from ._infer import infer
+
+
+@dataclass(frozen=True)
+class EvolutionPolicy:
+    """What may change without a person. Breaking changes always wait for one."""
+
+    accept_additive: bool = True
+
+
+@dataclass(frozen=True)
+class Evolution:
+    """The schema changes a batch brings, and the contract in force after applying the policy.
+
+    ``accepted`` changes are in ``contract`` (a new version); ``pending`` ones are breaking and
+    wait for a person; compatible changes that need no new version (a narrower type) are in
+    ``diff`` only.
+    """
+
+    diff: SchemaDiff
+    contract: Contract
+    accepted: tuple[Change, ...]
+    pending: tuple[Change, ...]
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.pending)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_dict() for c in self.diff.changes],
+            "accepted": [str(c) for c in self.accepted],
+            "pending": [str(c) for c in self.pending],
+            "contract_version": self.contract.version,
+        }
+
+
+def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | None = None) -> Evolution:
+    """Compare the batch's columns and types with ``contract`` and apply ``policy``.
+
+    Added columns are additive: with ``accept_additive`` they join a new version as nullable
+    columns (earlier batches did not have them). Removed, renamed and retyped columns wait.
+
+    >>> import schemasense
+    >>> contract = schemasense.infer(pd.DataFrame({"id": range(50)}), name="t")
+    >>> evolution = evolve(contract, pd.DataFrame({"id": range(50, 100), "note": ["x"] * 50}))
+    >>> [str(c) for c in evolution.accepted], evolution.contract.version, evolution.needs_approval
+    (['note: column added (category)'], 2, False)
+    """
+    policy = policy or EvolutionPolicy()
+    observed = infer(batch, name=contract.name) if len(batch) else contract
+    changes = diff(contract, observed).schema_level()
+    added = (
+        [c for c in changes.changes if c.kind is ChangeKind.COLUMN_ADDED] if policy.accept_additive else []
+    )
+    pending = tuple(c for c in changes.changes if c.breaking)
+    evolved = contract
+    if added:
+        columns = [replace(observed.columns[c.column], nullable=True, max_null_fraction=None) for c in added]
+        evolved = contract.with_columns(*columns)
+    return Evolution(changes, evolved, tuple(added), pending)
