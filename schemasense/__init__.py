@@ -12,12 +12,13 @@ from ._diff import Change, ChangeKind, SchemaDiff, diff
 from ._evolve import Evolution, EvolutionPolicy, evolve
 from ._infer import dataset_statistics, infer, infer_column
 from ._registry import ContractRegistry
-from ._statistics import DATETIME_FORMATS, ColumnStatistics, column_statistics
+from ._statistics import DATETIME_FORMATS, EMAIL, UUID, ColumnStatistics, column_statistics
 from ._types import LogicalType
 from ._validate import REASON_COLUMN, Rule, ValidationResult, Violation, validate
-from .errors import ContractError, InferenceError, SchemaSenseError
+from .errors import BatchError, ContractError, InferenceError, SchemaSenseError
 
 __all__ = [
+    "BatchError",
     "Change",
     "ChangeKind",
     "ColumnContract",
@@ -26,6 +27,7 @@ __all__ = [
     "ContractError",
     "ContractRegistry",
     "DATETIME_FORMATS",
+    "EMAIL",
     "Evolution",
     "EvolutionPolicy",
     "InferenceError",
@@ -34,6 +36,7 @@ __all__ = [
     "Rule",
     "SchemaDiff",
     "SchemaSenseError",
+    "UUID",
     "ValidationResult",
     "Violation",
     "coerce",

@@ -33,6 +33,10 @@ def _pandera_column(pa: Any, column: ColumnContract) -> Any:
         checks.append(pa.Check.le(column.maximum))
     if column.allowed is not None:
         checks.append(pa.Check.isin(list(column.allowed)))
+    if column.pattern is not None:
+        checks.append(pa.Check.str_matches(f"(?:{column.pattern})\\Z"))
+    if column.nullable and column.max_null_fraction is not None:
+        checks.append(_null_fraction_check(pa, column.max_null_fraction))
     dtype: Any = _PANDERA_DTYPES[column.logical_type]
     if column.logical_type is LogicalType.DATETIME and column.datetime_format:
         from pandera.engines import pandas_engine
@@ -49,6 +53,16 @@ def _pandera_column(pa: Any, column: ColumnContract) -> Any:
     )
 
 
+def _null_fraction_check(pa: Any, cap: float) -> Any:
+    from ._validate import MIN_NULL_BURST
+
+    def within(series: Any) -> bool:
+        nulls = int(series.isna().sum())
+        return nulls < MIN_NULL_BURST or nulls / max(len(series), 1) <= cap
+
+    return pa.Check(within, ignore_na=False, element_wise=False, name="max_null_fraction")
+
+
 def to_great_expectations(contract: Contract) -> Any:
     """A Great Expectations ``ExpectationSuite`` with the contract's rules (GX imported lazily)."""
     import great_expectations as gx
@@ -60,6 +74,16 @@ def to_great_expectations(contract: Contract) -> Any:
         expectations.append(gx.expectations.ExpectColumnToExist(column=name))
         if not column.nullable:
             expectations.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=name))
+        elif column.max_null_fraction is not None:
+            expectations.append(
+                gx.expectations.ExpectColumnValuesToNotBeNull(
+                    column=name, mostly=1 - column.max_null_fraction
+                )
+            )
+        if column.pattern is not None:
+            expectations.append(
+                gx.expectations.ExpectColumnValuesToMatchRegex(column=name, regex=f"^{column.pattern}$")
+            )
         if column.minimum is not None or column.maximum is not None:
             expectations.append(
                 gx.expectations.ExpectColumnValuesToBeBetween(

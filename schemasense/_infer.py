@@ -18,7 +18,8 @@ The rules, each documented because a user must be able to predict them:
   where ``q_low`` and ``q_high`` are the 0.5% and 99.5% quantiles (``margin`` = 2 by default).
   Each side widens by its own spread, so skewed data (amounts, incomes) keeps room in its long
   tail: for a normal column the bounds sit 7.7 standard deviations out. Data that never went
-  below zero keeps a lower bound of zero; integer bounds are rounded outwards.
+  below zero keeps a lower bound of zero; bounds are rounded outwards (integers to whole
+  numbers, others to four significant digits).
   Keys, and columns that grow from batch to batch (each batch starting above
   the previous batch's median), get no upper bound: tomorrow's ids exceed today's maximum.
 - **unique**: integer or text columns of at least ``min_rows_for_key`` values with no repeat, in
@@ -191,9 +192,8 @@ def _range(
         minimum = max(minimum, 0.0)
     maximum = None if unbounded_above else high + margin * (high - median)
     if stats.kind == "integer":
-        minimum = float(math.floor(minimum))
-        maximum = None if maximum is None else float(math.ceil(maximum))
-    return _tidy(minimum), None if maximum is None else _tidy(maximum)
+        return float(math.floor(minimum)), None if maximum is None else float(math.ceil(maximum))
+    return _round_out(minimum, up=False), None if maximum is None else _round_out(maximum, up=True)
 
 
 def _grows(stats: ColumnStatistics) -> bool:
@@ -242,6 +242,10 @@ def _classes(shape: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\[0-9\]|\[A-Z\]|\[a-z\]|\\.|[^{}\d]", re.sub(r"\{\d+\}", "", shape)))
 
 
-def _tidy(bound: float) -> float:
-    """Drop float noise from a computed bound (0.30000000000000004 becomes 0.3)."""
-    return float(f"{bound:.12g}")
+def _round_out(bound: float, *, up: bool) -> float:
+    """Round a bound outwards to four significant digits, so contracts read well (129.2, not 129.18518)."""
+    if bound == 0 or not math.isfinite(bound):
+        return bound
+    step = 10 ** (math.floor(math.log10(abs(bound))) - 3)
+    rounded = (math.ceil if up else math.floor)(round(bound / step, 9)) * step
+    return float(f"{rounded:.12g}")

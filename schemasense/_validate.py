@@ -11,6 +11,7 @@ import pandas as pd
 
 from ._coerce import coerce, is_native
 from ._types import LogicalType
+from .errors import BatchError
 
 if TYPE_CHECKING:
     from ._contract import ColumnContract, Contract
@@ -133,20 +134,19 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
             failures.append((hit, np.array(messages, dtype=object)))
             masks[(column, rule)] = hit
 
+    labels = _labels(df)
     for name, column in contract.columns.items():
-        if name not in df.columns:
+        if name not in labels:
             violations.append(Violation(name, Rule.MISSING_COLUMN, len(df), detail="column missing"))
             everyone = np.ones(len(df), dtype=bool)
             failures.append((everyone, np.full(len(df), f"{name}: column missing", dtype=object)))
             masks[(name, Rule.MISSING_COLUMN)] = everyone
             continue
-        _check_column(column, df[name], fail, violations)
+        _check_column(column, df[labels[name]], fail, violations)
 
-    for name in df.columns:
+    for name, label in labels.items():
         if name not in contract.columns:
-            violations.append(
-                Violation(str(name), Rule.UNEXPECTED_COLUMN, len(df), detail=dtype_word(df[name]))
-            )
+            violations.append(Violation(name, Rule.UNEXPECTED_COLUMN, len(df), detail=dtype_word(df[label])))
 
     reasons = _join_reasons(len(df), failures)
     bad = pd.notna(reasons)
@@ -210,6 +210,18 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
     if column.unique:
         repeated = values.notna() & values.duplicated(keep="first")
         fail(name, Rule.UNIQUE, repeated, series, series, "{} repeats an earlier row")
+
+
+def _labels(df: pd.DataFrame) -> dict[str, Any]:
+    """Column labels by their text name; names must be unique to be judged one rule each."""
+    if not isinstance(df, pd.DataFrame):
+        raise BatchError(f"expected a pandas DataFrame, got a {type(df).__name__}")
+    labels = {str(label): label for label in df.columns}
+    if len(labels) != len(df.columns):
+        names = [str(label) for label in df.columns]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise BatchError(f"the batch has duplicated column names {repeated}; rename them first")
+    return labels
 
 
 def dtype_word(series: pd.Series) -> str:

@@ -13,3 +13,7 @@ class ContractError(SchemaSenseError, ValueError):
 
 class InferenceError(SchemaSenseError, ValueError):
     """A contract cannot be inferred from the data given."""
+
+
+class BatchError(SchemaSenseError, ValueError):
+    """A batch cannot be judged at all (not a table, or duplicated column names)."""
