@@ -30,7 +30,8 @@ class Signal:
 
     @property
     def batch_level(self) -> bool:
-        return self.kind is not SignalKind.CONTRACT_VIOLATION
+        """About the batch as a whole (a schema change, drift, a null burst), not single rows."""
+        return self.kind is not SignalKind.CONTRACT_VIOLATION or self.rule == Rule.NULL_FRACTION.value
 
     def __str__(self) -> str:
         return f"{self.kind.value}: {self.column} {self.rule}" + (f" ({self.detail})" if self.detail else "")
@@ -49,12 +50,13 @@ class Signal:
 def sense(validation: ValidationResult | None = None, drift: DriftReport | None = None) -> list[Signal]:
     """Turn a validation result and a drift report into signals.
 
-    Batch-level contract findings (missing, unexpected or retyped columns) are schema changes;
-    row-level ones are contract violations; each drifted column is a drift signal.
+    Missing, unexpected or retyped columns are schema changes; every other contract finding (a
+    broken row rule, a null burst) is a contract violation; each drifted column is a drift signal.
     """
     signals: list[Signal] = []
     for v in validation.violations if validation is not None else ():
-        kind = SignalKind.SCHEMA_CHANGE if v.rule.is_batch_rule else SignalKind.CONTRACT_VIOLATION
+        schema = v.rule.is_batch_rule and v.rule is not Rule.NULL_FRACTION
+        kind = SignalKind.SCHEMA_CHANGE if schema else SignalKind.CONTRACT_VIOLATION
         signals.append(Signal(kind, v.column, v.rule.value, v.count, detail=v.detail))
     for result in drift.columns.values() if drift is not None else ():
         if not result.drifted:

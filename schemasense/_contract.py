@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -152,7 +154,19 @@ class Contract:
 
     @classmethod
     def from_yaml(cls, text: str) -> Contract:
-        return cls.from_dict(yaml.safe_load(text))
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ContractError(f"not valid YAML: {exc}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Contract:
+        """Read a contract file; errors name the file."""
+        try:
+            return cls.from_yaml(Path(path).read_text())
+        except ContractError as exc:
+            raise ContractError(f"{path}: {exc}") from None
 
     def to_pandera(self) -> Any:
         """A pandera ``DataFrameSchema`` with the same rules."""

@@ -241,23 +241,28 @@ def _match_renames(
 
 
 def _similarity(a: ColumnContract, b: ColumnContract) -> float:
+    """How alike two columns' statistics are: 0 for different types, 1 for the type alone, more
+    for shared categories, pattern, date format or overlapping ranges; less for differing keys."""
     if a.logical_type != b.logical_type:
         return 0.0
     score = 1.0
     if a.allowed is not None and b.allowed is not None:
-        union = set(a.allowed) | set(b.allowed)
-        score += 2 * len(set(a.allowed) & set(b.allowed)) / len(union) if union else 0
+        score += 2 * _jaccard(set(a.allowed), set(b.allowed))
     if a.pattern is not None and a.pattern == b.pattern:
         score += 2
     if a.datetime_format is not None and a.datetime_format == b.datetime_format:
         score += 2
-    if None not in (a.minimum, a.maximum, b.minimum, b.maximum):
-        low, high = max(a.minimum, b.minimum), min(a.maximum, b.maximum)  # type: ignore[type-var]
-        union = max(a.maximum, b.maximum) - min(a.minimum, b.minimum)  # type: ignore[type-var, operator]
-        if union > 0 and high > low:
-            score += 2 * (high - low) / union
-    score += 0.5 * (a.unique == b.unique)
-    return score - 0.5 * (a.unique != b.unique) - 0.5
+    if a.minimum is not None and a.maximum is not None and b.minimum is not None and b.maximum is not None:
+        overlap = min(a.maximum, b.maximum) - max(a.minimum, b.minimum)
+        union = max(a.maximum, b.maximum) - min(a.minimum, b.minimum)
+        score += 2 * overlap / union if union > 0 and overlap > 0 else 0.0
+    if a.unique != b.unique:
+        score -= 1
+    return score
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
 
 
 def _more_nulls(old: float | None, new: float | None) -> bool:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -65,7 +66,7 @@ def infer(
     (True, True)
     """
     statistics = dataset_statistics(data)
-    options = {
+    options: dict[str, Any] = {
         "margin": margin,
         "max_categories": max_categories,
         "min_rows_per_category": min_rows_per_category,
@@ -76,7 +77,7 @@ def infer(
     return Contract(name=name, columns={col: contract_from(s, **options) for col, s in statistics.items()})
 
 
-def infer_column(name: str, series: pd.Series, **options: float) -> ColumnContract:
+def infer_column(name: str, series: pd.Series, **options: Any) -> ColumnContract:
     """Learn the contract of one column."""
     return contract_from(column_statistics(name, series), **options)
 

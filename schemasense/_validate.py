@@ -130,7 +130,9 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
         if count:
             examples = tuple(original[hit].drop_duplicates().head(max_examples).tolist())
             violations.append(Violation(column, rule, count, examples))
-            messages = [f"{column}: " + template.format(v) for v in shown[hit].astype(str)]
+            before, placeholder, after = template.partition("{}")
+            values = shown[hit].astype(str) if placeholder else [""] * count
+            messages = [f"{column}: {before}{v}{after}" for v in values]
             failures.append((hit, np.array(messages, dtype=object)))
             masks[(column, rule)] = hit
 

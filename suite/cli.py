@@ -31,6 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     validate.add_argument("--contract", type=Path, required=True)
     validate.add_argument("--json", action="store_true")
 
+    diff = commands.add_parser("diff", help="list what changed between two contract versions")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.add_argument("--json", action="store_true")
+
     drift = commands.add_parser("drift", help="measure drift of CURRENT against REFERENCE")
     drift.add_argument("reference", type=Path)
     drift.add_argument("current", type=Path)
@@ -79,7 +84,7 @@ def _infer(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    contract = schemasense.Contract.from_yaml(args.contract.read_text())
+    contract = schemasense.Contract.from_file(args.contract)
     result = contract.validate(read_batch(args.file))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -88,10 +93,28 @@ def _validate(args: argparse.Namespace) -> int:
             f"{args.file}: {len(result.valid)} valid rows, {len(result.invalid)} invalid "
             f"(contract {contract.name} v{contract.version})"
         )
+        if result.violations:
+            print(f"  {'column':<20} {'rule':<18} {'rows':>7}  examples")
         for v in result.violations:
             examples = ", ".join(map(str, v.examples)) or v.detail
             print(f"  {v.column:<20} {v.rule.value:<18} {v.count:>7}  {examples}")
     return 0 if result.ok else 1
+
+
+def _diff(args: argparse.Namespace) -> int:
+    old = schemasense.Contract.from_file(args.old)
+    new = schemasense.Contract.from_file(args.new)
+    changes = schemasense.diff(old, new)
+    if args.json:
+        print(json.dumps(changes.to_dict(), indent=2))
+    else:
+        print(
+            f"{old.name} v{old.version} → {new.name} v{new.version}: {len(changes.changes)} changes, "
+            f"{'breaking' if changes.breaking else 'none breaking'}"
+        )
+        for change in changes.changes:
+            print(f"  {'BREAKING' if change.breaking else 'additive':<9} {change.kind.value:<20} {change}")
+    return 1 if changes.breaking else 0
 
 
 def _drift(args: argparse.Namespace) -> int:
@@ -100,4 +123,11 @@ def _drift(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"init": _init, "demo": _demo, "infer": _infer, "validate": _validate, "drift": _drift}
+_COMMANDS = {
+    "init": _init,
+    "demo": _demo,
+    "infer": _infer,
+    "validate": _validate,
+    "diff": _diff,
+    "drift": _drift,
+}

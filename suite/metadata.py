@@ -88,3 +88,21 @@ def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
 
 def _number(value: float | None) -> float:
     return float("nan") if value is None else float(value)
+
+
+def changes_table(diff: schemasense.SchemaDiff) -> dg.MetadataValue:
+    records = [
+        dg.TableRecord(
+            {"column": c.column, "change": c.kind.value, "detail": c.detail, "breaking": c.breaking}
+        )
+        for c in diff.changes
+    ]
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn("column", "string"),
+            dg.TableColumn("change", "string"),
+            dg.TableColumn("detail", "string"),
+            dg.TableColumn("breaking", "bool"),
+        ]
+    )
+    return dg.MetadataValue.table(records, schema=schema)

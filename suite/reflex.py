@@ -67,7 +67,10 @@ def build_remediation(
             context.log_event(
                 dg.AssetMaterialization(
                     asset_key=dg.AssetKey([*prefix, "contract"]),
-                    metadata={**contract_metadata(stored), "evolved_by": context.partition_key},
+                    metadata={
+                        **contract_metadata(stored, previous=contract),
+                        "evolved_by": context.partition_key,
+                    },
                 )
             )
         summary = {

@@ -9,7 +9,7 @@ import pandas as pd
 import schemasense
 
 from .files import read_batch
-from .metadata import contract_schema, frame_schema, violations_table
+from .metadata import changes_table, contract_schema, frame_schema, violations_table
 from .settings import DatasetConfig
 from .storage import SuiteStorage
 from .training import training_frames
@@ -107,14 +107,13 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
                 "violations": violations_table(result.violations),
             },
         )
+        schema_metadata: dict[str, Any] = {**version, "findings": violations_table(result.batch_violations)}
+        if result.batch_violations:
+            evolution = schemasense.evolve(current, raw_batch)
+            schema_metadata["diff"] = changes_table(evolution.diff)
+            schema_metadata["breaking_changes"] = len(evolution.pending)
         yield dg.AssetCheckResult(
-            check_name=SCHEMA_CHECK,
-            passed=not result.batch_violations,
-            metadata={
-                **version,
-                "changes": violations_table(result.batch_violations),
-                "changed_columns": len(result.batch_violations),
-            },
+            check_name=SCHEMA_CHECK, passed=not result.batch_violations, metadata=schema_metadata
         )
         yield dg.AssetCheckResult(
             check_name=ROWS_CHECK,
@@ -130,7 +129,13 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
     return [raw_batch, contract, validation]
 
 
-def contract_metadata(contract: schemasense.Contract, trained_on: list[str] | None = None) -> dict[str, Any]:
+def contract_metadata(
+    contract: schemasense.Contract,
+    trained_on: list[str] | None = None,
+    previous: schemasense.Contract | None = None,
+) -> dict[str, Any]:
+    """What a person sees on the contract asset: version, columns with constraints, the YAML,
+    and the changes from the previous version."""
     metadata: dict[str, Any] = {
         "version": contract.version,
         "dagster/column_schema": contract_schema(contract),
@@ -138,4 +143,8 @@ def contract_metadata(contract: schemasense.Contract, trained_on: list[str] | No
     }
     if trained_on:
         metadata["trained_on"] = ", ".join(trained_on)
+    if previous is not None:
+        changes = schemasense.diff(previous, contract)
+        metadata["changes_from_previous_version"] = changes_table(changes)
+        metadata["breaking"] = changes.breaking
     return metadata

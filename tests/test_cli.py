@@ -48,3 +48,23 @@ def test_csv_batches_read_like_parquet(files, tmp_path) -> None:
     csv = tmp_path / "day.csv"
     frame.to_csv(csv, index=False)
     assert read_batch(csv).equals(frame)
+
+
+def test_diff_lists_changes_and_exits_1_on_breaking(files, tmp_path, capsys) -> None:
+    old, new = tmp_path / "v1.yaml", tmp_path / "v2.yaml"
+    assert main(["infer", str(files["clean0"]), "-o", str(old), "--name", "orders"]) == 0
+    text = old.read_text().replace("  status:", "  order_status:")
+    new.write_text(text + "  coupon:\n    type: string\n    nullable: true\n")
+    capsys.readouterr()
+    assert main(["diff", str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "BREAKING  column_renamed" in out and "additive  column_added" in out
+    assert main(["diff", str(old), str(old), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"breaking": False, "changes": []}
+
+
+def test_a_broken_contract_file_is_named(tmp_path, files, capsys) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n")
+    assert main(["validate", str(files["clean0"]), "--contract", str(bad)]) == 2
+    assert str(bad) in capsys.readouterr().err
