@@ -132,9 +132,11 @@ def accept_schema_change(
     """Apply SchemaSense's evolution policy: added columns join a new contract version.
 
     Breaking changes (removed, renamed, retyped columns) are not accepted here; they stay
-    signalled for another action or a person.
+    signalled for another action or a person. ``accept_additive: false`` (a param) accepts
+    nothing, so added columns wait for a person too.
     """
-    evolution = schemasense.evolve(context.contract, frame)
+    policy = schemasense.EvolutionPolicy(accept_additive=bool(context.params.get("accept_additive", True)))
+    evolution = schemasense.evolve(context.contract, frame, policy)
     notes = tuple(f"accepted {c}" for c in evolution.accepted)
     notes += tuple(f"not accepted (breaking): {c}" for c in evolution.pending)
     return ActionResult(frame, evolution.contract, notes=notes)

@@ -118,3 +118,18 @@ def test_a_wrong_policy_names_file_line_and_key(text: str, message: str) -> None
         datareflex.PolicyError, match=f"^policy.yaml, .*{message}".replace("[", r"\[").replace("]", r"\]")
     ):
         datareflex.Policy.from_yaml(text, source="policy.yaml")
+
+
+def test_evolution_policy_can_refuse_additive_changes(contract, frames) -> None:
+    policy = datareflex.Policy.from_yaml(
+        "rules:\n"
+        "  - when: {kind: schema_change, rule: unexpected_column}\n"
+        "    then: accept_schema_change\n"
+        "    with: {accept_additive: false}\n"
+        "  - when: {kind: schema_change, rule: type_changed}\n"
+        "    then: coerce\n"
+    )
+    outcome = handle(frames["schema_change"], contract, policy=policy)
+    assert outcome.contract.version == 1 and outcome.verified is False
+    assert len(outcome.published) == 0 and len(outcome.held) == len(frames["schema_change"])
+    assert outcome.held["_reason"].str.contains("coupon_code: unexpected_column").all()

@@ -26,7 +26,12 @@ def batches(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     faulty = frames["clean"].head(400).copy()
     faulty.loc[[1, 2], "email"] = "not-an-email"
     faulty.loc[[5], "discount"] = 3.0
-    return {"clean": frames["clean"], "drift": frames["drift"], "corrupt": frames["corrupt"], "faulty": faulty}
+    return {
+        "clean": frames["clean"],
+        "drift": frames["drift"],
+        "corrupt": frames["corrupt"],
+        "faulty": faulty,
+    }
 
 
 @pytest.mark.parametrize("name", ["clean", "drift", "corrupt", "faulty", "schema_change"])
