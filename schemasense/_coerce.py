@@ -52,13 +52,20 @@ def is_native(series: pd.Series, logical_type: LogicalType) -> bool:
 def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | None = None) -> Coerced:
     """Convert ``series`` to ``logical_type``; rows that cannot be converted are marked failed.
 
+    A column already stored as its type is returned as it is (no copy).
+
     >>> c = coerce(pd.Series(["3", "x", None]), LogicalType.INTEGER)
     >>> c.values.tolist(), c.failed.tolist()
     ([3, <NA>, <NA>], [False, True, False])
     """
-    missing = series.isna()
+    none_failed = pd.Series(False, index=series.index)
+    dtype = series.dtype
     if logical_type.is_numeric:
-        if pd.api.types.is_bool_dtype(series.dtype):
+        numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if numeric and (logical_type is LogicalType.FLOAT or pd.api.types.is_integer_dtype(dtype)):
+            return Coerced(series, none_failed)
+        missing = series.isna()
+        if pd.api.types.is_bool_dtype(dtype):
             numbers = pd.Series(np.nan, index=series.index)
         else:
             numbers = pd.to_numeric(series, errors="coerce")
@@ -70,20 +77,24 @@ def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | 
             return Coerced(numbers.astype("Int64"), failed)
         return Coerced(numbers.astype(float), failed)
     if logical_type is LogicalType.DATETIME:
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            return Coerced(series, pd.Series(False, index=series.index))
-        text = series.astype("string")
-        stamps = pd.to_datetime(text, format=datetime_format, errors="coerce")
-        return Coerced(stamps, stamps.isna() & ~missing)
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return Coerced(series, none_failed)
+        try:
+            stamps = pd.to_datetime(series, format=datetime_format, errors="coerce")
+        except (TypeError, ValueError):  # objects that are not text
+            stamps = pd.to_datetime(series.astype("string"), format=datetime_format, errors="coerce")
+        return Coerced(stamps, stamps.isna() & series.notna())
     if logical_type is LogicalType.BOOLEAN:
-        if pd.api.types.is_bool_dtype(series.dtype):
-            return Coerced(series.astype("boolean"), pd.Series(False, index=series.index))
+        if pd.api.types.is_bool_dtype(dtype):
+            return Coerced(series, none_failed)
         words = series.astype("string").str.strip().str.lower()
         mapping = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
         flags = words.map(mapping).astype("boolean")
-        return Coerced(flags, flags.isna() & ~missing)
-    text = series.where(missing, series.astype(str)).astype(object)
-    return Coerced(text, pd.Series(False, index=series.index))
+        return Coerced(flags, flags.isna() & series.notna())
+    if pd.api.types.is_object_dtype(dtype):
+        return Coerced(series, none_failed)
+    text = series.where(series.isna(), series.astype(str)).astype(object)
+    return Coerced(text, none_failed)
 
 
 def canonical(series: pd.Series, logical_type: LogicalType, datetime_format: str | None = None) -> pd.Series:
@@ -91,10 +102,12 @@ def canonical(series: pd.Series, logical_type: LogicalType, datetime_format: str
     if logical_type is LogicalType.DATETIME and not pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series
     values = coerce(series, logical_type, datetime_format).values
-    if logical_type is LogicalType.INTEGER and not values.isna().any():
-        return values.astype("int64")
-    if logical_type is LogicalType.BOOLEAN and not values.isna().any():
-        return values.astype(bool)
+    if logical_type is LogicalType.INTEGER:
+        return values.astype("int64") if not values.isna().any() else values.astype("Int64")
+    if logical_type is LogicalType.BOOLEAN:
+        return values.astype(bool) if not values.isna().any() else values.astype("boolean")
+    if logical_type.is_text:
+        return values.where(values.isna(), values.astype(str)).astype(object)
     return values
 
 

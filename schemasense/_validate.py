@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -69,16 +70,28 @@ class Violation:
 class ValidationResult:
     """The verdict on one batch: ``valid`` and ``invalid`` partition its rows exactly.
 
-    ``invalid`` carries a ``_reason`` column naming every rule each row broke.
+    ``invalid`` carries a ``_reason`` column naming every rule each row broke. Both frames are
+    built on first use: a caller that only needs the verdict pays for no copy.
     """
 
     contract_name: str
     contract_version: int
-    valid: pd.DataFrame
-    invalid: pd.DataFrame
+    frame: pd.DataFrame = field(repr=False)
     violations: tuple[Violation, ...]
-    reasons: np.ndarray = field(repr=False, default_factory=lambda: np.array([], dtype=object))
+    reasons: np.ndarray = field(repr=False)
     failures: dict[tuple[str, Rule], np.ndarray] = field(repr=False, default_factory=dict)
+
+    @cached_property
+    def _bad(self) -> np.ndarray:
+        return pd.notna(self.reasons)
+
+    @cached_property
+    def valid(self) -> pd.DataFrame:
+        return self.frame[~self._bad]
+
+    @cached_property
+    def invalid(self) -> pd.DataFrame:
+        return self.frame[self._bad].assign(**{REASON_COLUMN: self.reasons[self._bad]})
 
     @property
     def ok(self) -> bool:
@@ -102,8 +115,8 @@ class ValidationResult:
             "contract": self.contract_name,
             "contract_version": self.contract_version,
             "ok": self.ok,
-            "rows_valid": len(self.valid),
-            "rows_invalid": len(self.invalid),
+            "rows_valid": int((~self._bad).sum()),
+            "rows_invalid": int(self._bad.sum()),
             "violations": [v.to_dict() for v in self.violations],
         }
 
@@ -122,10 +135,10 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
     masks: dict[tuple[str, Rule], np.ndarray] = {}
 
     def fail(
-        column: str, rule: Rule, mask: pd.Series, original: pd.Series, shown: pd.Series, template: str
+        column: str, rule: Rule, mask: Any, original: pd.Series, shown: pd.Series, template: str
     ) -> None:
         """Record ``rule`` broken on the rows of ``mask``; messages are built for those rows only."""
-        hit = mask.to_numpy(dtype=bool)
+        hit = np.asarray(mask, dtype=bool)
         count = int(hit.sum())
         if count:
             examples = tuple(original[hit].drop_duplicates().head(max_examples).tolist())
@@ -150,28 +163,27 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
         if name not in contract.columns:
             violations.append(Violation(name, Rule.UNEXPECTED_COLUMN, len(df), detail=dtype_word(df[label])))
 
-    reasons = _join_reasons(len(df), failures)
-    bad = pd.notna(reasons)
     return ValidationResult(
         contract_name=contract.name,
         contract_version=contract.version,
-        valid=df[~bad],
-        invalid=df[bad].assign(**{REASON_COLUMN: reasons[bad]}),
+        frame=df,
         violations=tuple(violations),
-        reasons=reasons,
+        reasons=_join_reasons(len(df), failures),
         failures=masks,
     )
 
 
 def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violations: list[Violation]) -> None:
     name = column.name
+    missing = series.isna()
+    present = ~missing
     if not is_native(series, column.logical_type):
         violations.append(
             Violation(
                 name,
                 Rule.TYPE_CHANGED,
-                int(series.notna().sum()),
-                tuple(series.dropna().head(3).tolist()),
+                int(present.sum()),
+                tuple(series[present].head(3).tolist()),
                 detail=f"{column.logical_type.value} → {dtype_word(series)}",
             )
         )
@@ -181,7 +193,6 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
     if column.datetime_format:
         expected = f"datetime in format {column.datetime_format}"
     fail(name, Rule.TYPE, converted.failed, series, series, "'{}' is not " + expected)
-    missing = series.isna()
     if not column.nullable:
         fail(name, Rule.NOT_NULL, missing, series, series, "missing value")
     elif column.max_null_fraction is not None and len(series):
@@ -203,15 +214,26 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
         high = (values > column.maximum).fillna(False).astype(bool)
         fail(name, Rule.MAXIMUM, high, series, values, "{} above maximum " + f"{column.maximum}")
     if column.allowed is not None:
-        unknown = series.notna() & ~series.astype(str).isin(column.allowed)
+        unknown = (present & ~series.isin(column.allowed)).to_numpy()
+        if unknown.any():  # values that are not text (1 for "1") get a second look as text
+            unknown[unknown] = ~series[unknown].astype(str).isin(column.allowed).to_numpy()
         fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
     if column.pattern is not None:
-        text = series.astype(str)
-        mismatch = series.notna() & ~text.str.fullmatch(column.pattern).fillna(False).astype(bool)
+        mismatch = present.to_numpy().copy()
+        mismatch[mismatch] = ~_fullmatch(series[mismatch], column.pattern)
         fail(name, Rule.PATTERN, mismatch, series, series, "'{}' does not match " + column.pattern)
     if column.unique:
-        repeated = values.notna() & values.duplicated(keep="first")
+        repeated = present & values.duplicated(keep="first")
         fail(name, Rule.UNIQUE, repeated, series, series, "{} repeats an earlier row")
+
+
+def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """Whether each value matches ``pattern`` in full; RE2 through pyarrow when it can read the pattern."""
+    try:
+        matched = values.astype("string[pyarrow]").str.fullmatch(pattern)
+    except (ImportError, ValueError, TypeError):  # a pattern RE2 cannot compile: Python's own engine
+        matched = values.astype(str).str.fullmatch(pattern)
+    return matched.fillna(False).to_numpy(dtype=bool)
 
 
 def _labels(df: pd.DataFrame) -> dict[str, Any]:
