@@ -152,19 +152,24 @@ def column_statistics(name: str, series: pd.Series) -> ColumnStatistics:
         )
     # Exact counts only where the sample already shows repeats enough for a small value set.
     few = looked_at.nunique() <= min(MAX_TRACKED_VALUES, len(looked_at) // 2)
-    if few or looked_at.is_unique:
-        # One hashing pass gives the nulls, the exact counts and whether the column is a key.
+    counts, keys = None, None
+    if few:
+        # One hashing pass gives the nulls and the exact counts.
         codes, uniques = pd.factorize(text)
         coded = codes >= 0
         nulls = rows - int(coded.sum())
-        unique = len(uniques) == rows - nulls
-        counts = None
         if len(uniques) <= MAX_TRACKED_VALUES:
             tally = np.bincount(codes[coded], minlength=len(uniques))
             counts = {str(value): int(n) for value, n in zip(uniques, tally, strict=True)}
-        keys = np.asarray(uniques, dtype=object) if unique and len(uniques) > 1 else None
+        if len(uniques) == rows - nulls and len(uniques) > 1:
+            keys = np.asarray(uniques, dtype=object)
     else:
-        nulls, counts, keys = int(text.isna().sum()), None, None
+        missing = text.isna().to_numpy()
+        nulls = int(missing.sum())
+        if looked_at.is_unique:  # no repeat in the sample: maybe a key, so look at every row
+            values = text.to_numpy(dtype=object)
+            values = values[~missing] if nulls else values
+            keys = values if _all_distinct(values) else None
     # Shapes and patterns are judged once per distinct sampled value, weighted by its count.
     distinct = looked_at.value_counts()
     words = pd.Series(distinct.index, dtype=object)
@@ -212,6 +217,15 @@ def _numeric_statistics(name: str, kind: str, rows: int, nulls: int, present: pd
         sample=_sample(ordered, SAMPLE_SIZE),
         keys=keys,
     )
+
+
+def _all_distinct(values: np.ndarray) -> bool:
+    """Whether no value repeats. Distinct hashes prove it cheaply; equal ones are checked exactly."""
+    try:
+        hashes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+    except TypeError:  # unhashable objects
+        return bool(pd.Series(values).astype(str).is_unique)
+    return bool(pd.Series(hashes).is_unique) or bool(pd.Series(values).is_unique)
 
 
 def _no_repeats(values: np.ndarray) -> bool:
