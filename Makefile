@@ -6,7 +6,7 @@ DATAOPS_HOME ?= $(HOME)/.local/share/cybernetic-dataops
 DAGSTER_HOME ?= $(DATAOPS_HOME)/dagster_home
 export DATAOPS_HOME DAGSTER_HOME
 
-.PHONY: demo test ui lint clean-data
+.PHONY: demo test ui lint bench clean-data
 
 demo: $(VENV)/.installed  ## land the sample orders and run the closed loop
 	$(BIN)/dataops demo
@@ -21,6 +21,10 @@ ui: $(VENV)/.installed  ## the Dagster UI on 127.0.0.1:3000, over the demo's ins
 lint: $(VENV)/.installed-lint  ## ruff and mypy
 	$(BIN)/ruff check driftguard schemasense datareflex suite tests
 	$(BIN)/mypy driftguard schemasense datareflex
+
+bench: $(VENV)/.installed-bench  ## the benchmarks in bench/ (they print ratios against the peers)
+	$(BIN)/python bench/schemasense_quality.py
+	$(BIN)/python bench/schemasense_speed.py
 
 clean-data:  ## forget the demo's instance, landing folder and results
 	rm -rf "$(DATAOPS_HOME)"
@@ -40,4 +44,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.created
 
 $(VENV)/.installed-lint: pyproject.toml $(VENV)/.created
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.created
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@ $(VENV)/.installed $(VENV)/.installed-test

@@ -29,6 +29,10 @@ def contract_schema(contract: schemasense.Contract) -> dg.TableSchema:
             other.append("in {" + ", ".join(c.allowed) + "}")
         if c.datetime_format:
             other.append(f"format {c.datetime_format}")
+        if c.pattern:
+            other.append(f"matches {c.pattern}")
+        if c.nullable and c.max_null_fraction is not None:
+            other.append(f"at most {c.max_null_fraction:.1%} missing")
         constraints = dg.TableColumnConstraints(nullable=c.nullable, unique=c.unique, other=other)
         columns.append(dg.TableColumn(name, c.logical_type.value, constraints=constraints))
     return dg.TableSchema(columns=columns)

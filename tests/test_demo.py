@@ -160,3 +160,31 @@ def test_cli_prints_the_rows_as_json(tmp_path: Path) -> None:
     rows = json.loads(done.stdout)
     assert len(rows) == 7 and all(list(row) == list(COLUMNS) for row in rows)
     assert (tmp_path / "dagster_home" / "storage" / "dataops" / "ledger.db").exists()
+
+
+def test_contract_asset_shows_version_columns_and_changes(loop) -> None:
+    instance = loop[3]
+    records = instance.fetch_materializations(dg.AssetKey(["orders", "contract"]), limit=10).records
+    by_version = {r.asset_materialization.metadata["version"].value: r.asset_materialization for r in records}
+    assert sorted(by_version) == [1, 2]
+    schema = by_version[1].metadata["dagster/column_schema"].value
+    email = next(c for c in schema.columns if c.name == "email")
+    assert not email.constraints.nullable and any(o.startswith("matches ") for o in email.constraints.other)
+    changes = by_version[2].metadata["changes_from_previous_version"].value.records
+    assert [(r.data["column"], r.data["change"], r.data["breaking"]) for r in changes] == [
+        ("coupon_code", "column_added", False)
+    ]
+
+
+def test_schema_check_reports_the_diff_of_the_batch(loop) -> None:
+    instance = loop[3]
+    key = dg.AssetCheckKey(dg.AssetKey(["orders", "validation"]), "schema_matches_contract")
+    failed = [
+        r
+        for r in instance.event_log_storage.get_asset_check_execution_history(key, limit=20)
+        if r.status.value == "FAILED"
+    ]
+    assert len(failed) == 1
+    metadata = failed[0].event.dagster_event.event_specific_data.metadata
+    diff = {(r.data["column"], r.data["change"]): r.data["breaking"] for r in metadata["diff"].value.records}
+    assert diff == {("coupon_code", "column_added"): False, ("quantity", "type_changed"): True}
