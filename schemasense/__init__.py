@@ -10,7 +10,7 @@ from ._coerce import coerce
 from ._contract import ColumnContract, Contract
 from ._diff import Change, ChangeKind, SchemaDiff, diff
 from ._evolve import Evolution, EvolutionPolicy, evolve
-from ._infer import dataset_statistics, infer, infer_column
+from ._infer import InferenceOptions, dataset_statistics, infer, infer_column
 from ._registry import ContractRegistry
 from ._statistics import DATETIME_FORMATS, EMAIL, UUID, ColumnStatistics, column_statistics
 from ._types import LogicalType
@@ -31,6 +31,7 @@ __all__ = [
     "Evolution",
     "EvolutionPolicy",
     "InferenceError",
+    "InferenceOptions",
     "LogicalType",
     "REASON_COLUMN",
     "Rule",

@@ -7,6 +7,7 @@ the coerce action all go through it, so they cannot disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,19 @@ class Coerced:
 
     values: pd.Series
     failed: pd.Series
+
+
+def storage_kind(dtype: Any) -> str | None:
+    """``boolean``, ``integer``, ``float`` or ``datetime`` for those dtypes; ``None`` for the rest."""
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    return None
 
 
 def is_native(series: pd.Series, logical_type: LogicalType) -> bool:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -45,18 +46,22 @@ from ._types import LogicalType
 from .errors import InferenceError
 
 
-def infer(
-    data: pd.DataFrame | Sequence[pd.DataFrame],
-    name: str = "dataset",
-    *,
-    margin: float = 2.0,
-    max_categories: int = 50,
-    min_rows_per_category: int = 10,
-    min_rows_for_key: int = 20,
-    min_format_share: float = 0.99,
-    min_pattern_share: float = 0.999,
-) -> Contract:
+@dataclass(frozen=True)
+class InferenceOptions:
+    """The thresholds of the rules in this module's docstring."""
+
+    margin: float = 2.0
+    max_categories: int = 50
+    min_rows_per_category: int = 10
+    min_rows_for_key: int = 20
+    min_format_share: float = 0.99
+    min_pattern_share: float = 0.999
+
+
+def infer(data: pd.DataFrame | Sequence[pd.DataFrame], name: str = "dataset", **options: Any) -> Contract:
     """Learn a contract from one batch or a list of batches (their statistics are merged).
+
+    ``options`` are the fields of :class:`InferenceOptions` (``margin=3.0``, ``max_categories=20``…).
 
     >>> df = pd.DataFrame({"id": range(1000), "amount": [10.0, 20.0] * 500})
     >>> contract = infer(df, name="orders")
@@ -65,21 +70,14 @@ def infer(
     >>> contract.columns["id"].unique, contract.columns["id"].maximum is None
     (True, True)
     """
+    settings = InferenceOptions(**options)
     statistics = dataset_statistics(data)
-    options: dict[str, Any] = {
-        "margin": margin,
-        "max_categories": max_categories,
-        "min_rows_per_category": min_rows_per_category,
-        "min_rows_for_key": min_rows_for_key,
-        "min_format_share": min_format_share,
-        "min_pattern_share": min_pattern_share,
-    }
-    return Contract(name=name, columns={col: contract_from(s, **options) for col, s in statistics.items()})
+    return Contract(name=name, columns={col: contract_from(s, settings) for col, s in statistics.items()})
 
 
 def infer_column(name: str, series: pd.Series, **options: Any) -> ColumnContract:
     """Learn the contract of one column."""
-    return contract_from(column_statistics(name, series), **options)
+    return contract_from(column_statistics(name, series), InferenceOptions(**options))
 
 
 def dataset_statistics(data: pd.DataFrame | Sequence[pd.DataFrame]) -> dict[str, ColumnStatistics]:
@@ -114,19 +112,11 @@ def column_names(df: pd.DataFrame, where: str = "the batch") -> list[str]:
     return names
 
 
-def contract_from(
-    stats: ColumnStatistics,
-    *,
-    margin: float = 2.0,
-    max_categories: int = 50,
-    min_rows_per_category: int = 10,
-    min_rows_for_key: int = 20,
-    min_format_share: float = 0.99,
-    min_pattern_share: float = 0.999,
-) -> ColumnContract:
+def contract_from(stats: ColumnStatistics, options: InferenceOptions | None = None) -> ColumnContract:
     """The contract of one column, from its statistics (see the module docstring for the rules)."""
+    o = options or InferenceOptions()
     logical_type, datetime_format = _logical_type(
-        stats, max_categories, min_rows_per_category, min_format_share
+        stats, o.max_categories, o.min_rows_per_category, o.min_format_share
     )
     nullable = stats.nulls > 0
     max_null_fraction = None
@@ -135,15 +125,15 @@ def contract_from(
         max_null_fraction = round(min(1.0, rate + max(rate, 0.05)), 4)
     unique = (
         logical_type in (LogicalType.INTEGER, LogicalType.STRING)
-        and stats.present >= min_rows_for_key
+        and stats.present >= o.min_rows_for_key
         and stats.unique
     )
     minimum = maximum = None
     if logical_type.is_numeric and len(stats.sample):
-        minimum, maximum = _range(stats, margin, unbounded_above=unique or _grows(stats))
+        minimum, maximum = _range(stats, o.margin, unbounded_above=unique or _grows(stats))
     pattern = None
     if logical_type is LogicalType.STRING and stats.kind == "text":
-        pattern = _pattern(stats, min_pattern_share)
+        pattern = _pattern(stats, o.min_pattern_share)
     allowed = None
     if logical_type is LogicalType.CATEGORY and stats.values is not None:
         allowed = tuple(sorted(stats.values))

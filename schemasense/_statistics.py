@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._coerce import storage_kind
+
 SAMPLE_SIZE = 4096
 """Numbers kept per column to estimate quantiles."""
 TEXT_SAMPLE_SIZE = 1_000
@@ -266,14 +268,9 @@ def _kind(series: pd.Series) -> str:
         return _INFERRED_KINDS.get(inferred, "empty" if inferred == "empty" else "mixed")
     if not series.count():
         return "empty"
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
+    kind = storage_kind(dtype)
+    if kind is not None:
+        return kind
     if isinstance(dtype, pd.CategoricalDtype):
         return "text"
     inferred = pd.api.types.infer_dtype(series, skipna=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._coerce import coerce, is_native
+from ._coerce import coerce, is_native, storage_kind
 from ._types import LogicalType
 from .errors import BatchError
 
@@ -250,16 +250,10 @@ def _labels(df: pd.DataFrame) -> dict[str, Any]:
 
 def dtype_word(series: pd.Series) -> str:
     """How a person would name the storage type of ``series`` (``text``, not ``object``)."""
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    return "text" if is_native(series, LogicalType.STRING) else str(dtype)
+    kind = storage_kind(series.dtype)
+    if kind is not None:
+        return kind
+    return "text" if is_native(series, LogicalType.STRING) else str(series.dtype)
 
 
 def _join_reasons(rows: int, failures: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
