@@ -9,22 +9,49 @@ False
 True
 """
 
-from ._detector import DriftDetector, detect
-from ._profile import MISSING, ColumnProfile, Profile, merge_all, profile
-from ._report import ColumnDrift, DriftReport
+from ._chi_square import ChiSquare
+from ._classifier import DomainClassifier, DomainClassifierResult
+from ._detector import METHODS, DriftDetector, detect
+from ._jensen_shannon import JensenShannon
+from ._ks import KolmogorovSmirnov
+from ._l_infinity import LInfinity
+from ._method import ColumnMethod, Comparison
+from ._missing_rate import MissingRate
+from ._page_hinkley import PageHinkley
+from ._profile import OTHER, ColumnProfile, Profile, merge_all, profile
+from ._psi import PSI
+from ._reference import rolling, same_weekday
+from ._report import ColumnDrift, Distribution, DriftReport
+from ._wasserstein import Wasserstein
 from .errors import DriftGuardError, IncompatibleProfilesError, NotFittedError
 
 __all__ = [
+    "ChiSquare",
     "ColumnDrift",
+    "ColumnMethod",
     "ColumnProfile",
+    "Comparison",
+    "Distribution",
+    "DomainClassifier",
+    "DomainClassifierResult",
     "DriftDetector",
     "DriftGuardError",
     "DriftReport",
     "IncompatibleProfilesError",
-    "MISSING",
+    "JensenShannon",
+    "KolmogorovSmirnov",
+    "LInfinity",
+    "METHODS",
+    "MissingRate",
     "NotFittedError",
+    "OTHER",
+    "PSI",
+    "PageHinkley",
     "Profile",
+    "Wasserstein",
     "detect",
     "merge_all",
     "profile",
+    "rolling",
+    "same_weekday",
 ]

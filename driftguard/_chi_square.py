@@ -1,57 +1,38 @@
-"""Chi-square test of homogeneity with Jensen–Shannon distance as its effect size.
-
-The test compares exact counts of two samples on the same bins or categories, missing values
-included. Bins whose expected count is below five in either sample are pooled (Cochran's rule),
-so many sparse categories do not raise false alarms. The effect size is the Jensen–Shannon
-*distance* (square root of the divergence) in base 2, so it lies in [0, 1]; note that some
-tools report the divergence, or use the natural logarithm, and their thresholds differ.
-"""
+"""Chi-square: are the two samples' category (or bin) counts drawn from one distribution?"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import stats
-from scipy.spatial import distance
 
-METHOD = "chi_square"
-
-
-@dataclass(frozen=True)
-class TestResult:
-    statistic: float
-    p_value: float
-    effect: float
+from ._method import Comparison, aligned, chi_square_p
+from ._profile import ColumnProfile
 
 
-def chi_square(
-    reference: Mapping[str, int], current: Mapping[str, int], *, min_expected: float = 5.0
-) -> TestResult:
-    """Compare two count tables.
+class ChiSquare:
+    """Effect: Cramér's V for two samples with Bergsma's bias correction,
+    ``sqrt(max(0, chi2 / n - (k - 1) / (n - 1)))`` over ``k`` bins (0.1: small by Cohen's rule),
+    so many bins and small samples do not inflate it; p-value: the chi-square test of
+    homogeneity on exact counts, sparse bins pooled.
 
-    >>> r = chi_square({"a": 500, "b": 500}, {"a": 300, "b": 700})
-    >>> round(r.effect, 3), r.p_value < 1e-6
-    (0.174, True)
+    >>> import pandas as pd, driftguard
+    >>> reference = driftguard.profile(pd.DataFrame({"c": ["a"] * 500 + ["b"] * 500}))
+    >>> current = driftguard.profile(pd.DataFrame({"c": ["a"] * 300 + ["b"] * 700}), like=reference)
+    >>> round(ChiSquare().compare(reference.columns["c"], current.columns["c"]).effect, 3)
+    0.203
     """
-    keys = sorted(set(reference) | set(current))
-    table = np.array([[reference.get(k, 0) for k in keys], [current.get(k, 0) for k in keys]], dtype=float)
-    table = _pool_sparse(table[:, table.sum(axis=0) > 0], min_expected)
-    if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
-        return TestResult(0.0, 1.0, 0.0)
-    statistic, p_value, _, _ = stats.chi2_contingency(table, correction=False)
-    proportions = table / table.sum(axis=1, keepdims=True)
-    effect = float(distance.jensenshannon(proportions[0], proportions[1], base=2))
-    return TestResult(float(statistic), float(p_value), effect)
 
+    name = "chi_square"
+    kinds: tuple[str, ...] = ("numeric", "categorical")
 
-def _pool_sparse(table: np.ndarray, min_expected: float) -> np.ndarray:
-    """Merge the bins whose expected count falls below ``min_expected`` into one bin."""
-    totals = table.sum(axis=1, keepdims=True)
-    expected = table.sum(axis=0) / table.sum() * totals
-    sparse = (expected < min_expected).any(axis=0)
-    if sparse.sum() <= 1:
-        return table
-    pooled = table[:, sparse].sum(axis=1, keepdims=True)
-    return np.hstack([table[:, ~sparse], pooled])
+    def __init__(self, threshold: float = 0.1) -> None:
+        self.threshold = threshold
+
+    def compare(self, reference: ColumnProfile, current: ColumnProfile) -> Comparison:
+        _, ref, cur = aligned(reference, current)
+        statistic, p_value = chi_square_p(ref, cur)
+        total = ref.sum() + cur.sum()
+        bins = int(((ref + cur) > 0).sum())
+        if total < 2:
+            return Comparison(0.0, p_value, "chi_square")
+        corrected = max(0.0, statistic / total - (bins - 1) / (total - 1))
+        return Comparison(float(np.sqrt(corrected)), p_value, "chi_square")

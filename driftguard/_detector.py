@@ -1,28 +1,57 @@
-"""The drift detector: fit on a reference, score each new batch with a calibrated verdict."""
+"""The drift detector: fit on a reference, score each new batch with a calibrated verdict.
+
+How a column is judged (the rule, so a user can predict it):
+
+- numeric columns: effect = normalised Wasserstein distance (threshold 0.1 reference standard
+  deviations); p-value from Kolmogorov–Smirnov on exact counts, or chi-square when the reference
+  has fewer than 20 bins (a discrete column);
+- categorical columns: effect = L-infinity, the largest change of one category's share
+  (threshold 5 points); p-value from chi-square, sparse categories pooled;
+- every column, identifiers and timestamps included: the missing-value share (threshold 5
+  points, two-proportion z-test): a null burst is drift;
+- ``methods={"amount": "psi"}`` overrides a column's method (``ks``, ``wasserstein``, ``psi``,
+  ``chi_square``, ``jensen_shannon``, ``l_infinity``, or a method object).
+
+A test flags drift only when its p-value, adjusted by Benjamini–Hochberg across every test of
+the batch, is below ``alpha`` *and* its effect reaches the threshold: the first guard keeps
+small batches from raising false alarms, the second keeps huge batches from flagging trivial
+shifts. Fewer than ``min_rows`` values on either side gives "insufficient data". When both
+reference and batch are data frames, a domain classifier adds a multivariate test (AUC at least
+``classifier.threshold``, p-value in the same correction). The batch drifts when the (optionally
+weighted) share of drifted columns exceeds ``drift_share``, or the classifier finds drift.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _chi_square
-from ._profile import Profile, profile
-from ._report import ColumnDrift, DriftReport
+from ._chi_square import ChiSquare
+from ._classifier import DomainClassifier, DomainClassifierResult
+from ._jensen_shannon import JensenShannon
+from ._ks import KolmogorovSmirnov
+from ._l_infinity import LInfinity
+from ._method import ColumnMethod, Comparison, aligned, shares
+from ._missing_rate import MissingRate
+from ._profile import ColumnProfile, Profile, profile
+from ._psi import PSI
+from ._report import ColumnDrift, Distribution, DriftReport
+from ._wasserstein import Wasserstein
 from .errors import NotFittedError
+
+METHODS: dict[str, type[Any]] = {
+    m.name: m for m in (KolmogorovSmirnov, Wasserstein, PSI, ChiSquare, JensenShannon, LInfinity)
+}
+"""Column methods by name."""
 
 
 class DriftDetector:
-    """Column drift = statistically significant **and** practically large.
-
-    A column drifts only when its chi-square p-value, adjusted across the batch's columns by
-    Benjamini–Hochberg, is below ``alpha`` *and* its Jensen–Shannon distance is at least
-    ``threshold``. The first guard keeps small batches from raising false alarms, the second
-    keeps huge batches from flagging trivial shifts. Columns with fewer than ``min_rows``
-    values in either sample report "insufficient data". The batch drifts when the share of
-    drifted columns exceeds ``drift_share``.
+    """Column drift = statistically significant **and** practically large (see the module doc).
 
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
@@ -35,28 +64,46 @@ class DriftDetector:
     def __init__(
         self,
         alpha: float = 0.05,
-        threshold: float = 0.1,
         min_rows: int = 30,
         drift_share: float = 0.0,
         columns: Iterable[str] | None = None,
+        methods: Mapping[str, str | ColumnMethod] | None = None,
+        weights: Mapping[str, float] | None = None,
+        classifier: DomainClassifier | None = None,
+        multivariate: bool = True,
     ) -> None:
         self.alpha = alpha
-        self.threshold = threshold
         self.min_rows = min_rows
         self.drift_share = drift_share
         self.columns = columns
+        self.methods = methods
+        self.weights = weights
+        self.classifier = classifier
+        self.multivariate = multivariate
 
     def fit(self, reference: pd.DataFrame | Profile) -> DriftDetector:
-        """Keep the reference as a profile (never the raw frame) and return ``self``."""
+        """Keep the reference as a profile (and, for the classifier, a small row sample)."""
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"threshold must be in (0, 1], got {self.threshold!r}")
         if self.min_rows < 1:
             raise ValueError(f"min_rows must be at least 1, got {self.min_rows!r}")
         if not 0 <= self.drift_share < 1:
             raise ValueError(f"drift_share must be in [0, 1), got {self.drift_share!r}")
+        for name, method in (self.methods or {}).items():
+            if isinstance(method, str) and method not in METHODS:
+                raise ValueError(f"column {name!r}: method {method!r} is not one of {sorted(METHODS)}")
         self.reference_ = reference if isinstance(reference, Profile) else profile(reference)
+        self.classifier_ = None
+        if self.multivariate and isinstance(reference, pd.DataFrame):
+            compared = [
+                c for c, p in self.reference_.columns.items() if p.kind != "skipped" and self._wanted(c)
+            ]
+            if compared and len(reference) >= self.min_rows:
+                classifier = self.classifier or DomainClassifier()
+                labels = {str(c): c for c in reference.columns}
+                self.classifier_ = classifier.fit(
+                    reference[[labels[c] for c in compared]].set_axis(compared, axis=1)
+                )
         return self
 
     def score(self, current: pd.DataFrame | Profile) -> DriftReport:
@@ -65,50 +112,112 @@ class DriftDetector:
             raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
         reference = self.reference_
         batch = current if isinstance(current, Profile) else profile(current, like=reference)
-        wanted = set(self.columns) if self.columns is not None else None
-        results: dict[str, ColumnDrift] = {}
         skipped: dict[str, str] = {}
-        tests: dict[str, _chi_square.TestResult] = {}
+        pending: list[tuple[str, str, ColumnMethod, Comparison]] = []
+        results: dict[str, dict[str, ColumnDrift]] = {"columns": {}, "missing": {}}
         for name, ref in reference.columns.items():
-            if wanted is not None and name not in wanted:
-                continue
-            if ref.kind == "skipped":
-                skipped[name] = ref.note
-                continue
             cur = batch.columns.get(name)
+            if not self._wanted(name):
+                continue
             if cur is None:
                 skipped[name] = "missing from the batch"
                 continue
-            if min(ref.rows, cur.rows) < self.min_rows:
-                results[name] = ColumnDrift(
-                    name, _chi_square.METHOD, None, None, None, self.threshold, False, "insufficient data"
+            if min(ref.rows, cur.rows) >= self.min_rows:
+                pending.append(("missing", name, MissingRate(), MissingRate().compare(ref, cur)))
+            if ref.kind == "skipped":
+                skipped[name] = ref.note
+                continue
+            method = self._method(name, ref)
+            if min(ref.present, cur.present) < self.min_rows:
+                results["columns"][name] = ColumnDrift(
+                    name, method.name, None, None, None, method.threshold, False, "insufficient data"
                 )
                 continue
-            tests[name] = _chi_square.chi_square(ref.frequencies(), cur.frequencies())
-        adjusted = _benjamini_hochberg([t.p_value for t in tests.values()])
-        for (name, test), p_adjusted in zip(tests.items(), adjusted, strict=True):
-            drifted = p_adjusted < self.alpha and test.effect >= self.threshold
-            results[name] = ColumnDrift(
-                name, _chi_square.METHOD, test.effect, test.p_value, p_adjusted, self.threshold, bool(drifted)
+            pending.append(("columns", name, method, method.compare(ref, cur)))
+
+        multivariate = self._multivariate(current)
+        p_values = [c.p_value for *_, c in pending] + ([multivariate.p_value] if multivariate else [])
+        adjusted = _benjamini_hochberg(p_values)
+        for (group, name, method, comparison), p_adjusted in zip(pending, adjusted, strict=False):
+            drifted = p_adjusted < self.alpha and comparison.effect >= method.threshold
+            results[group][name] = ColumnDrift(
+                name,
+                method.name,
+                comparison.effect,
+                comparison.p_value,
+                p_adjusted,
+                method.threshold,
+                bool(drifted),
+                comparison.note,
+                comparison.test,
             )
-        ordered = {n: results[n] for n in reference.columns if n in results}
-        tested = [c for c in ordered.values() if c.p_value is not None]
-        share = sum(c.drifted for c in tested) / len(tested) if tested else 0.0
-        return DriftReport(
-            columns=ordered,
-            drifted=bool(tested) and share > self.drift_share,
+        if multivariate is not None:
+            p_adjusted = adjusted[-1]
+            multivariate = replace(
+                multivariate,
+                p_adjusted=p_adjusted,
+                drifted=bool(p_adjusted < self.alpha and multivariate.auc >= multivariate.threshold),
+            )
+        columns = {n: results["columns"][n] for n in reference.columns if n in results["columns"]}
+        missing = {n: results["missing"][n] for n in reference.columns if n in results["missing"]}
+        report = DriftReport(
+            columns=columns,
+            drifted=False,
             alpha=self.alpha,
             rows_reference=reference.rows,
             rows_current=batch.rows,
             skipped=skipped,
+            missing=missing,
+            multivariate=multivariate,
         )
+        distributions = {
+            n: _distribution(reference.columns[n], batch.columns[n])
+            for n in report.drifted_columns
+            if n in columns
+        }
+        return replace(report, drifted=self._verdict(report), distributions=distributions)
+
+    def _wanted(self, name: str) -> bool:
+        return self.columns is None or name in set(self.columns)
+
+    def _method(self, name: str, reference: ColumnProfile) -> ColumnMethod:
+        chosen = (self.methods or {}).get(name)
+        if chosen is None:
+            return Wasserstein() if reference.kind == "numeric" else LInfinity()
+        return METHODS[chosen]() if isinstance(chosen, str) else chosen
+
+    def _multivariate(self, current: pd.DataFrame | Profile) -> DomainClassifierResult | None:
+        if self.classifier_ is None or not isinstance(current, pd.DataFrame) or len(current) < self.min_rows:
+            return None
+        labels = {str(c): c for c in current.columns}
+        present = [c for c in self.classifier_.columns_ if c in labels]
+        return self.classifier_.test(current[[labels[c] for c in present]].set_axis(present, axis=1))
+
+    def _verdict(self, report: DriftReport) -> bool:
+        tested = [n for n, c in report.columns.items() if c.p_value is not None]
+        weights = {n: float((self.weights or {}).get(n, 1.0)) for n in tested}
+        total = sum(weights.values())
+        drifted = set(report.drifted_columns)
+        share = sum(w for n, w in weights.items() if n in drifted) / total if total else 0.0
+        by_columns = bool(drifted) and share > self.drift_share
+        return by_columns or bool(report.multivariate and report.multivariate.drifted)
 
 
-def detect(
-    reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, **params: object
-) -> DriftReport:
+def detect(reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, **params: Any) -> DriftReport:
     """Shorthand for ``DriftDetector(**params).fit(reference).score(current)``."""
-    return DriftDetector(**params).fit(reference).score(current)  # type: ignore[arg-type]
+    return DriftDetector(**params).fit(reference).score(current)
+
+
+def _distribution(reference: ColumnProfile, current: ColumnProfile) -> Distribution:
+    labels, ref, cur = aligned(reference, current)
+    if len(labels) > 30:  # keep charts readable: merge neighbouring bins
+        groups = np.array_split(np.arange(len(labels)), 30)
+        labels = [f"{labels[g[0]].split(',')[0]}, {labels[g[-1]].split(',')[-1].strip()}" for g in groups]
+        ref = np.array([ref[g].sum() for g in groups])
+        cur = np.array([cur[g].sum() for g in groups])
+    return Distribution(
+        tuple(labels), tuple(float(v) for v in shares(ref)), tuple(float(v) for v in shares(cur))
+    )
 
 
 def _benjamini_hochberg(p_values: list[float]) -> list[float]:

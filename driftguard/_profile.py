@@ -1,17 +1,20 @@
 """Per-batch profiles: exact counts on bins fixed by a reference, mergeable and serialisable.
 
-A numeric column is counted on the reference's decile edges (plus a bin for missing values);
-a categorical column counts its categories (plus missing). Counts are exact, so tests on them
-give honest p-values, and two profiles on the same bins merge by adding counts.
+A numeric column is counted exactly on up to ``bins`` quantile bins cut from the reference,
+with its moments, extremes and a KLL quantile sketch. A categorical column counts its
+categories exactly (the reference's categories always, plus the batch's own most frequent new
+ones; the rest as "other"). Every column counts its missing values and keeps an HLL sketch of
+its distinct values. Two profiles on the same bins merge by adding counts and merging sketches.
 
 Column kinds are decided on the reference: identifier-like columns (integers or text with a
-distinct value on nearly every row) and timestamps are not profiled, since they change by
-design; text with more than ``max_categories`` values is not profiled either.
+distinct value on nearly every row), free text with a distinct value on most rows, and
+timestamps are not compared, since they change by design; they still get row and missing counts.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,10 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _sketches
 from .errors import IncompatibleProfilesError
 
-MISSING = "__missing__"
-"""The bin (or category) that counts missing values: a null burst is drift too."""
+OTHER = "__other__"
+"""The category that counts every value outside the tracked ones."""
+TOP_CATEGORIES = 50
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class ColumnProfile:
     categories: tuple[tuple[str, int], ...] = ()
     total: float = 0.0
     total_squares: float = 0.0
+    minimum: float | None = None
+    maximum: float | None = None
+    quantile_sketch: bytes | None = field(default=None, repr=False)
+    distinct_sketch: bytes | None = field(default=None, repr=False)
     note: str = ""
 
     @property
@@ -49,15 +58,26 @@ class ColumnProfile:
     def mean(self) -> float | None:
         return self.total / self.present if self.kind == "numeric" and self.present else None
 
+    @property
+    def std(self) -> float | None:
+        if self.kind != "numeric" or self.present < 2:
+            return None
+        variance = (self.total_squares - self.total**2 / self.present) / (self.present - 1)
+        return float(np.sqrt(max(variance, 0.0)))
+
+    @property
+    def distinct(self) -> float | None:
+        """Estimated distinct values (HLL); ``None`` when there were too many to sketch."""
+        return _sketches.distinct_estimate(self.distinct_sketch)
+
+    def quantiles(self, ranks: list[float]) -> list[float]:
+        return _sketches.quantiles(self.quantile_sketch, ranks) if self.quantile_sketch else []
+
     def frequencies(self) -> dict[str, int]:
-        """Counts keyed by bin label or category, missing values included."""
+        """Exact counts of present values, keyed by category or by bin label."""
         if self.kind == "numeric":
-            labels = bin_labels(self.edges)
-            out = dict(zip(labels, self.counts, strict=True))
-        else:
-            out = dict(self.categories)
-        out[MISSING] = self.missing
-        return out
+            return dict(zip(bin_labels(self.edges), self.counts, strict=True))
+        return dict(self.categories)
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
         if (self.name, self.kind, self.edges) != (other.name, other.kind, other.edges):
@@ -67,6 +87,7 @@ class ColumnProfile:
             )
         categories = Counter(dict(self.categories))
         categories.update(dict(other.categories))
+        both = [v for v in (self.quantile_sketch, other.quantile_sketch) if v is not None]
         return replace(
             self,
             rows=self.rows + other.rows,
@@ -75,12 +96,20 @@ class ColumnProfile:
             categories=tuple(sorted(categories.items())),
             total=self.total + other.total,
             total_squares=self.total_squares + other.total_squares,
+            minimum=_pick(min, self.minimum, other.minimum),
+            maximum=_pick(max, self.maximum, other.maximum),
+            quantile_sketch=_sketches.merge_quantiles(*both)
+            if len(both) == 2
+            else (both[0] if both else None),
+            distinct_sketch=_sketches.merge_distinct(self.distinct_sketch, other.distinct_sketch),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items()}
+        data = dict(self.__dict__)
         data["edges"], data["counts"] = list(self.edges), list(self.counts)
         data["categories"] = [list(item) for item in self.categories]
+        data["quantile_sketch"] = _sketches.encode(self.quantile_sketch)
+        data["distinct_sketch"] = _sketches.encode(self.distinct_sketch)
         return data
 
     @classmethod
@@ -91,6 +120,8 @@ class ColumnProfile:
                 "edges": tuple(float(e) for e in data.get("edges", ())),
                 "counts": tuple(int(c) for c in data.get("counts", ())),
                 "categories": tuple((str(k), int(v)) for k, v in data.get("categories", ())),
+                "quantile_sketch": _sketches.decode(data.get("quantile_sketch")),
+                "distinct_sketch": _sketches.decode(data.get("distinct_sketch")),
             }
         )
 
@@ -105,7 +136,7 @@ class Profile:
     >>> merged = reference.merge(day)
     >>> merged.rows, merged.columns["x"].missing, dict(merged.columns["c"].categories)
     (102, 1, {'a': 51, 'b': 50, 'z': 1})
-    >>> Profile.from_json(merged.to_json()) == merged
+    >>> Profile.from_bytes(merged.to_bytes()) == merged
     True
     """
 
@@ -135,23 +166,30 @@ class Profile:
     def from_json(cls, text: str) -> Profile:
         return cls.from_dict(json.loads(text))
 
+    def to_bytes(self) -> bytes:
+        return zlib.compress(self.to_json().encode("utf-8"))
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> Profile:
+        return cls.from_json(zlib.decompress(blob).decode("utf-8"))
+
 
 def profile(
     df: pd.DataFrame,
     like: Profile | None = None,
     *,
-    bins: int = 10,
-    max_categories: int = 50,
+    bins: int = 100,
     identifier_share: float = 0.95,
 ) -> Profile:
-    """Profile ``df``; with ``like``, use that reference's column kinds and bins."""
+    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories."""
     columns = {}
-    for name in df.columns:
-        template = like.columns.get(str(name)) if like is not None else None
+    for label in df.columns:
+        name = str(label)
+        template = like.columns.get(name) if like is not None else None
         if template is not None:
-            columns[str(name)] = _profile_like(df[name], template)
+            columns[name] = _profile_like(df[label], template)
         else:
-            columns[str(name)] = _profile_new(str(name), df[name], bins, max_categories, identifier_share)
+            columns[name] = _profile_new(name, df[label], bins, identifier_share)
     return Profile(len(df), columns)
 
 
@@ -170,48 +208,53 @@ def bin_labels(edges: tuple[float, ...]) -> list[str]:
     return [f"({lo}, {hi}]" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _profile_new(
-    name: str, series: pd.Series, bins: int, max_categories: int, identifier_share: float
-) -> ColumnProfile:
-    present = series.dropna()
+def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: float) -> ColumnProfile:
     missing = int(series.isna().sum())
-    distinct = present.nunique()
-    dtype = series.dtype
+    present = series.dropna() if missing else series
     skipped = ColumnProfile(name, "skipped", len(series), missing)
+    dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype) or _looks_like_timestamps(present):
         return replace(skipped, note="timestamp")
-    identifier = len(present) >= 50 and distinct >= identifier_share * len(present)
+    sample = present.iloc[np.linspace(0, len(present) - 1, min(len(present), 4096)).astype(int)]
+    identifier = len(present) >= 50 and sample.nunique() >= identifier_share * len(sample)
     numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if numeric:
-        if identifier and pd.api.types.is_integer_dtype(dtype):
+        if identifier and pd.api.types.is_integer_dtype(dtype) and present.is_unique:
             return replace(skipped, note="identifier")
         values = present.to_numpy(dtype=float)
-        quantiles = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]) if len(values) else []
-        edges = tuple(float(e) for e in np.unique(quantiles))
+        values = values[np.isfinite(values)]
+        edges = (
+            tuple(float(e) for e in np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])))
+            if len(values)
+            else ()
+        )
         return _numeric(name, series, edges)
     if identifier:
         return replace(skipped, note="identifier")
-    if distinct > max_categories:
-        return replace(skipped, note=f"more than {max_categories} categories")
-    return _categorical(name, series)
+    if len(present) >= 50 and sample.nunique() > 0.5 * len(sample) and sample.nunique() > TOP_CATEGORIES:
+        return replace(skipped, note="high-cardinality text")
+    return _categorical(name, series, known=())
 
 
 def _profile_like(series: pd.Series, template: ColumnProfile) -> ColumnProfile:
     if template.kind == "numeric":
         return _numeric(template.name, series, template.edges)
     if template.kind == "categorical":
-        return _categorical(template.name, series)
-    return replace(template, rows=len(series), missing=int(series.isna().sum()))
+        known = tuple(name for name, _ in template.categories if name != OTHER)
+        return _categorical(template.name, series, known=known)
+    return replace(template, rows=len(series), missing=int(series.isna().sum()), counts=(), categories=())
 
 
 def _numeric(name: str, series: pd.Series, edges: tuple[float, ...]) -> ColumnProfile:
     """Exact counts on ``edges``; values that are not numbers count as missing."""
-    numbers = (
-        pd.to_numeric(series, errors="coerce")
-        if not pd.api.types.is_bool_dtype(series.dtype)
-        else series.astype(float)
-    )
-    values = numbers.dropna().to_numpy(dtype=float)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series.astype(float)
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = series
+    else:
+        numbers = pd.to_numeric(series, errors="coerce")
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    values = values[np.isfinite(values)]
     counts = np.bincount(np.searchsorted(np.asarray(edges), values, side="left"), minlength=len(edges) + 1)
     return ColumnProfile(
         name,
@@ -221,20 +264,51 @@ def _numeric(name: str, series: pd.Series, edges: tuple[float, ...]) -> ColumnPr
         edges=edges,
         counts=tuple(int(c) for c in counts),
         total=float(values.sum()),
-        total_squares=float((values**2).sum()),
+        total_squares=float(np.dot(values, values)),
+        minimum=float(values.min()) if len(values) else None,
+        maximum=float(values.max()) if len(values) else None,
+        quantile_sketch=_sketches.quantile_sketch(values),
+        distinct_sketch=_sketches.distinct_sketch(pd.Series(values)),
     )
 
 
-def _categorical(name: str, series: pd.Series) -> ColumnProfile:
-    counts = series.dropna().astype(str).value_counts()
-    categories = tuple(sorted((str(k), int(v)) for k, v in counts.items()))
-    return ColumnProfile(name, "categorical", len(series), int(series.isna().sum()), categories=categories)
+def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> ColumnProfile:
+    """Exact counts of ``known`` categories and of the most frequent others; the rest as "other"."""
+    present = series.dropna()
+    counts = (
+        present.astype(str).value_counts()
+        if not pd.api.types.is_object_dtype(present.dtype)
+        else present.value_counts()
+    )
+    counts.index = counts.index.map(str)
+    tracked = {k: int(counts.get(k, 0)) for k in known}
+    room = max(TOP_CATEGORIES - len(tracked), 10)  # new categories always get some room of their own
+    extra = [k for k in counts.index if k not in tracked][:room]
+    tracked.update({k: int(counts[k]) for k in extra})
+    other = int(counts.sum()) - sum(tracked.values())
+    if other:
+        tracked[OTHER] = tracked.get(OTHER, 0) + other
+    return ColumnProfile(
+        name,
+        "categorical",
+        len(series),
+        len(series) - len(present),
+        categories=tuple(sorted(tracked.items())),
+        distinct_sketch=_sketches.distinct_sketch(pd.Series(counts.index)),
+    )
 
 
 def _looks_like_timestamps(present: pd.Series) -> bool:
-    if present.empty or not (present.dtype == object or pd.api.types.is_string_dtype(present.dtype)):
+    if present.empty or not (
+        pd.api.types.is_object_dtype(present.dtype) or pd.api.types.is_string_dtype(present.dtype)
+    ):
         return False
     sample = present.astype(str).head(200)
     if not sample.str.match(r"^\d{4}-\d{2}-\d{2}").all():
         return False
     return bool(pd.to_datetime(sample, errors="coerce", format="ISO8601").notna().all())
+
+
+def _pick(choose: Any, a: float | None, b: float | None) -> float | None:
+    present = [v for v in (a, b) if v is not None]
+    return choose(present) if present else None

@@ -1,4 +1,4 @@
-"""Drift results: one ``ColumnDrift`` per column, one ``DriftReport`` per batch."""
+"""Drift results: one ``ColumnDrift`` per test, one ``DriftReport`` per batch."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ._classifier import DomainClassifierResult
+
 
 @dataclass(frozen=True)
 class ColumnDrift:
-    """Why one column was (or was not) judged drifted.
+    """Why one column was (or was not) judged drifted by one method.
 
-    ``statistic`` is the effect size compared with ``threshold``; ``p_value`` is the test's,
-    ``p_adjusted`` after Benjamini–Hochberg across the batch's columns.
+    ``statistic`` is the method's effect size, compared with ``threshold``; ``p_value`` comes
+    from ``test`` on exact counts, ``p_adjusted`` after Benjamini–Hochberg across the batch.
     """
 
     column: str
@@ -23,11 +25,26 @@ class ColumnDrift:
     threshold: float
     drifted: bool
     note: str = ""
+    test: str = ""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Shares of one column in the reference and in the batch, for a plot."""
+
+    labels: tuple[str, ...]
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
 
 
 @dataclass(frozen=True)
 class DriftReport:
-    """The verdict on one batch against a reference."""
+    """The verdict on one batch against a reference.
+
+    ``columns`` holds each column's distribution test, ``missing`` its missing-rate test; a
+    column drifts when either does. ``multivariate`` is the domain classifier's result when
+    both samples were data frames.
+    """
 
     columns: dict[str, ColumnDrift]
     drifted: bool
@@ -35,15 +52,19 @@ class DriftReport:
     rows_reference: int
     rows_current: int
     skipped: dict[str, str] = field(default_factory=dict)
+    missing: dict[str, ColumnDrift] = field(default_factory=dict)
+    multivariate: DomainClassifierResult | None = None
+    distributions: dict[str, Distribution] = field(default_factory=dict)
 
     @property
     def drifted_columns(self) -> list[str]:
-        return [name for name, c in self.columns.items() if c.drifted]
+        names = list(self.columns) + [n for n in self.missing if n not in self.columns]
+        return [n for n in names if _flagged(self.columns.get(n)) or _flagged(self.missing.get(n))]
 
     @property
     def drift_share(self) -> float:
         tested = [c for c in self.columns.values() if c.p_value is not None]
-        return len(self.drifted_columns) / len(tested) if tested else 0.0
+        return len([c for c in self.drifted_columns if c in self.columns]) / len(tested) if tested else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,11 +75,15 @@ class DriftReport:
             "rows_reference": self.rows_reference,
             "rows_current": self.rows_current,
             "columns": {name: asdict(c) for name, c in self.columns.items()},
+            "missing": {name: asdict(c) for name, c in self.missing.items()},
             "skipped": dict(self.skipped),
+            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
+            "distributions": {name: asdict(d) for name, d in self.distributions.items()},
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DriftReport:
+        multivariate = data.get("multivariate")
         return cls(
             columns={n: ColumnDrift(**c) for n, c in data["columns"].items()},
             drifted=bool(data["drifted"]),
@@ -66,25 +91,60 @@ class DriftReport:
             rows_reference=int(data["rows_reference"]),
             rows_current=int(data["rows_current"]),
             skipped=dict(data.get("skipped", {})),
+            missing={n: ColumnDrift(**c) for n, c in data.get("missing", {}).items()},
+            multivariate=None if multivariate is None else DomainClassifierResult(**multivariate),
+            distributions={
+                n: Distribution(tuple(d["labels"]), tuple(d["reference"]), tuple(d["current"]))
+                for n, d in data.get("distributions", {}).items()
+            },
         )
+
+    def rows(self) -> list[ColumnDrift]:
+        """Every test, distribution then missing rate, in column order."""
+        out = []
+        for name in list(self.columns) + [n for n in self.missing if n not in self.columns]:
+            out += [t for t in (self.columns.get(name), self.missing.get(name)) if t is not None]
+        return out
+
+    def summary(self) -> str:
+        line = (
+            f"{'Drift' if self.drifted else 'No drift'}: {len(self.drifted_columns)} of "
+            f"{len(self.columns)} columns drifted ({self.rows_current} rows vs a reference of "
+            f"{self.rows_reference}; α = {self.alpha} after Benjamini–Hochberg)."
+        )
+        if self.multivariate is not None:
+            m = self.multivariate
+            line += (
+                f" Domain classifier AUC {m.auc:.3f} [{m.lower:.3f}, {m.upper:.3f}]"
+                f"{' (drift)' if m.drifted else ''}."
+            )
+        return line
 
     def to_markdown(self) -> str:
         lines = [
-            f"**{'Drift' if self.drifted else 'No drift'}**: {len(self.drifted_columns)} of "
-            f"{len(self.columns)} columns drifted ({self.rows_current} rows vs a reference of "
-            f"{self.rows_reference}; α = {self.alpha} after Benjamini–Hochberg).",
+            f"**{self.summary()}**",
             "",
-            "| column | method | effect | threshold | p-value | adjusted p | drifted | note |",
-            "|---|---|---:|---:|---:|---:|---|---|",
+            "| column | method | effect | threshold | test | p-value | adjusted p | drifted | note |",
+            "|---|---|---:|---:|---|---:|---:|---|---|",
         ]
-        for c in self.columns.values():
+        for c in self.rows():
             lines.append(
-                f"| {c.column} | {c.method} | {_fmt(c.statistic)} | {c.threshold:g} | {_fmt(c.p_value)} "
-                f"| {_fmt(c.p_adjusted)} | {'**yes**' if c.drifted else 'no'} | {c.note} |"
+                f"| {c.column} | {c.method} | {_fmt(c.statistic)} | {c.threshold:g} | {c.test} | "
+                f"{_fmt(c.p_value)} | {_fmt(c.p_adjusted)} | {'**yes**' if c.drifted else 'no'} | {c.note} |"
             )
         if self.skipped:
-            lines += ["", "Not tested: " + ", ".join(f"{k} ({v})" for k, v in self.skipped.items())]
+            lines += ["", "Not compared: " + ", ".join(f"{k} ({v})" for k, v in self.skipped.items())]
         return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """A standalone HTML page: the summary, every test, and a chart per drifted column."""
+        from ._html import report_html
+
+        return report_html(self)
+
+
+def _flagged(result: ColumnDrift | None) -> bool:
+    return result is not None and result.drifted
 
 
 def _fmt(value: float | None) -> str:

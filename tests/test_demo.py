@@ -126,7 +126,7 @@ def test_check_results_explain_themselves(loop) -> None:
     ]
     assert len(drift_failed) == 1
     report = drift_failed[0].event.dagster_event.event_specific_data.metadata["report"].value
-    assert "| amount | chi_square |" in report
+    assert "| amount | wasserstein |" in report
 
 
 def test_ledger_holds_signal_decision_action_outcome(loop) -> None:

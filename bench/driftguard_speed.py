@@ -1,0 +1,403 @@
+"""DriftGuard speed benchmark: one million rows x 20 columns, beside Evidently's DataDriftPreset.
+
+On a seeded synthetic pair of frames (reference and current, 1,000,000 rows each by default,
+11 numeric and 9 categorical columns built with numpy; the current frame has a shifted ``amount``
+and moved ``channel`` shares), it prints:
+
+1. **end to end**: ``DriftDetector().fit(reference).score(current)``, from two DataFrames to a
+   report (best of two runs when the first is under 15 s; both shown), once with the default
+   thread pools and once with OpenMP/BLAS pools limited to one thread (``threadpoolctl``): the
+   domain classifier (scikit-learn gradient boosting, OpenMP) slowed down many times when another
+   process kept a core busy. Both are set against Evidently 0.7.23's
+   ``Report(metrics=[DataDriftPreset()])`` run + ``as_dict()`` on the same pair, timed inside its
+   own venv's subprocess once the Parquet files are read and its modules imported (legacy API;
+   the venv ``bench/.peers/evidently`` is created on first use by ``_evidently.py``). Goal: at
+   least 100x faster. Evidently at one million rows is slow and memory-hungry: ``--peer-rows
+   100000`` measures it on the first 100,000 rows of each frame instead and prints a linear
+   extrapolation to ``--rows``, clearly labelled (an assumption: it sorts, bins and tests every
+   column, so its cost grows at least linearly);
+2. **memory**: the peak RSS of our fit + score over the RSS once the data is built, measured in
+   a separate subprocess of this script (Linux ``/proc/self/clear_refs`` resets the high-water
+   mark ``VmHWM`` after the frames are built, then ``VmHWM`` is read after the report; thread
+   pools at one thread there, which changes time, not memory). Goal: at
+   most 1 GB above the data's own size. Evidently's peak over its data, measured the same way
+   in its worker, is printed beside it;
+3. **stored profiles**: each frame profiled once (``driftguard.profile``, the current one
+   ``like=`` the reference), serialised with ``to_json`` and read back with
+   ``Profile.from_json``; then ``DriftDetector().fit(reference_profile).score(current_profile)``
+   is timed (median of 21 runs). Goal: at most 50 ms;
+4. **profiling**: ``driftguard.profile(reference)`` and ``driftguard.profile(current,
+   like=reference_profile)`` against a one-pass numpy baseline over the same columns (numeric:
+   ``np.histogram`` with 10 bins + a NaN count; categorical: a null count + ``np.unique(...,
+   return_counts=True)`` on the values). Goal: at most 5x the baseline. ``np.unique`` sorts
+   Python strings, which is slow; the ratio to a stricter baseline (categoricals counted by
+   pandas' hash table, ``value_counts``) is printed beside it for information.
+
+Times are wall clock (``time.perf_counter``). Run from the repository root::
+
+    .venv/bin/python bench/driftguard_speed.py [--rows 1000000] [--skip-peer] [--peer-rows 100000]
+
+It takes several minutes with Evidently at one million rows (well under one without it). It is a
+report: the exit code is 0 whatever the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import _evidently
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+import driftguard
+
+ROWS = 1_000_000
+SEED = 20261126
+REPEAT_BELOW_SECONDS = 15.0
+PROFILE_SCORE_RUNS = 21
+GOALS = {"ratio": 100.0, "memory": 2**30, "profile score": 0.050, "profiling": 5.0}
+
+CHANNELS = ("web", "app", "store", "phone", "partner")
+CHANNEL_SHARES = (0.40, 0.30, 0.15, 0.10, 0.05)
+DRIFTED_CHANNEL_SHARES = (0.30, 0.40, 0.15, 0.10, 0.05)
+COUNTRIES = tuple(f"C{i:02d}" for i in range(30))
+STATUSES = ("new", "paid", "shipped", "returned")
+CURRENCIES = ("EUR", "USD", "GBP")
+DEVICES = ("ios", "android", "windows", "mac", "linux", "other")
+PLANS = ("free", "basic", "pro", "enterprise")
+SEGMENTS = tuple(f"segment-{i}" for i in range(12))
+REGIONS = ("north", "south", "east", "west", "central", "islands", "overseas", "unknown")
+ANSWERS = ("yes", "no")
+
+
+def synthetic_frame(rows: int, seed: int, *, drift: bool = False) -> pd.DataFrame:
+    """Eleven numeric and nine categorical columns, vectorised numpy only."""
+    rng = np.random.default_rng(seed)
+    discount = rng.uniform(0.0, 0.5, rows).round(2)
+    discount[rng.random(rows) < 0.10] = np.nan
+    balance = rng.normal(0.0, 1_000.0, rows)
+    balance[rng.random(rows) < 0.05] = np.nan
+    plan = _pick(rng, PLANS, rows)
+    plan[rng.random(rows) < 0.02] = None
+    return pd.DataFrame(
+        {
+            "amount": rng.lognormal(3.6 if drift else 3.5, 0.8, rows).round(2),
+            "quantity": rng.integers(1, 21, rows),
+            "age": rng.integers(18, 91, rows),
+            "rating": rng.integers(1, 6, rows),
+            "score": rng.normal(0.0, 1.0, rows),
+            "latitude": rng.uniform(-90.0, 90.0, rows),
+            "discount": discount,
+            "weight": rng.gamma(2.0, 1.5, rows),
+            "delay_hours": rng.exponential(24.0, rows),
+            "balance": balance,
+            "visits": rng.poisson(3.0, rows),
+            "channel": _pick(rng, CHANNELS, rows, DRIFTED_CHANNEL_SHARES if drift else CHANNEL_SHARES),
+            "country": _pick(rng, COUNTRIES, rows),
+            "status": _pick(rng, STATUSES, rows),
+            "currency": _pick(rng, CURRENCIES, rows),
+            "device": _pick(rng, DEVICES, rows),
+            "plan": plan,
+            "segment": _pick(rng, SEGMENTS, rows),
+            "region": _pick(rng, REGIONS, rows),
+            "is_gift": _pick(rng, ANSWERS, rows, (0.1, 0.9)),
+        }
+    )
+
+
+def _pick(
+    rng: np.random.Generator, choices: tuple[str, ...], rows: int, shares: tuple[float, ...] | None = None
+) -> np.ndarray:
+    return np.array(choices, dtype=object)[rng.choice(len(choices), rows, p=shares)]
+
+
+def frames(rows: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return synthetic_frame(rows, SEED), synthetic_frame(rows, SEED + 1, drift=True)
+
+
+def numeric_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+
+
+def best_time(step: Callable[[], Any]) -> tuple[list[float], Any]:
+    """Seconds of each run of ``step`` (a second run only if the first was short), and its result."""
+    times, outcome = [], None
+    for _ in range(2):
+        start = time.perf_counter()
+        outcome = step()
+        times.append(time.perf_counter() - start)
+        if times[0] >= REPEAT_BELOW_SECONDS:
+            break
+    return times, outcome
+
+
+def numpy_baseline(frame: pd.DataFrame, *, hashed: bool = False) -> None:
+    """One pass per column: what any profiler must at least do.
+
+    Categorical columns are counted with ``np.unique`` (a sort of Python strings), or with
+    ``hashed=True`` by pandas' hash table (``value_counts``), the faster, stricter baseline.
+    """
+    numeric = set(numeric_columns(frame))
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if name in numeric:
+            values = values.astype(float, copy=False)
+            missing = np.isnan(values)
+            np.histogram(values[~missing], bins=10)
+            int(missing.sum())
+        elif hashed:
+            frame[name].value_counts(dropna=False)
+        else:
+            missing = pd.isna(values)
+            np.unique(values[~missing], return_counts=True)
+            int(missing.sum())
+
+
+# ---------------------------------------------------------------- memory, in a child process
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def memory_child(rows: int) -> None:
+    """Build the frames, reset the RSS high-water mark, run fit + score, print JSON."""
+    rss_start = _status("VmRSS")
+    reference, current = frames(rows)
+    data_bytes = int(reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum())
+    rss_before = _status("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM := current RSS
+    report = driftguard.DriftDetector().fit(reference).score(current)
+    peak = _status("VmHWM")
+    print(
+        json.dumps(
+            {
+                "data_bytes": data_bytes,
+                "rss_start": rss_start,
+                "rss_before": rss_before,
+                "peak": peak,
+                "drifted_columns": report.drifted_columns,
+            }
+        )
+    )
+
+
+def measure_memory(rows: int) -> dict[str, Any]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, __file__, "--rows", str(rows), "--memory-child"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+# ---------------------------------------------------------------- the peer
+
+
+def measure_peer(reference: pd.DataFrame, current: pd.DataFrame, rows: int) -> dict[str, Any]:
+    numerical = numeric_columns(reference)
+    categorical = [c for c in reference.columns if c not in numerical]
+    with tempfile.TemporaryDirectory(prefix="driftguard-speed-") as folder:
+        paths = [Path(folder) / "reference.parquet", Path(folder) / "current.parquet"]
+        for frame, path in zip((reference, current), paths, strict=True):
+            frame.iloc[:rows].to_parquet(path)
+        jobs = [_evidently.job("pair", paths[0], paths[1], numerical, categorical)]
+        answer = _evidently.run(jobs, folder, "speed")
+    report: dict[str, Any] = answer["reports"]["pair"]
+    if "error" in report:
+        raise RuntimeError(report["error"])
+    return report
+
+
+# ---------------------------------------------------------------- printing
+
+
+def mib(value: float) -> str:
+    return f"{value / 2**20:,.0f} MiB"
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=ROWS, help="rows of each frame (default 1,000,000)")
+    parser.add_argument("--skip-peer", action="store_true", help="leave Evidently out")
+    parser.add_argument(
+        "--peer-rows",
+        type=int,
+        default=None,
+        help="run Evidently on this many rows only and extrapolate linearly (e.g. 100000)",
+    )
+    parser.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.rows)
+        return 0
+    peer_rows = min(args.peer_rows or args.rows, args.rows)
+
+    started = time.perf_counter()
+    reference, current = frames(args.rows)
+    data_bytes = reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum()
+    numeric = numeric_columns(reference)
+    print(
+        f"DriftGuard speed benchmark (pandas {pd.__version__}, numpy {np.__version__}), seed {SEED}; "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start"
+    )
+    print(
+        f"data: two frames of {args.rows:,} rows x {reference.shape[1]} columns ({len(numeric)} numeric, "
+        f"{reference.shape[1] - len(numeric)} categorical), {mib(data_bytes)} in memory together, "
+        f"built in {time.perf_counter() - started:.1f}s"
+    )
+    failures: list[str] = []
+
+    print("\n1. end to end, two DataFrames to a report")
+    ours: dict[str, float] = {}
+    for label, threads in (("default threads", None), ("thread pools at 1", 1)):
+        with threadpool_limits(limits=threads):
+            times, report = best_time(lambda: driftguard.DriftDetector().fit(reference).score(current))
+        ours[label] = min(times)
+        runs = ", ".join(f"{t:.2f}s" for t in times)
+        print(f"  driftguard fit(reference).score(current), {label:<17} {ours[label]:8.2f}s  (runs: {runs})")
+    print(
+        f"    drifted columns: {', '.join(report.drifted_columns) or 'none'}; dataset drift: {report.drifted}"
+    )
+    peer: dict[str, Any] | None = None
+    if args.skip_peer:
+        print("  evidently: left out (--skip-peer)")
+    else:
+        try:
+            print(f"  evidently: {_evidently.peer_version()}", flush=True)
+            peer = measure_peer(reference, current, peer_rows)
+        except Exception as error:  # report ours even when the peer cannot run
+            print(f"  evidently failed: {error}")
+    if peer is not None:
+        seconds = peer["seconds"]
+        label = f"Report(DataDriftPreset).run + as_dict, {peer_rows:,} rows"
+        print(f"  evidently {label}  {seconds:8.2f}s  (measured)")
+        print(
+            f"    drifted columns: {', '.join(peer['drifted_columns']) or 'none'}; "
+            f"dataset drift: {peer['dataset_drift']}"
+        )
+        extrapolated = peer_rows < args.rows
+        if extrapolated:
+            seconds = seconds * args.rows / peer_rows
+            print(
+                f"  evidently at {args.rows:,} rows: {seconds:8.2f}s  EXTRAPOLATED linearly from the "
+                f"{peer_rows:,}-row measurement (x{args.rows / peer_rows:g}), not measured"
+            )
+        for label, our_seconds in ours.items():
+            ratio = seconds / our_seconds
+            print(
+                f"  ratio evidently/driftguard ({label}): {ratio:,.1f}x"
+                f"{' (against the extrapolation)' if extrapolated else ''}  "
+                f"(goal >= {GOALS['ratio']:.0f}x: {verdict(ratio >= GOALS['ratio'])})"
+            )
+            if ratio < GOALS["ratio"]:
+                failures.append(f"speed ratio ({label}) {ratio:,.1f}x < {GOALS['ratio']:.0f}x")
+
+    print(
+        "\n2. peak memory of fit + score over the data's own size (own subprocess, VmHWM reset by clear_refs)"
+    )
+    try:
+        memory = measure_memory(args.rows)
+        extra = memory["peak"] - memory["rss_before"]
+        built = memory["rss_before"] - memory["rss_start"]
+        print(
+            f"  driftguard: RSS {mib(memory['rss_start'])} after imports, {mib(memory['rss_before'])} with "
+            f"the frames built (they add {mib(built)}; pandas' deep memory_usage says "
+            f"{mib(memory['data_bytes'])}, counting each shared string once per row), "
+            f"peak during fit + score {mib(memory['peak'])}"
+        )
+        print(
+            f"  driftguard peak over the data: {mib(extra)}  "
+            f"(goal <= {mib(GOALS['memory'])}: {verdict(extra <= GOALS['memory'])})"
+        )
+        if extra > GOALS["memory"]:
+            failures.append(f"memory {mib(extra)} over the data > {mib(GOALS['memory'])}")
+    except (OSError, KeyError, subprocess.CalledProcessError) as error:
+        print(f"  could not measure: {error!r}")
+    if peer is not None and peer.get("peak_over_before_bytes") is not None:
+        print(
+            f"  evidently ({peer_rows:,} rows): RSS with the data read {mib(peer['rss_before_bytes'])}, "
+            f"peak over it during the report {mib(peer['peak_over_before_bytes'])} (measured the same way)"
+        )
+
+    print("\n3. scoring two stored profiles (profile once, to_json, Profile.from_json, then fit + score)")
+    start = time.perf_counter()
+    reference_profile = driftguard.profile(reference)
+    current_profile = driftguard.profile(current, like=reference_profile)
+    reference_json, current_json = reference_profile.to_json(), current_profile.to_json()
+    stored_reference = driftguard.Profile.from_json(reference_json)
+    stored_current = driftguard.Profile.from_json(current_json)
+    print(
+        f"  profiles built and serialised in {time.perf_counter() - start:.2f}s; JSON "
+        f"{len(reference_json) / 1024:,.1f} KiB + {len(current_json) / 1024:,.1f} KiB"
+    )
+    score_times = []
+    for _ in range(PROFILE_SCORE_RUNS):
+        start = time.perf_counter()
+        stored_report = driftguard.DriftDetector().fit(stored_reference).score(stored_current)
+        score_times.append(time.perf_counter() - start)
+    median = statistics.median(score_times)
+    print(
+        f"  DriftDetector().fit(profile).score(profile): median {median * 1000:.1f} ms, best "
+        f"{min(score_times) * 1000:.1f} ms over {PROFILE_SCORE_RUNS} runs "
+        f"(goal <= {GOALS['profile score'] * 1000:.0f} ms: {verdict(median <= GOALS['profile score'])})"
+    )
+    print(f"    drifted columns: {', '.join(stored_report.drifted_columns) or 'none'}")
+    if median > GOALS["profile score"]:
+        failures.append(f"profile scoring {median * 1000:.1f} ms > {GOALS['profile score'] * 1000:.0f} ms")
+
+    print("\n4. profiling one frame against a one-pass numpy baseline (best of two if short)")
+    baseline_times, _ = best_time(lambda: numpy_baseline(current))
+    baseline = min(baseline_times)
+    hashed_times, _ = best_time(lambda: numpy_baseline(current, hashed=True))
+    print(f"  numpy baseline (histogram + NaN count | np.unique counts + null count)  {baseline:7.2f}s")
+    print(
+        f"  (stricter, for information: categoricals by pandas value_counts, a hash table: "
+        f"{min(hashed_times):.2f}s)"
+    )
+    for label, step in (
+        ("driftguard.profile(reference)", lambda: driftguard.profile(reference)),
+        (
+            "driftguard.profile(current, like=reference_profile)",
+            lambda: driftguard.profile(current, like=reference_profile),
+        ),
+    ):
+        step_times, _ = best_time(step)
+        ratio = min(step_times) / baseline
+        print(
+            f"  {label:<70}  {min(step_times):7.2f}s  {ratio:.2f}x baseline "
+            f"(goal <= {GOALS['profiling']:.0f}x: {verdict(ratio <= GOALS['profiling'])}; "
+            f"{min(step_times) / min(hashed_times):.2f}x the stricter one)"
+        )
+        if ratio > GOALS["profiling"]:
+            failures.append(f"{label}: {ratio:.2f}x the numpy baseline > {GOALS['profiling']:.0f}x")
+
+    print("\ngoals not met: " + ("; ".join(failures) if failures else "none"))
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (other processes share these cores)")
+    print(f"(total {time.perf_counter() - started:.0f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
