@@ -12,6 +12,7 @@ True
 from ._chi_square import ChiSquare
 from ._classifier import DomainClassifier, DomainClassifierResult
 from ._detector import METHODS, DriftDetector, detect
+from ._history import batch_metrics, watch
 from ._jensen_shannon import JensenShannon
 from ._ks import KolmogorovSmirnov
 from ._l_infinity import LInfinity
@@ -49,9 +50,11 @@ __all__ = [
     "PageHinkley",
     "Profile",
     "Wasserstein",
+    "batch_metrics",
     "detect",
     "merge_all",
     "profile",
     "rolling",
     "same_weekday",
+    "watch",
 ]

@@ -14,9 +14,11 @@ timestamps are not compared, since they change by design; they still get row and
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -181,16 +183,24 @@ def profile(
     bins: int = 100,
     identifier_share: float = 0.95,
 ) -> Profile:
-    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories."""
-    columns = {}
-    for label in df.columns:
+    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories.
+
+    Columns are profiled in parallel threads (numpy and the sketches release the GIL).
+    """
+
+    def one(label: Any) -> ColumnProfile:
         name = str(label)
         template = like.columns.get(name) if like is not None else None
         if template is not None:
-            columns[name] = _profile_like(df[label], template)
-        else:
-            columns[name] = _profile_new(name, df[label], bins, identifier_share)
-    return Profile(len(df), columns)
+            return _profile_like(df[label], template)
+        return _profile_new(name, df[label], bins, identifier_share)
+
+    if len(df) * len(df.columns) < 1_000_000:
+        profiles = [one(label) for label in df.columns]
+    else:
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            profiles = list(pool.map(one, df.columns))
+    return Profile(len(df), {p.name: p for p in profiles})
 
 
 def merge_all(profiles: Iterable[Profile]) -> Profile:
@@ -209,26 +219,29 @@ def bin_labels(edges: tuple[float, ...]) -> list[str]:
 
 
 def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: float) -> ColumnProfile:
+    dtype = series.dtype
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if numeric:
+        values = _finite(series)
+        sample = pd.Series(_spread(values, 4096))
+        if (
+            pd.api.types.is_integer_dtype(dtype)
+            and len(values) >= 50
+            and sample.nunique() >= identifier_share * len(sample)
+            and pd.Series(values).is_unique
+        ):
+            return ColumnProfile(name, "skipped", len(series), len(series) - len(values), note="identifier")
+        sketch = _sketches.quantile_sketch(values)
+        ranks = list(np.linspace(0, 1, bins + 1)[1:-1])
+        edges = tuple(float(e) for e in np.unique(_sketches.quantiles(sketch, ranks))) if len(values) else ()
+        return _numeric(name, series, edges, values=values, sketch=sketch)
     missing = int(series.isna().sum())
     present = series.dropna() if missing else series
     skipped = ColumnProfile(name, "skipped", len(series), missing)
-    dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype) or _looks_like_timestamps(present):
         return replace(skipped, note="timestamp")
     sample = present.iloc[np.linspace(0, len(present) - 1, min(len(present), 4096)).astype(int)]
     identifier = len(present) >= 50 and sample.nunique() >= identifier_share * len(sample)
-    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-    if numeric:
-        if identifier and pd.api.types.is_integer_dtype(dtype) and present.is_unique:
-            return replace(skipped, note="identifier")
-        values = present.to_numpy(dtype=float)
-        values = values[np.isfinite(values)]
-        edges = (
-            tuple(float(e) for e in np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])))
-            if len(values)
-            else ()
-        )
-        return _numeric(name, series, edges)
     if identifier:
         return replace(skipped, note="identifier")
     if len(present) >= 50 and sample.nunique() > 0.5 * len(sample) and sample.nunique() > TOP_CATEGORIES:
@@ -245,16 +258,16 @@ def _profile_like(series: pd.Series, template: ColumnProfile) -> ColumnProfile:
     return replace(template, rows=len(series), missing=int(series.isna().sum()), counts=(), categories=())
 
 
-def _numeric(name: str, series: pd.Series, edges: tuple[float, ...]) -> ColumnProfile:
-    """Exact counts on ``edges``; values that are not numbers count as missing."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        numbers = series.astype(float)
-    elif pd.api.types.is_numeric_dtype(series.dtype):
-        numbers = series
-    else:
-        numbers = pd.to_numeric(series, errors="coerce")
-    values = numbers.to_numpy(dtype=float, na_value=np.nan)
-    values = values[np.isfinite(values)]
+def _numeric(
+    name: str,
+    series: pd.Series,
+    edges: tuple[float, ...],
+    *,
+    values: np.ndarray | None = None,
+    sketch: bytes | None = None,
+) -> ColumnProfile:
+    """Exact counts on ``edges``; values that are not finite numbers count as missing."""
+    values = _finite(series) if values is None else values
     counts = np.bincount(np.searchsorted(np.asarray(edges), values, side="left"), minlength=len(edges) + 1)
     return ColumnProfile(
         name,
@@ -267,7 +280,7 @@ def _numeric(name: str, series: pd.Series, edges: tuple[float, ...]) -> ColumnPr
         total_squares=float(np.dot(values, values)),
         minimum=float(values.min()) if len(values) else None,
         maximum=float(values.max()) if len(values) else None,
-        quantile_sketch=_sketches.quantile_sketch(values),
+        quantile_sketch=_sketches.quantile_sketch(values) if sketch is None else sketch,
         distinct_sketch=_sketches.distinct_sketch(pd.Series(values)),
     )
 
@@ -292,10 +305,27 @@ def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> Column
         name,
         "categorical",
         len(series),
-        len(series) - len(present),
+        len(series) - int(counts.sum()),
         categories=tuple(sorted(tracked.items())),
         distinct_sketch=_sketches.distinct_sketch(pd.Series(counts.index)),
     )
+
+
+def _finite(series: pd.Series) -> np.ndarray:
+    """The finite numbers of a column (text that is not a number is dropped)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        numbers = series.astype(float)
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = series
+    else:
+        numbers = pd.to_numeric(series, errors="coerce")
+    array = numbers.to_numpy(dtype=float, na_value=np.nan)
+    return array[np.isfinite(array)]
+
+
+def _spread(values: np.ndarray, size: int) -> np.ndarray:
+    """Up to ``size`` values evenly spaced over the array."""
+    return values if len(values) <= size else values[np.linspace(0, len(values) - 1, size).astype(int)]
 
 
 def _looks_like_timestamps(present: pd.Series) -> bool:

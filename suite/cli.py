@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     drift.add_argument("reference", type=Path)
     drift.add_argument("current", type=Path)
     drift.add_argument("--json", action="store_true")
+    drift.add_argument("--html", type=Path, help="also write a standalone HTML report here")
 
     args = parser.parse_args(argv)
     try:
@@ -120,6 +121,9 @@ def _diff(args: argparse.Namespace) -> int:
 def _drift(args: argparse.Namespace) -> int:
     report = driftguard.detect(read_batch(args.reference), read_batch(args.current))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_markdown())
+    if args.html:
+        args.html.write_text(report.to_html())
+        print(f"wrote {args.html}", file=sys.stderr)
     return 0
 
 

@@ -8,10 +8,10 @@ import pandas as pd
 
 import driftguard
 
-from .metadata import drift_table
+from .metadata import drift_plots, drift_table
 from .settings import DatasetConfig
 from .storage import SuiteStorage
-from .training import training_frames
+from .training import partitions_name, training_frames
 
 DRIFT_CHECK = "no_drift"
 
@@ -82,14 +82,25 @@ def build_drift_assets(
             )
         else:
             report = driftguard.DriftDetector().fit(reference).score(batch_profile)
-        scores = {c.column: round(c.statistic, 4) for c in report.columns.values() if c.statistic is not None}
+        history = _history(context, dataset, storage, batch_profile)
+        now = len(history) - 1
+        sudden = sorted(m for m, found in driftguard.watch(history).items() if now in found)
+        effects = {
+            f"effect/{c.column}": round(c.statistic, 4)
+            for c in report.columns.values()
+            if c.statistic is not None
+        }
+        numbers = {k: round(v, 6) for k, v in history[-1].items()}
         yield dg.Output(
             report,
             metadata={
                 "drifted_columns": ", ".join(report.drifted_columns) or "none",
                 "drift_share": report.drift_share,
                 "columns": drift_table(report),
-                **{f"effect/{name}": value for name, value in scores.items()},
+                "plots": drift_plots(report),
+                "changed_over_time": ", ".join(sudden) or "none",
+                **effects,
+                **numbers,
             },
         )
         yield dg.AssetCheckResult(
@@ -100,10 +111,32 @@ def build_drift_assets(
                 "drifted_columns": ", ".join(report.drifted_columns) or "none",
                 "columns": drift_table(report),
                 "report": dg.MetadataValue.md(report.to_markdown()),
+                "plots": drift_plots(report),
             },
         )
 
     return [reference_profile, batch_profile, drift_report]
+
+
+def _history(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    current: driftguard.Profile,
+) -> list[dict[str, float]]:
+    """Batch metrics of every earlier partition (in landing order), then of this one."""
+    files = storage.files
+    earlier = sorted(
+        k
+        for k in context.instance.get_dynamic_partitions(partitions_name(dataset))
+        if k < context.partition_key
+    )
+    profiles = [
+        files.read([dataset.name, "batch_profile"], k)
+        for k in earlier
+        if files.exists([dataset.name, "batch_profile"], k)
+    ]
+    return [driftguard.batch_metrics(p) for p in [*profiles, current]]
 
 
 def _reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:

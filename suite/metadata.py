@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 
 import dagster as dg
@@ -9,6 +10,7 @@ import pandas as pd
 
 import driftguard
 import schemasense
+from driftguard._html import distribution_svg
 
 
 def frame_schema(df: pd.DataFrame) -> dg.TableSchema:
@@ -62,6 +64,7 @@ def violations_table(violations: Iterable[schemasense.Violation]) -> dg.Metadata
 
 
 def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
+    """Every test of the report: method, effect against threshold, p-values, verdict."""
     records = [
         dg.TableRecord(
             {
@@ -69,12 +72,14 @@ def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
                 "method": c.method,
                 "effect": _number(c.statistic),
                 "threshold": c.threshold,
+                "test": c.test,
+                "p_value": _number(c.p_value),
                 "p_adjusted": _number(c.p_adjusted),
                 "drifted": c.drifted,
                 "note": c.note,
             }
         )
-        for c in report.columns.values()
+        for c in report.rows()
     ]
     schema = dg.TableSchema(
         columns=[
@@ -82,12 +87,23 @@ def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
             dg.TableColumn("method", "string"),
             dg.TableColumn("effect", "float"),
             dg.TableColumn("threshold", "float"),
+            dg.TableColumn("test", "string"),
+            dg.TableColumn("p_value", "float"),
             dg.TableColumn("p_adjusted", "float"),
             dg.TableColumn("drifted", "bool"),
             dg.TableColumn("note", "string"),
         ]
     )
     return dg.MetadataValue.table(records, schema=schema)
+
+
+def drift_plots(report: driftguard.DriftReport) -> dg.MetadataValue:
+    """One chart per drifted column (reference against batch), as images in markdown."""
+    parts = []
+    for name, distribution in report.distributions.items():
+        svg = base64.b64encode(distribution_svg(distribution).encode()).decode()
+        parts.append(f"**{name}**\n\n![{name}](data:image/svg+xml;base64,{svg})")
+    return dg.MetadataValue.md("\n\n".join(parts) or "no drifted column")
 
 
 def _number(value: float | None) -> float:

@@ -27,10 +27,13 @@ def test_infer_then_validate(files, tmp_path, capsys) -> None:
     assert result["ok"] is False and result["rows_invalid"] > 0
 
 
-def test_drift_prints_the_table(files, capsys) -> None:
-    assert main(["drift", str(files["clean0"]), str(files["drift"]), "--json"]) == 0
+def test_drift_prints_the_table_and_writes_html(files, tmp_path, capsys) -> None:
+    page = tmp_path / "drift.html"
+    assert main(["drift", str(files["clean0"]), str(files["drift"]), "--json", "--html", str(page)]) == 0
     report = json.loads(capsys.readouterr().out)
     assert sorted(report["drifted_columns"]) == ["amount", "channel"]
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and text.count("<svg") == 2 and "amount" in text
 
 
 def test_an_unreadable_file_is_named(tmp_path, capsys) -> None:

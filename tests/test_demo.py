@@ -188,3 +188,24 @@ def test_schema_check_reports_the_diff_of_the_batch(loop) -> None:
     metadata = failed[0].event.dagster_event.event_specific_data.metadata
     diff = {(r.data["column"], r.data["change"]): r.data["breaking"] for r in metadata["diff"].value.records}
     assert diff == {("coupon_code", "column_added"): False, ("quantity", "type_changed"): True}
+
+
+def test_drift_report_shows_plots_and_metrics_over_partitions(loop) -> None:
+    instance = loop[3]
+    (row,) = by_kind(loop, "drift")
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(["orders", "drift_report"]), asset_partitions=[row["batch"]]
+        ),
+        limit=1,
+    ).records
+    metadata = records[0].asset_materialization.metadata
+    plots = metadata["plots"].value
+    assert plots.count("data:image/svg+xml;base64,") == 2
+    assert metadata["effect/amount"].value > 0.1 and metadata["rows"].value == row["rows_in"]
+    assert {"missing/country", "mean/amount"} <= set(metadata)
+    rows = {
+        r.data["column"] + ":" + r.data["method"]: r.data["drifted"]
+        for r in metadata["columns"].value.records
+    }
+    assert rows["amount:wasserstein"] and rows["channel:l_infinity"] and not rows["amount:missing_rate"]

@@ -104,3 +104,49 @@ def test_scoring_before_fit_and_bad_parameters_fail_clearly() -> None:
         driftguard.DriftDetector().score(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(ValueError, match="alpha must be in"):
         driftguard.DriftDetector(alpha=2).fit(pd.DataFrame({"x": [1.0]}))
+
+
+def test_a_joint_change_no_single_column_shows_is_caught_by_the_classifier() -> None:
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=6000)
+    reference = pd.DataFrame({"a": x[:3000], "b": x[:3000] + rng.normal(0, 0.3, 3000)})
+    flipped = pd.DataFrame({"a": x[3000:], "b": -x[3000:] + rng.normal(0, 0.3, 3000)})
+    report = driftguard.DriftDetector().fit(reference).score(flipped)
+    assert report.drifted_columns == []  # each column alone is unchanged
+    assert report.multivariate is not None and report.multivariate.drifted and report.drifted
+    same = pd.DataFrame({"a": x[3000:], "b": x[3000:] + rng.normal(0, 0.3, 3000)})
+    assert not driftguard.DriftDetector().fit(reference).score(same).drifted
+
+
+def test_methods_can_be_chosen_per_column_and_columns_weighted(frames: dict[str, pd.DataFrame]) -> None:
+    detector = driftguard.DriftDetector(
+        methods={"amount": "psi", "channel": "jensen_shannon"}, multivariate=False
+    )
+    report = detector.fit(frames["training"]).score(frames["drift"])
+    assert (report.columns["amount"].method, report.columns["channel"].method) == ("psi", "jensen_shannon")
+    weighted = driftguard.DriftDetector(drift_share=0.5, weights={"amount": 10.0}, multivariate=False)
+    assert weighted.fit(frames["training"]).score(frames["drift"]).drifted  # amount alone outweighs the rest
+    with pytest.raises(ValueError, match="method 'fancy' is not one of"):
+        driftguard.DriftDetector(methods={"amount": "fancy"}).fit(frames["training"])
+
+
+def test_profiles_serialise_to_bytes_with_their_sketches(frames: dict[str, pd.DataFrame]) -> None:
+    reference = driftguard.profile(frames["training"])
+    again = driftguard.Profile.from_bytes(reference.to_bytes())
+    assert again == reference
+    assert again.columns["amount"].quantiles([0.5])[0] == pytest.approx(
+        frames["training"]["amount"].median(), rel=0.05
+    )
+    assert again.columns["country"].distinct == pytest.approx(10, abs=0.5)
+
+
+def test_rolling_reference_and_history_watch(frames: dict[str, pd.DataFrame]) -> None:
+    base = driftguard.profile(frames["training"])
+    days = [
+        driftguard.profile(frames["training"].iloc[i * 300 : (i + 1) * 300], like=base) for i in range(10)
+    ]
+    assert driftguard.rolling(days, window=3).rows == 900
+    history = [driftguard.batch_metrics(p) for p in days]
+    history += [{**history[-1], "missing/discount": 0.3 + 0.01 * i} for i in range(3)]
+    assert 10 in driftguard.watch(history)["missing/discount"]
+    assert "rows" not in driftguard.watch(history)
