@@ -49,6 +49,13 @@ def distribution_svg(distribution: Distribution, width: int = 420, height: int =
                 f"height='{bar:.1f}' fill='{colour}'><title>{html.escape(distribution.labels[i])}: "
                 f"{share:.1%}</title></rect>"
             )
+    if count <= 12:  # few bars: name each one under it
+        for i, label in enumerate(distribution.labels):
+            bars.append(
+                f"<text x='{10 + i * slot + slot / 2:.1f}' y='{height - 8}' font-size='10' text-anchor='middle'>"
+                f"{html.escape(label[:14])}</text>"
+            )
+        height += 14
     legend = (
         f"<text x='10' y='{height - 4}' font-size='11' fill='#9e9e9e'>reference</text>"
         f"<text x='80' y='{height - 4}' font-size='11' fill='#d32f2f'>current</text>"

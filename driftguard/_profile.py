@@ -1,7 +1,8 @@
 """Per-batch profiles: exact counts on bins fixed by a reference, mergeable and serialisable.
 
-A numeric column is counted exactly on up to ``bins`` quantile bins cut from the reference,
-with its moments, extremes and a KLL quantile sketch. A categorical column counts its
+A numeric column is counted exactly on up to ``bins`` quantile bins cut from the reference
+(with the sum of each bin's values, so each bin's mean is known), with its moments, extremes
+and a KLL quantile sketch. A categorical column counts its
 categories exactly (the reference's categories always, plus the batch's own most frequent new
 ones; the rest as "other"). Every column counts its missing values and keeps an HLL sketch of
 its distinct values. Two profiles on the same bins merge by adding counts and merging sketches.
@@ -43,6 +44,7 @@ class ColumnProfile:
     missing: int
     edges: tuple[float, ...] = ()
     counts: tuple[int, ...] = ()
+    sums: tuple[float, ...] = ()
     categories: tuple[tuple[str, int], ...] = ()
     total: float = 0.0
     total_squares: float = 0.0
@@ -95,6 +97,7 @@ class ColumnProfile:
             rows=self.rows + other.rows,
             missing=self.missing + other.missing,
             counts=tuple(a + b for a, b in zip(self.counts, other.counts, strict=True)),
+            sums=tuple(a + b for a, b in zip(self.sums, other.sums, strict=True)),
             categories=tuple(sorted(categories.items())),
             total=self.total + other.total,
             total_squares=self.total_squares + other.total_squares,
@@ -108,7 +111,7 @@ class ColumnProfile:
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
-        data["edges"], data["counts"] = list(self.edges), list(self.counts)
+        data["edges"], data["counts"], data["sums"] = list(self.edges), list(self.counts), list(self.sums)
         data["categories"] = [list(item) for item in self.categories]
         data["quantile_sketch"] = _sketches.encode(self.quantile_sketch)
         data["distinct_sketch"] = _sketches.encode(self.distinct_sketch)
@@ -121,6 +124,7 @@ class ColumnProfile:
                 **data,
                 "edges": tuple(float(e) for e in data.get("edges", ())),
                 "counts": tuple(int(c) for c in data.get("counts", ())),
+                "sums": tuple(float(c) for c in data.get("sums", ())),
                 "categories": tuple((str(k), int(v)) for k, v in data.get("categories", ())),
                 "quantile_sketch": _sketches.decode(data.get("quantile_sketch")),
                 "distinct_sketch": _sketches.decode(data.get("distinct_sketch")),
@@ -268,7 +272,9 @@ def _numeric(
 ) -> ColumnProfile:
     """Exact counts on ``edges``; values that are not finite numbers count as missing."""
     values = _finite(series) if values is None else values
-    counts = np.bincount(np.searchsorted(np.asarray(edges), values, side="left"), minlength=len(edges) + 1)
+    positions = np.searchsorted(np.asarray(edges), values, side="left")
+    counts = np.bincount(positions, minlength=len(edges) + 1)
+    sums = np.bincount(positions, weights=values, minlength=len(edges) + 1)
     return ColumnProfile(
         name,
         "numeric",
@@ -276,6 +282,7 @@ def _numeric(
         len(series) - len(values),
         edges=edges,
         counts=tuple(int(c) for c in counts),
+        sums=tuple(float(v) for v in sums),
         total=float(values.sum()),
         total_squares=float(np.dot(values, values)),
         minimum=float(values.min()) if len(values) else None,
