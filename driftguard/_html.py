@@ -51,8 +51,9 @@ def distribution_svg(distribution: Distribution, width: int = 420, height: int =
             )
     if count <= 12:  # few bars: name each one under it
         for i, label in enumerate(distribution.labels):
+            centre = 10 + i * slot + slot / 2
             bars.append(
-                f"<text x='{10 + i * slot + slot / 2:.1f}' y='{height - 8}' font-size='10' text-anchor='middle'>"
+                f"<text x='{centre:.1f}' y='{height - 8}' font-size='10' text-anchor='middle'>"
                 f"{html.escape(label[:14])}</text>"
             )
         height += 14

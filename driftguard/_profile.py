@@ -294,13 +294,10 @@ def _numeric(
 
 def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> ColumnProfile:
     """Exact counts of ``known`` categories and of the most frequent others; the rest as "other"."""
-    present = series.dropna()
-    counts = (
-        present.astype(str).value_counts()
-        if not pd.api.types.is_object_dtype(present.dtype)
-        else present.value_counts()
-    )
+    counts = series.value_counts(dropna=True)
     counts.index = counts.index.map(str)
+    if not counts.index.is_unique:  # 1 and "1" are one category
+        counts = counts.groupby(level=0).sum().sort_values(ascending=False)
     tracked = {k: int(counts.get(k, 0)) for k in known}
     room = max(TOP_CATEGORIES - len(tracked), 10)  # new categories always get some room of their own
     extra = [k for k in counts.index if k not in tracked][:room]
@@ -340,7 +337,7 @@ def _looks_like_timestamps(present: pd.Series) -> bool:
         pd.api.types.is_object_dtype(present.dtype) or pd.api.types.is_string_dtype(present.dtype)
     ):
         return False
-    sample = present.astype(str).head(200)
+    sample = present.head(200).astype(str)
     if not sample.str.match(r"^\d{4}-\d{2}-\d{2}").all():
         return False
     return bool(pd.to_datetime(sample, errors="coerce", format="ISO8601").notna().all())
