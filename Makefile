@@ -25,6 +25,8 @@ lint: $(VENV)/.installed-lint  ## ruff and mypy
 bench: $(VENV)/.installed-bench  ## the benchmarks in bench/ (they print ratios against the peers)
 	$(BIN)/python bench/schemasense_quality.py
 	$(BIN)/python bench/schemasense_speed.py
+	$(BIN)/python bench/driftguard_quality.py
+	$(BIN)/python bench/driftguard_speed.py
 
 clean-data:  ## forget the demo's instance, landing folder and results
 	rm -rf "$(DATAOPS_HOME)"

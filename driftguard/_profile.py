@@ -15,11 +15,9 @@ timestamps are not compared, since they change by design; they still get row and
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -187,24 +185,16 @@ def profile(
     bins: int = 100,
     identifier_share: float = 0.95,
 ) -> Profile:
-    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories.
-
-    Columns are profiled in parallel threads (numpy and the sketches release the GIL).
-    """
-
-    def one(label: Any) -> ColumnProfile:
+    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories."""
+    columns = {}
+    for label in df.columns:
         name = str(label)
         template = like.columns.get(name) if like is not None else None
         if template is not None:
-            return _profile_like(df[label], template)
-        return _profile_new(name, df[label], bins, identifier_share)
-
-    if len(df) * len(df.columns) < 1_000_000:
-        profiles = [one(label) for label in df.columns]
-    else:
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            profiles = list(pool.map(one, df.columns))
-    return Profile(len(df), {p.name: p for p in profiles})
+            columns[name] = _profile_like(df[label], template)
+        else:
+            columns[name] = _profile_new(name, df[label], bins, identifier_share)
+    return Profile(len(df), columns)
 
 
 def merge_all(profiles: Iterable[Profile]) -> Profile:
