@@ -189,9 +189,8 @@ class DriftDetector:
     def _multivariate(self, current: pd.DataFrame | Profile) -> DomainClassifierResult | None:
         if self.classifier_ is None or not isinstance(current, pd.DataFrame) or len(current) < self.min_rows:
             return None
-        labels = {str(c): c for c in current.columns}
-        present = [c for c in self.classifier_.columns_ if c in labels]
-        return self.classifier_.test(current[[labels[c] for c in present]].set_axis(present, axis=1))
+        present = [c for c in self.classifier_.columns_ if c in {str(label) for label in current.columns}]
+        return self.classifier_.test(_rows(current, present, self.classifier_))
 
     def _verdict(self, report: DriftReport) -> bool:
         tested = [n for n, c in report.columns.items() if c.p_value is not None]
@@ -206,6 +205,14 @@ class DriftDetector:
 def detect(reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, **params: Any) -> DriftReport:
     """Shorthand for ``DriftDetector(**params).fit(reference).score(current)``."""
     return DriftDetector(**params).fit(reference).score(current)
+
+
+def _rows(frame: pd.DataFrame, columns: list[str], classifier: DomainClassifier) -> pd.DataFrame:
+    """The classifier's sample of ``frame`` (drawn before any copy), with ``columns`` named as text."""
+    labels = {str(label): label for label in frame.columns}
+    if len(frame) > classifier.max_rows:
+        frame = frame.sample(n=classifier.max_rows, random_state=classifier.random_state)
+    return frame[[labels[c] for c in columns]].set_axis(columns, axis=1)
 
 
 def _distribution(reference: ColumnProfile, current: ColumnProfile) -> Distribution:
