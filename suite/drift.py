@@ -14,6 +14,8 @@ from .storage import SuiteStorage
 from .training import partitions_name, training_frames
 
 DRIFT_CHECK = "no_drift"
+HISTORY = 60
+"""Earlier partitions whose metrics the Page–Hinkley watch replays for each batch."""
 
 
 def build_drift_assets(
@@ -124,18 +126,15 @@ def _history(
     storage: SuiteStorage,
     current: driftguard.Profile,
 ) -> list[dict[str, float]]:
-    """Batch metrics of every earlier partition (in landing order), then of this one."""
+    """Batch metrics of up to ``HISTORY`` earlier partitions (in landing order), then of this one."""
     files = storage.files
     earlier = sorted(
         k
         for k in context.instance.get_dynamic_partitions(partitions_name(dataset))
         if k < context.partition_key
     )
-    profiles = [
-        files.read([dataset.name, "batch_profile"], k)
-        for k in earlier
-        if files.exists([dataset.name, "batch_profile"], k)
-    ]
+    key = [dataset.name, "batch_profile"]
+    profiles = [files.read(key, k) for k in earlier[-HISTORY:] if files.exists(key, k)]
     return [driftguard.batch_metrics(p) for p in [*profiles, current]]
 
 
