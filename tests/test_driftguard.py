@@ -156,8 +156,12 @@ def test_the_classifier_p_value_is_calibrated_under_no_drift() -> None:
     rng = np.random.default_rng(3)
     reference = pd.DataFrame({"a": rng.normal(size=20_000), "b": rng.choice(list("xyz"), 20_000)})
     classifier = driftguard.DomainClassifier().fit(reference)
-    p_values = np.array([
-        classifier.test(pd.DataFrame({"a": rng.normal(size=100), "b": rng.choice(list("xyz"), 100)})).p_value
-        for _ in range(200)
-    ])
+    p_values = np.array(
+        [
+            classifier.test(
+                pd.DataFrame({"a": rng.normal(size=100), "b": rng.choice(list("xyz"), 100)})
+            ).p_value
+            for _ in range(200)
+        ]
+    )
     assert (p_values < 0.05).mean() <= 0.08  # 5% expected; a pooled cross-validated AUC gave 10%
