@@ -5,6 +5,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import driftguard
 import schemasense
@@ -35,6 +36,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
     diff.add_argument("--json", action="store_true")
+
+    ledger = commands.add_parser("ledger", help="print the ledger: signal → decision → action → outcome")
+    ledger.add_argument("--batch", help="only this batch")
+    ledger.add_argument("--dataset", help="only this dataset")
+    ledger.add_argument("--url", help="the ledger's database URL (default: the local instance's)")
+    ledger.add_argument("--json", action="store_true")
 
     drift = commands.add_parser("drift", help="measure drift of CURRENT against REFERENCE")
     drift.add_argument("reference", type=Path)
@@ -118,6 +125,39 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if changes.breaking else 0
 
 
+def _ledger(args: argparse.Namespace) -> int:
+    import datareflex
+
+    from .settings import Settings
+    from .storage import BatchStorage
+
+    ledger = datareflex.Ledger(args.url) if args.url else BatchStorage(Settings.from_env().storage).ledger()
+    records = ledger.records(dataset=args.dataset, batch=args.batch)
+    if args.json:
+        print(json.dumps([r.__dict__ for r in records], indent=2, default=str))
+        return 0
+    for r in records:
+        print(
+            f"{r.id:>6}  {r.recorded_at[:19]}  {r.batch:<28} {r.step:<9} {r.kind:<20} "
+            f"v{r.contract_version or '-'}  {_describe(r.step, r.detail)}"
+        )
+    return 0
+
+
+def _describe(step: str, detail: dict[str, Any]) -> str:
+    """One line a person reads for a ledger record."""
+    if step == "signal":
+        return f"{detail.get('column')} {detail.get('rule')} × {detail.get('count')}"
+    if step == "decision":
+        return ", ".join(detail.get("actions", [])) or str(detail.get("reason", ""))
+    if step == "action":
+        return "; ".join(detail.get("notes", []))
+    return (
+        f"published {detail.get('rows_published')}, quarantined {detail.get('rows_quarantined')}, "
+        f"held {detail.get('rows_held')}"
+    )
+
+
 def _drift(args: argparse.Namespace) -> int:
     report = driftguard.detect(read_batch(args.reference), read_batch(args.current))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_markdown())
@@ -133,5 +173,6 @@ _COMMANDS = {
     "infer": _infer,
     "validate": _validate,
     "diff": _diff,
+    "ledger": _ledger,
     "drift": _drift,
 }

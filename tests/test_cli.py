@@ -71,3 +71,22 @@ def test_a_broken_contract_file_is_named(tmp_path, files, capsys) -> None:
     bad.write_text("name: [unclosed\n")
     assert main(["validate", str(files["clean0"]), "--contract", str(bad)]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_ledger_prints_the_trail_of_a_batch(files, tmp_path, capsys) -> None:
+    import datareflex
+    import schemasense
+    from suite.settings import PACKAGE_DIR
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    contract = schemasense.infer([read_batch(files[f"clean{i}"]) for i in range(3)], name="orders")
+    corrupt = read_batch(files["corrupt"])
+    reflex = datareflex.Reflex(
+        datareflex.Policy.from_file(PACKAGE_DIR / "orders_policy.yaml"), datareflex.Ledger(url)
+    )
+    reflex.handle(corrupt, datareflex.sense(contract.validate(corrupt)), contract=contract, batch_id="day6")
+    assert main(["ledger", "--url", url, "--batch", "day6"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    steps = [line.split()[3] for line in lines]
+    assert steps[0] == "signal" and steps[-1] == "outcome" and "decision" in steps
+    assert "published 1108, quarantined 34, held 0" in lines[-1]
