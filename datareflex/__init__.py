@@ -7,11 +7,11 @@
 ...   - when: {kind: contract_violation}
 ...     then: quarantine
 ... ''')
->>> batch = pd.DataFrame({"qty": [2, 3, -1]})
+>>> batch = pd.DataFrame({"qty": [2, 3, 1, 2, 3, 1, 2, 3, 1, -1]})
 >>> outcome = datareflex.Reflex(policy).handle(batch, datareflex.sense(contract.validate(batch)),
 ...                                            contract=contract)
 >>> len(outcome.published), len(outcome.quarantined), outcome.verified
-(2, 1, True)
+(9, 1, True)
 """
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult

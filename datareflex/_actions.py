@@ -29,6 +29,7 @@ class ActionKind(enum.StrEnum):
     ACCEPT_SCHEMA_CHANGE = "accept_schema_change"
     COERCE = "coerce"
     DEDUPLICATE = "deduplicate"
+    CLIP = "clip"
     IMPUTE = "impute"
     QUARANTINE = "quarantine"
     HOLD = "hold"
@@ -102,6 +103,22 @@ def coerce(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContex
     return ActionResult(kept, context.contract, removed=removed, notes=tuple(notes))
 
 
+def clip(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Bring out-of-range numbers of signalled columns back to the contract's bounds."""
+    out = frame.copy()
+    notes = []
+    for name in sorted({s.column for s in signals if s.rule in (Rule.MINIMUM.value, Rule.MAXIMUM.value)}):
+        column = context.contract.columns.get(name)
+        if column is None or name not in out or not column.logical_type.is_numeric:
+            continue
+        values = pd.to_numeric(out[name], errors="coerce")
+        clipped = values.clip(lower=column.minimum, upper=column.maximum)
+        changed = int((values.notna() & (clipped != values)).sum())
+        out[name] = clipped.astype(values.dtype) if column.logical_type.value == "float" else clipped
+        notes.append(f"{name}: clipped {changed} values to [{column.minimum}, {column.maximum}]")
+    return ActionResult(out, context.contract, notes=tuple(notes))
+
+
 def impute(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
     """Fill missing values of signalled columns with a scikit-learn ``SimpleImputer``.
 
@@ -165,6 +182,7 @@ ACTIONS: dict[ActionKind, Action] = {
     ActionKind.ACCEPT_SCHEMA_CHANGE: accept_schema_change,
     ActionKind.COERCE: coerce,
     ActionKind.DEDUPLICATE: deduplicate,
+    ActionKind.CLIP: clip,
     ActionKind.IMPUTE: impute,
     ActionKind.QUARANTINE: quarantine,
     ActionKind.HOLD: hold,

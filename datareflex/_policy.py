@@ -13,6 +13,8 @@ policy does not know, a person decides)::
       - when: {kind: contract_violation}
         then: quarantine
     default: hold
+    guardrails:
+      max_removed_share: 0.2   # past it, the batch is held instead of thinned
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from ._actions import ActionKind
 from ._signals import Signal, SignalKind
 from .errors import PolicyError
 
-_TOP_KEYS = {"rules", "default"}
+_TOP_KEYS = {"rules", "default", "guardrails"}
+_GUARDRAIL_KEYS = {"max_removed_share"}
 _RULE_KEYS = {"name", "when", "then", "with"}
 _MATCH_KEYS = {"kind", "column", "rule"}
 
@@ -61,8 +64,16 @@ class Plan:
 
 @dataclass(frozen=True)
 class Policy:
+    """Rules, the action for signals no rule takes, and guardrails.
+
+    ``max_removed_share`` is the budget: the largest share of a batch that actions may remove
+    (quarantine, deduplicate, rows that cannot be coerced). Past it the whole batch is held for
+    a person rather than silently thinned.
+    """
+
     rules: tuple[PolicyRule, ...]
     default: ActionKind = ActionKind.HOLD
+    max_removed_share: float = 0.2
 
     def plan(self, signals: Sequence[Signal]) -> Plan:
         """Route each signal to its first matching rule; order the steps by action kind.
@@ -102,7 +113,13 @@ class Policy:
         if rules_node is None or not isinstance(rules_node, yaml.SequenceNode):
             raise PolicyError(f"{source}, line {node.start_mark.line + 1}: 'rules' must be a list")
         rules = tuple(_rule(item, source, i) for i, item in enumerate(rules_node.value))
-        return cls(rules, default)
+        budget = 0.2
+        if "guardrails" in top:
+            guards = _mapping(top["guardrails"][1], source, "guardrails")
+            _no_unknown(guards, _GUARDRAIL_KEYS, source, "guardrails")
+            if "max_removed_share" in guards:
+                budget = _share(guards["max_removed_share"][1], source, "guardrails.max_removed_share")
+        return cls(rules, default, budget)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Policy:
@@ -158,6 +175,16 @@ def _no_unknown(
                 f"{source}, line {key_node.start_mark.line + 1}: unknown key {key!r} in "
                 f"{where}; valid keys: {sorted(valid)}"
             )
+
+
+def _share(node: yaml.Node, source: str, where: str) -> float:
+    value = yaml.safe_load(yaml.serialize(node))
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise PolicyError(
+            f"{source}, line {node.start_mark.line + 1}: {where} must be a share between 0 and 1, "
+            f"got {value!r}"
+        )
+    return float(value)
 
 
 def _action(node: yaml.Node, source: str, where: str) -> ActionKind:

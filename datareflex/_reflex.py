@@ -73,11 +73,11 @@ class Reflex:
     >>> import pandas as pd, schemasense
     >>> contract = schemasense.infer(pd.DataFrame({"id": range(40)}), name="t")
     >>> policy = Policy.from_yaml("rules: [{when: {kind: contract_violation}, then: quarantine}]")
-    >>> batch = pd.DataFrame({"id": [50, 51, 51]})
+    >>> batch = pd.DataFrame({"id": [50, 51, 52, 53, 54, 55, 55]})
     >>> signals = sense(contract.validate(batch))
     >>> outcome = Reflex(policy).handle(batch, signals, contract=contract)
     >>> outcome.decision.value, len(outcome.published), outcome.quarantined["_reason"].tolist()
-    ('remediate', 2, ['id: 51 repeats an earlier row'])
+    ('remediate', 6, ['id: 55 repeats an earlier row'])
     """
 
     def __init__(self, policy: Policy, ledger: Ledger | None = None) -> None:
@@ -142,6 +142,28 @@ class Reflex:
             )
 
         verified: bool | None = None
+        removing = sum(len(f) for f in removed)
+        if len(batch) and removing / len(batch) > self.policy.max_removed_share:
+            # Guardrail: remediation would thin the batch past the budget; a person decides.
+            reason = (
+                f"held: remediation would remove {removing} of {len(batch)} rows, more than the "
+                f"budget of {self.policy.max_removed_share:.0%}"
+            )
+            notes.append(reason)
+            record("decision", Decision.HOLD.value, {"reason": reason}, current.version)
+            outcome = Outcome(
+                Decision.HOLD,
+                tuple(plan.actions),
+                batch.iloc[0:0],
+                _stack([], batch),
+                batch.assign(**{REASON_COLUMN: reason}),
+                False,
+                contract,
+                tuple(signals),
+                tuple(notes),
+            )
+            record("outcome", "unverified", outcome.summary(), contract.version)
+            return outcome
         if plan.steps:
             frame, unresolved, verified = _verify(frame, current, batch, removed + held)
             held += [unresolved] if len(unresolved) else []

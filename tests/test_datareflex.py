@@ -133,3 +133,42 @@ def test_evolution_policy_can_refuse_additive_changes(contract, frames) -> None:
     assert outcome.contract.version == 1 and outcome.verified is False
     assert len(outcome.published) == 0 and len(outcome.held) == len(frames["schema_change"])
     assert outcome.held["_reason"].str.contains("coupon_code: unexpected_column").all()
+
+
+def test_a_remediation_past_the_budget_holds_the_batch_instead(contract, frames) -> None:
+    rules = "rules: [{when: {kind: contract_violation}, then: quarantine}]\n"
+    policy = datareflex.Policy.from_yaml(rules + "guardrails: {max_removed_share: 0.1}\n")
+    batch = frames["clean"].head(100).assign(amount=lambda d: d["amount"].where(d.index % 5 != 0, -1.0))
+    outcome = handle(batch, contract, policy=policy)
+    assert outcome.decision is Decision.HOLD and outcome.verified is False
+    assert (len(outcome.published), len(outcome.quarantined), len(outcome.held)) == (0, 0, 100)
+    assert outcome.held["_reason"].str.contains("remove 20 of 100 rows, more than the budget of 10%").all()
+    generous = datareflex.Policy.from_yaml(
+        policy_text := "rules: [{when: {kind: contract_violation}, then: quarantine}]"
+    )
+    assert generous.max_removed_share == 0.2 and "guardrails" not in policy_text
+    assert (
+        len(handle(batch.head(50).assign(amount=lambda d: d["amount"].abs()), contract, policy=generous).held)
+        == 0
+    )
+
+
+def test_a_budget_outside_zero_to_one_is_refused_with_its_line() -> None:
+    with pytest.raises(datareflex.PolicyError, match="line 3: guardrails.max_removed_share must be a share"):
+        datareflex.Policy.from_yaml("rules: []\nguardrails:\n  max_removed_share: 3\n", source="p.yaml")
+
+
+def test_clip_brings_out_of_range_values_to_the_bounds(contract, frames) -> None:
+    policy = datareflex.Policy.from_yaml(
+        "rules:\n  - when: {kind: contract_violation, rule: [minimum, maximum]}\n    then: clip\n"
+    )
+    batch = frames["clean"].head(50).copy()
+    batch.loc[[1, 2], "amount"] = [-4.0, 1e9]
+    outcome = handle(batch, contract, policy=policy)
+    bounds = contract.columns["amount"]
+    assert outcome.verified is True and len(outcome.published) == 50
+    assert outcome.published.loc[[1, 2], "amount"].tolist() == [bounds.minimum, bounds.maximum]
+    again = datareflex.ACTIONS[ActionKind.CLIP](
+        outcome.published, outcome.signals, datareflex.ActionContext(contract)
+    )
+    pd.testing.assert_frame_equal(again.frame, outcome.published)  # idempotent
