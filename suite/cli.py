@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import datareflex
 import driftguard
 import schemasense
 
@@ -37,6 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     diff.add_argument("new", type=Path)
     diff.add_argument("--json", action="store_true")
 
+    backtest = commands.add_parser("backtest", help="replay batch files through a policy; write nothing")
+    backtest.add_argument("--policy", type=Path, required=True)
+    backtest.add_argument("--batches", type=Path, required=True, help="a folder of CSV or Parquet batches")
+    backtest.add_argument("--training", type=int, default=3, help="first batches that define the contract")
+    backtest.add_argument("--json", action="store_true")
+
     ledger = commands.add_parser("ledger", help="print the ledger: signal → decision → action → outcome")
     ledger.add_argument("--batch", help="only this batch")
     ledger.add_argument("--dataset", help="only this dataset")
@@ -52,7 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (BatchFileError, schemasense.SchemaSenseError, driftguard.DriftGuardError, OSError) as exc:
+    except (
+        BatchFileError,
+        schemasense.SchemaSenseError,
+        driftguard.DriftGuardError,
+        datareflex.DataReflexError,
+        OSError,
+    ) as exc:
         print(f"dataops: {exc}", file=sys.stderr)
         return 2
 
@@ -125,9 +138,16 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if changes.breaking else 0
 
 
-def _ledger(args: argparse.Namespace) -> int:
-    import datareflex
+def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest
+    from .demo import format_table, to_json
 
+    rows = backtest(datareflex.Policy.from_file(args.policy), args.batches, training=args.training)
+    print(to_json(rows) if args.json else format_table(rows))
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
     from .settings import Settings
     from .storage import BatchStorage
 
@@ -174,5 +194,6 @@ _COMMANDS = {
     "validate": _validate,
     "diff": _diff,
     "ledger": _ledger,
+    "backtest": _backtest,
     "drift": _drift,
 }

@@ -90,3 +90,23 @@ def test_ledger_prints_the_trail_of_a_batch(files, tmp_path, capsys) -> None:
     steps = [line.split()[3] for line in lines]
     assert steps[0] == "signal" and steps[-1] == "outcome" and "decision" in steps
     assert "published 1108, quarantined 34, held 0" in lines[-1]
+
+
+def test_backtest_replays_the_batches_and_writes_nothing(stream, tmp_path, capsys, monkeypatch) -> None:
+    from suite.settings import PACKAGE_DIR
+
+    landing, batches = stream
+    before = {p.name: p.stat().st_mtime_ns for p in landing.iterdir()}
+    monkeypatch.chdir(tmp_path)
+    policy = str(PACKAGE_DIR / "orders_policy.yaml")
+    assert main(["backtest", "--policy", policy, "--batches", str(landing), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["batch"] for r in rows] == [b.name for b in batches]
+    kinds = {b.name: b.kind for b in batches}
+    by_kind = {kinds[r["batch"]]: r for r in rows}
+    assert by_kind["corrupt"]["actions"] == ["deduplicate", "impute", "quarantine"]
+    assert by_kind["corrupt"]["rows_quarantined"] == 34 and by_kind["corrupt"]["verified"] is True
+    assert sorted(by_kind["drift"]["drifted_columns"]) == ["amount", "channel"]
+    assert all(r["rows_in"] == r["rows_published"] + r["rows_quarantined"] + r["rows_held"] for r in rows)
+    assert {p.name: p.stat().st_mtime_ns for p in landing.iterdir()} == before
+    assert list(tmp_path.iterdir()) == []  # nothing written where it ran
