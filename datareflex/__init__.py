@@ -15,6 +15,7 @@
 """
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
+from ._guardrails import BreakerState, breaker_state, cooling
 from ._ledger import Ledger, Record
 from ._policy import Plan, Policy, PolicyRule
 from ._reflex import Decision, Outcome, Reflex
@@ -27,6 +28,7 @@ __all__ = [
     "ActionContext",
     "ActionKind",
     "ActionResult",
+    "BreakerState",
     "DataReflexError",
     "Decision",
     "Ledger",
@@ -39,6 +41,8 @@ __all__ = [
     "Reflex",
     "Signal",
     "SignalKind",
+    "breaker_state",
+    "cooling",
     "schema_changes",
     "sense",
 ]

@@ -64,11 +64,12 @@ class Ledger:
         *,
         contract_version: int | None = None,
         reference: str | None = None,
+        at: dt.datetime | None = None,
     ) -> None:
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
         row = {
-            "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
+            "recorded_at": (at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds"),
             "dataset": dataset,
             "batch": batch,
             "step": step,

@@ -15,6 +15,8 @@ policy does not know, a person decides)::
     default: hold
     guardrails:
       max_removed_share: 0.2   # past it, the batch is held instead of thinned
+      cooldown_minutes: {alert: 360}
+      breaker_failures: 3
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ._signals import Signal, SignalKind
 from .errors import PolicyError
 
 _TOP_KEYS = {"rules", "default", "guardrails"}
-_GUARDRAIL_KEYS = {"max_removed_share"}
+_GUARDRAIL_KEYS = {"max_removed_share", "cooldown_minutes", "breaker_failures", "breaker_reset_minutes"}
 _RULE_KEYS = {"name", "when", "then", "with"}
 _MATCH_KEYS = {"kind", "column", "rule"}
 
@@ -68,12 +70,19 @@ class Policy:
 
     ``max_removed_share`` is the budget: the largest share of a batch that actions may remove
     (quarantine, deduplicate, rows that cannot be coerced). Past it the whole batch is held for
-    a person rather than silently thinned.
+    a person rather than silently thinned. ``cooldown_minutes`` maps an action to the time
+    before it may act again on the same columns (unless its signal grew by half since).
+    After ``breaker_failures`` remediations in a row that failed verification, the circuit
+    breaker opens: batches are held for a person until ``breaker_reset_minutes`` pass, then one
+    trial runs (half-open) and a verified outcome closes it again.
     """
 
     rules: tuple[PolicyRule, ...]
     default: ActionKind = ActionKind.HOLD
     max_removed_share: float = 0.2
+    cooldown_minutes: Mapping[str, float] = field(default_factory=dict)
+    breaker_failures: int = 3
+    breaker_reset_minutes: float = 1440.0
 
     def plan(self, signals: Sequence[Signal]) -> Plan:
         """Route each signal to its first matching rule; order the steps by action kind.
@@ -113,13 +122,31 @@ class Policy:
         if rules_node is None or not isinstance(rules_node, yaml.SequenceNode):
             raise PolicyError(f"{source}, line {node.start_mark.line + 1}: 'rules' must be a list")
         rules = tuple(_rule(item, source, i) for i, item in enumerate(rules_node.value))
-        budget = 0.2
+        settings: dict[str, Any] = {}
         if "guardrails" in top:
             guards = _mapping(top["guardrails"][1], source, "guardrails")
             _no_unknown(guards, _GUARDRAIL_KEYS, source, "guardrails")
             if "max_removed_share" in guards:
-                budget = _share(guards["max_removed_share"][1], source, "guardrails.max_removed_share")
-        return cls(rules, default, budget)
+                settings["max_removed_share"] = _share(
+                    guards["max_removed_share"][1], source, "guardrails.max_removed_share"
+                )
+            if "breaker_failures" in guards:
+                settings["breaker_failures"] = int(
+                    _number(guards["breaker_failures"][1], source, "guardrails.breaker_failures", minimum=1)
+                )
+            if "breaker_reset_minutes" in guards:
+                settings["breaker_reset_minutes"] = _number(
+                    guards["breaker_reset_minutes"][1], source, "guardrails.breaker_reset_minutes"
+                )
+            if "cooldown_minutes" in guards:
+                cooldowns = _mapping(guards["cooldown_minutes"][1], source, "guardrails.cooldown_minutes")
+                settings["cooldown_minutes"] = {
+                    _action(key_node, source, "guardrails.cooldown_minutes").value: _number(
+                        value_node, source, f"guardrails.cooldown_minutes.{name}"
+                    )
+                    for name, (key_node, value_node) in cooldowns.items()
+                }
+        return cls(rules, default, **settings)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Policy:
@@ -183,6 +210,16 @@ def _share(node: yaml.Node, source: str, where: str) -> float:
         raise PolicyError(
             f"{source}, line {node.start_mark.line + 1}: {where} must be a share between 0 and 1, "
             f"got {value!r}"
+        )
+    return float(value)
+
+
+def _number(node: yaml.Node, source: str, where: str, minimum: float = 0.0) -> float:
+    value = yaml.safe_load(yaml.serialize(node))
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise PolicyError(
+            f"{source}, line {node.start_mark.line + 1}: {where} must be a number of at least "
+            f"{minimum:g}, got {value!r}"
         )
     return float(value)
 

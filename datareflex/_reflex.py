@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ import pandas as pd
 from schemasense import REASON_COLUMN, Contract
 
 from ._actions import ACTIONS, ActionContext, ActionKind
+from ._guardrails import BreakerState, breaker_state, cooling
 from ._ledger import Ledger
 from ._policy import Policy
 from ._signals import Signal, sense  # noqa: F401  (sense: used in the doctest)
@@ -80,9 +82,12 @@ class Reflex:
     ('remediate', 6, ['id: 55 repeats an earlier row'])
     """
 
-    def __init__(self, policy: Policy, ledger: Ledger | None = None) -> None:
+    def __init__(
+        self, policy: Policy, ledger: Ledger | None = None, clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.policy = policy
         self.ledger = ledger
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def handle(
         self,
@@ -94,21 +99,32 @@ class Reflex:
         batch_id: str = "",
         reference: str | None = None,
     ) -> Outcome:
+        now = self.clock()
+        name = dataset or contract.name
+        # Guardrails with memory read it from the ledger; without a ledger only the budget applies.
+        history = self.ledger.records(dataset=name) if self.ledger is not None else []
+
         def record(step: str, kind: str, detail: dict[str, Any], version: int) -> None:
             if self.ledger is not None:
                 self.ledger.append(
-                    dataset or contract.name,
-                    batch_id,
-                    step,
-                    kind,
-                    detail,
-                    contract_version=version,
-                    reference=reference,
+                    name, batch_id, step, kind, detail, contract_version=version, reference=reference, at=now
                 )
 
         batch = batch.reset_index(drop=True)  # labels identify rows through every action
         for signal in signals:
             record("signal", signal.kind.value, signal.to_dict(), contract.version)
+        state = breaker_state(history, now, self.policy.breaker_failures, self.policy.breaker_reset_minutes)
+        if signals and state is BreakerState.OPEN:
+            reason = (
+                f"held: circuit breaker open after {self.policy.breaker_failures} remediations in a row "
+                "failed verification; a person decides"
+            )
+            record(
+                "decision", Decision.HOLD.value, {"reason": reason, "breaker": state.value}, contract.version
+            )
+            outcome = _held(batch, reason, contract, signals, ())
+            record("outcome", "held", outcome.summary(), contract.version)
+            return outcome
         plan = self.policy.plan(signals)
         decision = _decide(plan.actions)
         record(
@@ -123,6 +139,21 @@ class Reflex:
         held: list[pd.DataFrame] = []
         notes: list[str] = []
         for rule, routed in plan.steps:
+            targets = sorted({s.column for s in routed})
+            magnitude = max(float(s.magnitude if s.magnitude is not None else s.count) for s in routed)
+            minutes = self.policy.cooldown_minutes.get(rule.then.value)
+            earlier = cooling(history, rule.then.value, targets, magnitude, now, minutes) if minutes else None
+            if earlier is not None:
+                since = earlier.recorded_at
+                note = f"{rule.then.value} on {', '.join(targets)} skipped: cooling down since {since}"
+                notes.append(note)
+                record(
+                    "action",
+                    rule.then.value,
+                    {"targets": targets, "skipped": True, "notes": [note]},
+                    current.version,
+                )
+                continue
             result = ACTIONS[rule.then](frame, routed, ActionContext(current, rule.params))
             frame, current = result.frame, result.contract
             removed += [result.removed] if result.removed is not None else []
@@ -133,6 +164,8 @@ class Reflex:
                 rule.then.value,
                 {
                     "rule": rule.name,
+                    "targets": targets,
+                    "magnitude": magnitude,
                     "signals": [str(s) for s in routed],
                     "notes": list(result.notes),
                     "rows_removed": 0 if result.removed is None else len(result.removed),
@@ -151,17 +184,7 @@ class Reflex:
             )
             notes.append(reason)
             record("decision", Decision.HOLD.value, {"reason": reason}, current.version)
-            outcome = Outcome(
-                Decision.HOLD,
-                tuple(plan.actions),
-                batch.iloc[0:0],
-                _stack([], batch),
-                batch.assign(**{REASON_COLUMN: reason}),
-                False,
-                contract,
-                tuple(signals),
-                tuple(notes),
-            )
+            outcome = _held(batch, reason, contract, signals, tuple(plan.actions), tuple(notes))
             record("outcome", "unverified", outcome.summary(), contract.version)
             return outcome
         if plan.steps:
@@ -185,6 +208,28 @@ class Reflex:
             current.version,
         )
         return outcome
+
+
+def _held(
+    batch: pd.DataFrame,
+    reason: str,
+    contract: Contract,
+    signals: Sequence[Signal],
+    actions: tuple[str, ...],
+    notes: tuple[str, ...] = (),
+) -> Outcome:
+    """Every row set aside for a person, with ``reason``; nothing published or removed."""
+    return Outcome(
+        Decision.HOLD,
+        actions,
+        batch.iloc[0:0],
+        _stack([], batch),
+        batch.assign(**{REASON_COLUMN: reason}),
+        False,
+        contract,
+        tuple(signals),
+        notes or (reason,),
+    )
 
 
 def _decide(actions: list[str]) -> Decision:
