@@ -16,7 +16,7 @@
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
 from ._guardrails import BreakerState, breaker_state, cooling
-from ._ledger import Ledger, Record
+from ._ledger import Approval, Ledger, Record
 from ._policy import Plan, Policy, PolicyRule
 from ._reflex import Decision, Outcome, Reflex
 from ._signals import Signal, SignalKind, schema_changes, sense
@@ -28,6 +28,7 @@ __all__ = [
     "ActionContext",
     "ActionKind",
     "ActionResult",
+    "Approval",
     "BreakerState",
     "DataReflexError",
     "Decision",

@@ -34,10 +34,16 @@ class ActionKind(enum.StrEnum):
     QUARANTINE = "quarantine"
     HOLD = "hold"
     ALERT = "alert"
+    REFRESH_REFERENCE = "refresh_reference"
 
     @property
     def changes_data(self) -> bool:
-        return self is not ActionKind.ALERT
+        return self not in (ActionKind.ALERT, ActionKind.REFRESH_REFERENCE)
+
+    @property
+    def needs_approval(self) -> bool:
+        """Risky actions a person must approve: they could hide real drift."""
+        return self is ActionKind.REFRESH_REFERENCE
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,12 @@ def alert(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext
     return ActionResult(frame, context.contract, notes=tuple(f"alert: {s}" for s in signals))
 
 
+def refresh_reference(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Change nothing now: a refresh of the drift reference waits for a person's approval."""
+    columns = ", ".join(sorted({s.column for s in signals}))
+    return ActionResult(frame, context.contract, notes=(f"reference refresh for {columns} awaits approval",))
+
+
 ACTIONS: dict[ActionKind, Action] = {
     ActionKind.ACCEPT_SCHEMA_CHANGE: accept_schema_change,
     ActionKind.COERCE: coerce,
@@ -187,6 +199,7 @@ ACTIONS: dict[ActionKind, Action] = {
     ActionKind.QUARANTINE: quarantine,
     ActionKind.HOLD: hold,
     ActionKind.ALERT: alert,
+    ActionKind.REFRESH_REFERENCE: refresh_reference,
 }
 
 

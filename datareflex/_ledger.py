@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,22 @@ _RECORDS = sa.Table(
     sa.Column("reference", sa.String(500), nullable=True),
     sa.Column("detail", sa.Text, nullable=False),
 )
-STEPS = ("signal", "decision", "action", "outcome")
+STEPS = ("signal", "decision", "action", "approval", "outcome")
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A request for a person's approval and, once given, the answer."""
+
+    id: int
+    dataset: str
+    batch: str
+    action: str
+    targets: tuple[str, ...]
+    status: str  # requested, granted or refused
+    requested_at: str
+    decided_at: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,7 @@ class Ledger:
 
     >>> ledger = Ledger("sqlite://")
     >>> ledger.append("orders", "day-1", "decision", "publish", {"signals": 0})
+    1
     >>> [(r.step, r.kind, r.detail) for r in ledger.records(batch="day-1")]
     [('decision', 'publish', {'signals': 0})]
     """
@@ -65,7 +81,8 @@ class Ledger:
         contract_version: int | None = None,
         reference: str | None = None,
         at: dt.datetime | None = None,
-    ) -> None:
+    ) -> int:
+        """Append one record and return its id."""
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
         row = {
@@ -79,7 +96,9 @@ class Ledger:
             "detail": json.dumps(dict(detail or {}), default=str),
         }
         with self._engine.begin() as connection:
-            connection.execute(_RECORDS.insert().values(**row))
+            key = connection.execute(_RECORDS.insert().values(**row)).inserted_primary_key
+        assert key is not None  # an autoincrement id is always returned on insert
+        return int(key[0])
 
     def records(self, dataset: str | None = None, batch: str | None = None) -> list[Record]:
         query = sa.select(_RECORDS).order_by(_RECORDS.c.id)
@@ -90,6 +109,46 @@ class Ledger:
         with self._engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
         return [Record(**{**row, "detail": json.loads(row["detail"])}) for row in rows]
+
+    def approvals(self, dataset: str | None = None) -> list[Approval]:
+        """Every approval request with its current status."""
+        requests: dict[int, Approval] = {}
+        for record in self.records(dataset=dataset):
+            if record.step != "approval":
+                continue
+            if record.kind == "requested":
+                requests[record.id] = Approval(
+                    record.id,
+                    record.dataset,
+                    record.batch,
+                    str(record.detail.get("action")),
+                    tuple(record.detail.get("targets", ())),
+                    "requested",
+                    record.recorded_at,
+                )
+            elif record.detail.get("request") in requests:
+                request = requests[record.detail["request"]]
+                requests[request.id] = replace(
+                    request, status=record.kind, decided_at=record.recorded_at, by=record.detail.get("by")
+                )
+        return list(requests.values())
+
+    def decide(self, request: int, granted: bool, by: str = "") -> Approval:
+        """Grant or refuse a pending request (``dataops approve ID`` / ``dataops reject ID``)."""
+        pending = {a.id: a for a in self.approvals()}
+        if request not in pending:
+            raise ValueError(f"no approval request {request} in {self.url}")
+        if pending[request].status != "requested":
+            raise ValueError(f"approval request {request} was already {pending[request].status}")
+        found = pending[request]
+        self.append(
+            found.dataset,
+            found.batch,
+            "approval",
+            "granted" if granted else "refused",
+            {"request": request, "by": by, "action": found.action},
+        )
+        return next(a for a in self.approvals(found.dataset) if a.id == request)
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -154,6 +154,21 @@ class Reflex:
                     current.version,
                 )
                 continue
+            if rule.then.needs_approval:
+                asked = [
+                    a
+                    for a in (self.ledger.approvals(name) if self.ledger is not None else [])
+                    if a.action == rule.then.value and set(a.targets) & set(targets) and a.status != "granted"
+                ]
+                if asked:  # asked once already: a person has it (or said no); do not ask again
+                    notes.append(
+                        f"{rule.then.value} on {', '.join(targets)}: approval {asked[-1].id} "
+                        f"is {asked[-1].status}"
+                    )
+                    continue
+                record(
+                    "approval", "requested", {"action": rule.then.value, "targets": targets}, current.version
+                )
             result = ACTIONS[rule.then](frame, routed, ActionContext(current, rule.params))
             frame, current = result.frame, result.contract
             removed += [result.removed] if result.removed is not None else []

@@ -38,6 +38,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     diff.add_argument("new", type=Path)
     diff.add_argument("--json", action="store_true")
 
+    for verb, text in (("approve", "grant"), ("reject", "refuse")):
+        decide = commands.add_parser(
+            verb, help=f"{text} a pending approval request (see `dataops approvals`)"
+        )
+        decide.add_argument("id", type=int)
+        decide.add_argument("--by", default="", help="who decided (recorded in the ledger)")
+        decide.add_argument("--url", help="the ledger's database URL (default: the local instance's)")
+    approvals = commands.add_parser("approvals", help="list approval requests and their status")
+    approvals.add_argument("--url", help="the ledger's database URL (default: the local instance's)")
+
     backtest = commands.add_parser("backtest", help="replay batch files through a policy; write nothing")
     backtest.add_argument("--policy", type=Path, required=True)
     backtest.add_argument("--batches", type=Path, required=True, help="a folder of CSV or Parquet batches")
@@ -147,12 +157,35 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ledger(args: argparse.Namespace) -> int:
+def _open_ledger(args: argparse.Namespace) -> datareflex.Ledger:
     from .settings import Settings
     from .storage import BatchStorage
 
-    ledger = datareflex.Ledger(args.url) if args.url else BatchStorage(Settings.from_env().storage).ledger()
-    records = ledger.records(dataset=args.dataset, batch=args.batch)
+    return datareflex.Ledger(args.url) if args.url else BatchStorage(Settings.from_env().storage).ledger()
+
+
+def _approvals(args: argparse.Namespace) -> int:
+    for a in _open_ledger(args).approvals():
+        print(
+            f"{a.id:>6}  {a.status:<9} {a.dataset:<12} {a.action:<18} {', '.join(a.targets):<24} "
+            f"asked {a.requested_at[:19]}"
+            + (f", {a.status} {a.decided_at[:19]} by {a.by or '?'}" if a.decided_at else "")
+        )
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    try:
+        approval = _open_ledger(args).decide(args.id, granted=args.command == "approve", by=args.by)
+    except ValueError as exc:
+        print(f"dataops: {exc}", file=sys.stderr)
+        return 2
+    print(f"approval {approval.id} ({approval.action} on {', '.join(approval.targets)}): {approval.status}")
+    return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    records = _open_ledger(args).records(dataset=args.dataset, batch=args.batch)
     if args.json:
         print(json.dumps([r.__dict__ for r in records], indent=2, default=str))
         return 0
@@ -195,5 +228,8 @@ _COMMANDS = {
     "diff": _diff,
     "ledger": _ledger,
     "backtest": _backtest,
+    "approve": _decide,
+    "reject": _decide,
+    "approvals": _approvals,
     "drift": _drift,
 }

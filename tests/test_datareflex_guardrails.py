@@ -101,3 +101,31 @@ def test_guardrail_settings_are_checked_at_load() -> None:
         )
     with pytest.raises(datareflex.PolicyError, match="breaker_failures must be a number of at least 1"):
         datareflex.Policy.from_yaml("rules: []\nguardrails: {breaker_failures: 0}\n", source="p.yaml")
+
+
+def test_persistent_drift_asks_for_a_reference_refresh_once(contract, frames, tmp_path, capsys) -> None:
+    from suite.cli import main
+
+    policy = datareflex.Policy.from_yaml("rules: [{when: {kind: drift}, then: refresh_reference}]\n")
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    clock, ledger = Clock(), datareflex.Ledger(url)
+    reflex = datareflex.Reflex(policy, ledger, clock=clock)
+    batch = frames["clean"].head(20)
+    for _ in range(50):
+        outcome = reflex.handle(batch, drift(), contract=contract, dataset="orders")
+        assert len(outcome.published) == 20  # the data is valid: it is published meanwhile
+        clock.advance(60)
+    (request,) = ledger.approvals("orders")
+    assert (request.action, request.targets, request.status) == (
+        "refresh_reference",
+        ("amount",),
+        "requested",
+    )
+
+    assert main(["reject", str(request.id), "--by", "ana", "--url", url]) == 0
+    assert "refused" in capsys.readouterr().out
+    assert main(["approve", str(request.id), "--url", url]) == 2  # already decided
+    reflex.handle(batch, drift(), contract=contract, dataset="orders")
+    assert len(ledger.approvals("orders")) == 1  # a refusal is not asked again
+    assert main(["approvals", "--url", url]) == 0
+    assert "refused" in capsys.readouterr().out
