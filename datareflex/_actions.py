@@ -27,6 +27,7 @@ class ActionKind(enum.StrEnum):
     """Every action a policy may name, in the order a plan applies them."""
 
     ACCEPT_SCHEMA_CHANGE = "accept_schema_change"
+    RENAME = "rename"
     COERCE = "coerce"
     DEDUPLICATE = "deduplicate"
     CLIP = "clip"
@@ -86,6 +87,25 @@ def deduplicate(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionC
     return ActionResult(
         frame[~mask], context.contract, removed=removed, notes=(f"removed {int(mask.sum())} duplicate rows",)
     )
+
+
+def rename(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Map renamed columns back to their contract names.
+
+    A rename is what SchemaSense's diff calls one: a missing column and an added one whose
+    statistics match. Nothing else is renamed.
+    """
+    evolution = schemasense.evolve(context.contract, frame)
+    flagged = {s.column for s in signals}
+    renames = {
+        c.renamed_to: c.column
+        for c in evolution.diff.changes
+        if c.kind is schemasense.ChangeKind.COLUMN_RENAMED
+        and c.renamed_to
+        and {c.column, c.renamed_to} & flagged
+    }
+    notes = tuple(f"renamed {new} back to {old}" for new, old in renames.items())
+    return ActionResult(frame.rename(columns=renames), context.contract, notes=notes)
 
 
 def coerce(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
@@ -192,6 +212,7 @@ def refresh_reference(frame: pd.DataFrame, signals: Sequence[Signal], context: A
 
 ACTIONS: dict[ActionKind, Action] = {
     ActionKind.ACCEPT_SCHEMA_CHANGE: accept_schema_change,
+    ActionKind.RENAME: rename,
     ActionKind.COERCE: coerce,
     ActionKind.DEDUPLICATE: deduplicate,
     ActionKind.CLIP: clip,

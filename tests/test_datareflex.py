@@ -172,3 +172,14 @@ def test_clip_brings_out_of_range_values_to_the_bounds(contract, frames) -> None
         outcome.published, outcome.signals, datareflex.ActionContext(contract)
     )
     pd.testing.assert_frame_equal(again.frame, outcome.published)  # idempotent
+
+
+def test_a_renamed_column_is_mapped_back(contract, frames) -> None:
+    text = "rules:\n  - when: {kind: schema_change, rule: [missing_column, unexpected_column]}\n    then: rename\n"
+    policy = datareflex.Policy.from_yaml(text)
+    batch = frames["clean"].rename(columns={"channel": "sales_channel"})
+    outcome = handle(batch, contract, policy=policy)
+    assert outcome.verified is True and list(outcome.published.columns) == list(frames["clean"].columns)
+    assert "renamed sales_channel back to channel" in outcome.notes
+    unrelated = frames["clean"].drop(columns=["channel"]).assign(note="x")
+    assert handle(unrelated, contract, policy=policy).verified is False  # not a rename: held
