@@ -175,7 +175,7 @@ def test_clip_brings_out_of_range_values_to_the_bounds(contract, frames) -> None
 
 
 def test_a_renamed_column_is_mapped_back(contract, frames) -> None:
-    text = "rules:\n  - when: {kind: schema_change, rule: [missing_column, unexpected_column]}\n    then: rename\n"
+    text = "rules: [{when: {kind: schema_change, rule: [missing_column, unexpected_column]}, then: rename}]"
     policy = datareflex.Policy.from_yaml(text)
     batch = frames["clean"].rename(columns={"channel": "sales_channel"})
     outcome = handle(batch, contract, policy=policy)
