@@ -54,6 +54,18 @@ class Record:
     reference: str | None
     detail: dict[str, Any]
 
+    def describe(self) -> str:
+        """One line a person reads for this record."""
+        d = self.detail
+        if self.step == "signal":
+            return f"{d.get('column')} {d.get('rule')} × {d.get('count')}"
+        if self.step == "decision":
+            return ", ".join(d.get("actions", [])) or str(d.get("reason", ""))
+        if self.step in ("action", "approval"):
+            return "; ".join(d.get("notes", [])) or ", ".join(d.get("targets", []))
+        rows = (d.get("rows_published"), d.get("rows_quarantined"), d.get("rows_held"))
+        return "published {}, quarantined {}, held {}".format(*rows)
+
 
 class Ledger:
     """Append-only records in any SQLAlchemy database (SQLite by default).

@@ -5,7 +5,6 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import datareflex
 import driftguard
@@ -192,23 +191,9 @@ def _ledger(args: argparse.Namespace) -> int:
     for r in records:
         print(
             f"{r.id:>6}  {r.recorded_at[:19]}  {r.batch:<28} {r.step:<9} {r.kind:<20} "
-            f"v{r.contract_version or '-'}  {_describe(r.step, r.detail)}"
+            f"v{r.contract_version or '-'}  {r.describe()}"
         )
     return 0
-
-
-def _describe(step: str, detail: dict[str, Any]) -> str:
-    """One line a person reads for a ledger record."""
-    if step == "signal":
-        return f"{detail.get('column')} {detail.get('rule')} × {detail.get('count')}"
-    if step == "decision":
-        return ", ".join(detail.get("actions", [])) or str(detail.get("reason", ""))
-    if step == "action":
-        return "; ".join(detail.get("notes", []))
-    return (
-        f"published {detail.get('rows_published')}, quarantined {detail.get('rows_quarantined')}, "
-        f"held {detail.get('rows_held')}"
-    )
 
 
 def _drift(args: argparse.Namespace) -> int:

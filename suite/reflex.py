@@ -60,6 +60,7 @@ def build_remediation(
             outcome, signals = _handle(
                 dataset, context.partition_key, raw_batch, contract, drift_report, ledger
             )
+            trail = ledger.records(dataset.name, context.partition_key)
         finally:
             ledger.dispose()
         if contract is not None and outcome.contract.version > contract.version:
@@ -93,6 +94,7 @@ def build_remediation(
                 "outcome": dg.MetadataValue.json(summary),
                 "decision": outcome.decision.value,
                 "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+                "ledger": dg.MetadataValue.md(_trail_markdown(trail)),
             },
         )
         for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
@@ -109,6 +111,13 @@ def build_remediation(
             )
 
     return remediate
+
+
+def _trail_markdown(trail: list[datareflex.Record]) -> str:
+    """The ledger's records for this batch: signal → decision → action → outcome."""
+    lines = ["| id | recorded | step | kind | what |", "|---:|---|---|---|---|"]
+    lines += [f"| {r.id} | {r.recorded_at[:19]} | {r.step} | {r.kind} | {r.describe()} |" for r in trail]
+    return "\n".join(lines)
 
 
 def _handle(

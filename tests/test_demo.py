@@ -209,3 +209,18 @@ def test_drift_report_shows_plots_and_metrics_over_partitions(loop) -> None:
         for r in metadata["columns"].value.records
     }
     assert rows["amount:wasserstein"] and rows["channel:l_infinity"] and not rows["amount:missing_rate"]
+
+
+def test_published_batch_metadata_shows_the_ledger_trail(loop) -> None:
+    instance = loop[3]
+    (row,) = by_kind(loop, "corrupt")
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(["orders", "published_batch"]), asset_partitions=[row["batch"]]
+        ),
+        limit=1,
+    ).records
+    trail = records[0].asset_materialization.metadata["ledger"].value
+    assert "| signal | contract_violation | country not_null × 6 |" in trail
+    assert "| action | quarantine | quarantined 29 rows |" in trail
+    assert trail.rstrip().endswith("| outcome | verified | published 1108, quarantined 34, held 0 |")
