@@ -21,6 +21,7 @@ policy does not know, a person decides)::
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,6 +84,8 @@ class Policy:
     cooldown_minutes: Mapping[str, float] = field(default_factory=dict)
     breaker_failures: int = 3
     breaker_reset_minutes: float = 1440.0
+    version: str = ""
+    """The first 12 hex digits of the SHA-256 of the policy's text: every ledger record names it."""
 
     def plan(self, signals: Sequence[Signal]) -> Plan:
         """Route each signal to its first matching rule; order the steps by action kind.
@@ -146,7 +149,8 @@ class Policy:
                     )
                     for name, (key_node, value_node) in cooldowns.items()
                 }
-        return cls(rules, default, **settings)
+        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        return cls(rules, default, **settings, version=version)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Policy:

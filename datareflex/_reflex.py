@@ -104,11 +104,17 @@ class Reflex:
         # Guardrails with memory read it from the ledger; without a ledger only the budget applies.
         history = self.ledger.records(dataset=name) if self.ledger is not None else []
 
+        # Every record names the policy version and, after the first, the first record's id (its
+        # "trail"): one handling's signal, decision, actions and outcome read back as one story.
+        trail: list[int] = []
+
         def record(step: str, kind: str, detail: dict[str, Any], version: int) -> None:
             if self.ledger is not None:
-                self.ledger.append(
-                    name, batch_id, step, kind, detail, contract_version=version, reference=reference, at=now
+                linked = {**detail, "policy": self.policy.version, "trail": trail[0] if trail else None}
+                new = self.ledger.append(
+                    name, batch_id, step, kind, linked, contract_version=version, reference=reference, at=now
                 )
+                trail.append(new)
 
         batch = batch.reset_index(drop=True)  # labels identify rows through every action
         for signal in signals:

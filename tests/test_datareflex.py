@@ -183,3 +183,14 @@ def test_a_renamed_column_is_mapped_back(contract, frames) -> None:
     assert "renamed sales_channel back to channel" in outcome.notes
     unrelated = frames["clean"].drop(columns=["channel"]).assign(note="x")
     assert handle(unrelated, contract, policy=policy).verified is False  # not a rename: held
+
+
+def test_ledger_records_of_one_handling_are_linked_and_name_the_policy(contract, frames) -> None:
+    ledger = datareflex.Ledger("sqlite://")
+    handle(frames["corrupt"], contract, ledger)
+    handle(frames["clean"].head(10).assign(country="ZZ"), contract, ledger)
+    records = ledger.records()
+    first, second = records[0], next(r for r in records if r.id > 1 and r.detail["trail"] is None)
+    assert all(r.detail["policy"] == POLICY.version and len(POLICY.version) == 12 for r in records)
+    assert all(r.detail["trail"] == first.id for r in records[1 : second.id - 1])
+    assert all(r.detail["trail"] == second.id for r in records if r.id > second.id)
