@@ -49,8 +49,12 @@ class ActionKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ActionContext:
+    """What an action may read besides the batch: the contract in force, the rule's params, and
+    rows of the reference (known-good data) where the caller has them."""
+
     contract: Contract
     params: Mapping[str, Any] = field(default_factory=dict)
+    reference: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,25 +150,58 @@ def clip(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext)
 
 
 def impute(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
-    """Fill missing values of signalled columns with a scikit-learn ``SimpleImputer``.
+    """Fill missing values of signalled columns with scikit-learn imputers.
 
-    The imputer is fitted on the batch's own present values; ``strategy`` (a param) defaults
-    to ``median`` for numbers and ``most_frequent`` otherwise.
+    Imputers are fitted on the reference rows when the context has them (known-good data), else
+    on the batch's own present values. ``strategy`` (a param) is a ``SimpleImputer`` strategy
+    (default ``median`` for numbers, ``most_frequent`` otherwise) or ``iterative``: an
+    ``IterativeImputer`` over the numeric columns, for columns that move together.
     """
+    columns = sorted({s.column for s in signals if s.column in frame and frame[s.column].isna().any()})
+    if not columns:
+        return ActionResult(frame, context.contract)
+    source = context.reference if context.reference is not None else frame
+    if context.params.get("strategy") == "iterative":
+        return _impute_iteratively(frame, columns, source, context)
     out = frame.copy()
     notes = []
-    for name in sorted({s.column for s in signals if s.column in frame}):
+    for name in columns:
         missing = out[name].isna()
-        if not missing.any() or missing.all():
-            continue
         numeric = pd.api.types.is_numeric_dtype(out[name].dtype)
         strategy = context.params.get("strategy", "median" if numeric else "most_frequent")
         imputer = SimpleImputer(strategy=strategy, fill_value=context.params.get("fill_value"))
-        values = out[[name]].astype(float if numeric else object)
-        imputer.fit(values[~missing])
+        kind = float if numeric else object
+        known = source[[name]].astype(kind).dropna() if name in source else out[[name]].astype(kind).dropna()
+        if known.empty:
+            continue
+        imputer.fit(known)
+        values = out[[name]].astype(kind)
         out[name] = imputer.transform(values)[:, 0].astype(values[name].dtype)
         notes.append(
             f"{name}: filled {int(missing.sum())} missing with {strategy} ({imputer.statistics_[0]})"
+        )
+    return ActionResult(out, context.contract, notes=tuple(notes))
+
+
+def _impute_iteratively(
+    frame: pd.DataFrame, columns: list[str], source: pd.DataFrame, context: ActionContext
+) -> ActionResult:
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (makes the class importable)
+    from sklearn.impute import IterativeImputer
+
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype) and c in source]
+    targets = [c for c in columns if c in numeric]
+    if not targets:
+        return ActionResult(frame, context.contract, notes=("iterative imputation needs numeric columns",))
+    imputer = IterativeImputer(random_state=0, max_iter=10).fit(source[numeric].astype(float))
+    out = frame.copy()
+    filled = pd.DataFrame(imputer.transform(out[numeric].astype(float)), columns=numeric, index=out.index)
+    notes = []
+    for name in targets:
+        missing = out[name].isna()
+        out[name] = out[name].astype(float).where(~missing, filled[name])
+        notes.append(
+            f"{name}: filled {int(missing.sum())} missing from {', '.join(c for c in numeric if c != name)}"
         )
     return ActionResult(out, context.contract, notes=tuple(notes))
 

@@ -98,7 +98,13 @@ class Reflex:
         dataset: str = "",
         batch_id: str = "",
         reference: str | None = None,
+        reference_rows: pd.DataFrame | None = None,
     ) -> Outcome:
+        """Decide, act and verify for ``batch``.
+
+        ``reference`` names the drift reference for the ledger; ``reference_rows`` are known-good
+        rows that actions may learn from (imputers are fitted on them).
+        """
         now = self.clock()
         name = dataset or contract.name
         # Guardrails with memory read it from the ledger; without a ledger only the budget applies.
@@ -175,7 +181,7 @@ class Reflex:
                 record(
                     "approval", "requested", {"action": rule.then.value, "targets": targets}, current.version
                 )
-            result = ACTIONS[rule.then](frame, routed, ActionContext(current, rule.params))
+            result = ACTIONS[rule.then](frame, routed, ActionContext(current, rule.params, reference_rows))
             frame, current = result.frame, result.contract
             removed += [result.removed] if result.removed is not None else []
             held += [result.held] if result.held is not None else []

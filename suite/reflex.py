@@ -15,6 +15,7 @@ from .metadata import frame_schema
 from .schema import contract_metadata
 from .settings import DatasetConfig
 from .storage import SuiteStorage
+from .training import training_frames
 
 OUTPUTS = ("published_batch", "quarantine", "held_batch")
 FAILED_CHECK_RUN_TAG = "dataops/failed_check_run"
@@ -57,8 +58,9 @@ def build_remediation(
         contract = registry.latest(dataset.name)
         ledger = storage.files.ledger()
         try:
+            reference_rows = _reference_rows(context, dataset, storage) if contract is not None else None
             outcome, signals = _handle(
-                dataset, context.partition_key, raw_batch, contract, drift_report, ledger
+                dataset, context.partition_key, raw_batch, contract, drift_report, ledger, reference_rows
             )
             trail = ledger.records(dataset.name, context.partition_key)
         finally:
@@ -127,6 +129,7 @@ def _handle(
     contract: schemasense.Contract | None,
     drift_report: driftguard.DriftReport,
     ledger: datareflex.Ledger,
+    reference_rows: pd.DataFrame | None = None,
 ) -> tuple[datareflex.Outcome, list[datareflex.Signal]]:
     if contract is None:
         ledger.append(dataset.name, batch_id, "decision", "publish", {"reason": "training batch"})
@@ -140,8 +143,18 @@ def _handle(
         dataset=dataset.name,
         batch_id=batch_id,
         reference=f"{dataset.name}/reference_profile",
+        reference_rows=reference_rows,
     )
     return outcome, signals
+
+
+def _reference_rows(
+    context: dg.AssetExecutionContext, dataset: DatasetConfig, storage: SuiteStorage
+) -> pd.DataFrame:
+    """Up to 5,000 rows of the training window: known-good data that imputers learn from."""
+    _, frames = training_frames(context.instance, dataset, storage.files)
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.sample(n=5000, random_state=0) if len(rows) > 5000 else rows
 
 
 def build_reflex_sensor(

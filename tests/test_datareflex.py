@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -194,3 +195,23 @@ def test_ledger_records_of_one_handling_are_linked_and_name_the_policy(contract,
     assert all(r.detail["policy"] == POLICY.version and len(POLICY.version) == 12 for r in records)
     assert all(r.detail["trail"] == first.id for r in records[1 : second.id - 1])
     assert all(r.detail["trail"] == second.id for r in records if r.id > second.id)
+
+
+def test_imputers_learn_from_the_reference_and_iteratively_from_related_columns(contract, frames) -> None:
+    rng = np.random.default_rng(9)
+    x = rng.normal(100, 20, 2000)
+    reference = pd.DataFrame({"price": x, "total": 3 * x + rng.normal(0, 1, 2000)})
+    related = schemasense.infer(reference, name="related")
+    batch = reference.head(200).copy()
+    batch.loc[:19, "total"] = np.nan
+    signals = datareflex.sense(related.validate(batch))
+    policy = datareflex.Policy.from_yaml(
+        "rules: [{when: {rule: not_null}, then: impute, with: {strategy: iterative}}]"
+    )
+    outcome = datareflex.Reflex(policy).handle(batch, signals, contract=related, reference_rows=reference)
+    filled = outcome.published.loc[:19, "total"]
+    assert outcome.verified is True
+    assert np.allclose(filled, 3 * batch.loc[:19, "price"], atol=5)  # learned total ≈ 3 × price
+    median = datareflex.Policy.from_yaml("rules: [{when: {rule: not_null}, then: impute}]")
+    flat = datareflex.Reflex(median).handle(batch, signals, contract=related, reference_rows=reference)
+    assert (flat.published.loc[:19, "total"] == reference["total"].median()).all()  # fitted on the reference
