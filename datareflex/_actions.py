@@ -9,6 +9,8 @@ leaves in force. Running an action twice changes nothing the second time.
 from __future__ import annotations
 
 import enum
+import json
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -237,8 +239,23 @@ def hold(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext)
 
 
 def alert(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
-    """Change nothing; the ledger record of this action is the alert."""
-    return ActionResult(frame, context.contract, notes=tuple(f"alert: {s}" for s in signals))
+    """Change nothing but tell people: the ledger record, and a JSON POST to ``webhook`` (a param).
+
+    A webhook that fails is noted, not raised: the batch's fate does not hang on a chat server.
+    """
+    notes = [f"alert: {s}" for s in signals]
+    url = context.params.get("webhook")
+    if url:
+        body = json.dumps({"contract": context.contract.name, "signals": [s.to_dict() for s in signals]})
+        request = urllib.request.Request(
+            str(url), data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=float(context.params.get("timeout", 5))) as reply:
+                notes.append(f"webhook {url}: HTTP {reply.status}")
+        except (OSError, ValueError) as exc:
+            notes.append(f"webhook {url} failed: {exc}")
+    return ActionResult(frame, context.contract, notes=tuple(notes))
 
 
 def refresh_reference(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:

@@ -215,3 +215,37 @@ def test_imputers_learn_from_the_reference_and_iteratively_from_related_columns(
     median = datareflex.Policy.from_yaml("rules: [{when: {rule: not_null}, then: impute}]")
     flat = datareflex.Reflex(median).handle(batch, signals, contract=related, reference_rows=reference)
     assert (flat.published.loc[:19, "total"] == reference["total"].median()).all()  # fitted on the reference
+
+
+def test_alerts_post_to_a_webhook_and_a_dead_one_is_noted(contract, frames) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/hook"
+    policy = datareflex.Policy.from_yaml(
+        f"rules: [{{when: {{kind: drift}}, then: alert, with: {{webhook: '{url}'}}}}]"
+    )
+    signal = datareflex.Signal(datareflex.SignalKind.DRIFT, "amount", "wasserstein", magnitude=0.4)
+    outcome = datareflex.Reflex(policy).handle(frames["clean"].head(5), [signal], contract=contract)
+    server.server_close()
+    assert received == [{"contract": "orders", "signals": [signal.to_dict()]}]
+    assert f"webhook {url}: HTTP 204" in outcome.notes
+    dead = datareflex.Policy.from_yaml(
+        f"rules: [{{when: {{kind: drift}}, then: alert, with: {{webhook: '{url}'}}}}]"
+    )
+    again = datareflex.Reflex(dead).handle(frames["clean"].head(5), [signal], contract=contract)
+    assert any(n.startswith(f"webhook {url} failed") for n in again.notes) and again.verified is True
