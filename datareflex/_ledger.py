@@ -124,26 +124,7 @@ class Ledger:
 
     def approvals(self, dataset: str | None = None) -> list[Approval]:
         """Every approval request with its current status."""
-        requests: dict[int, Approval] = {}
-        for record in self.records(dataset=dataset):
-            if record.step != "approval":
-                continue
-            if record.kind == "requested":
-                requests[record.id] = Approval(
-                    record.id,
-                    record.dataset,
-                    record.batch,
-                    str(record.detail.get("action")),
-                    tuple(record.detail.get("targets", ())),
-                    "requested",
-                    record.recorded_at,
-                )
-            elif record.detail.get("request") in requests:
-                request = requests[record.detail["request"]]
-                requests[request.id] = replace(
-                    request, status=record.kind, decided_at=record.recorded_at, by=record.detail.get("by")
-                )
-        return list(requests.values())
+        return approvals_of(self.records(dataset=dataset))
 
     def decide(self, request: int, granted: bool, by: str = "") -> Approval:
         """Grant or refuse a pending request (``dataops approve ID`` / ``dataops reject ID``)."""
@@ -164,3 +145,27 @@ class Ledger:
 
     def dispose(self) -> None:
         self._engine.dispose()
+
+
+def approvals_of(records: list[Record]) -> list[Approval]:
+    """The approval requests among ``records``, each with its latest decision."""
+    requests: dict[int, Approval] = {}
+    for record in records:
+        if record.step != "approval":
+            continue
+        if record.kind == "requested":
+            requests[record.id] = Approval(
+                record.id,
+                record.dataset,
+                record.batch,
+                str(record.detail.get("action")),
+                tuple(record.detail.get("targets", ())),
+                "requested",
+                record.recorded_at,
+            )
+        elif record.detail.get("request") in requests:
+            request = requests[record.detail["request"]]
+            requests[request.id] = replace(
+                request, status=record.kind, decided_at=record.recorded_at, by=record.detail.get("by")
+            )
+    return list(requests.values())

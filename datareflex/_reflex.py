@@ -15,7 +15,7 @@ from schemasense import REASON_COLUMN, Contract
 
 from ._actions import ACTIONS, ActionContext, ActionKind
 from ._guardrails import BreakerState, breaker_state, cooling
-from ._ledger import Ledger
+from ._ledger import Ledger, approvals_of
 from ._policy import Policy
 from ._signals import Signal, sense  # noqa: F401  (sense: used in the doctest)
 
@@ -169,7 +169,7 @@ class Reflex:
             if rule.then.needs_approval:
                 asked = [
                     a
-                    for a in (self.ledger.approvals(name) if self.ledger is not None else [])
+                    for a in approvals_of(history)
                     if a.action == rule.then.value and set(a.targets) & set(targets) and a.status != "granted"
                 ]
                 if asked:  # asked once already: a person has it (or said no); do not ask again

@@ -13,6 +13,7 @@ from ._chi_square import ChiSquare
 from ._classifier import DomainClassifier, DomainClassifierResult
 from ._detector import METHODS, DriftDetector, detect
 from ._history import batch_metrics, watch
+from ._html import distribution_svg
 from ._jensen_shannon import JensenShannon
 from ._ks import KolmogorovSmirnov
 from ._l_infinity import LInfinity
@@ -52,6 +53,7 @@ __all__ = [
     "Wasserstein",
     "batch_metrics",
     "detect",
+    "distribution_svg",
     "merge_all",
     "profile",
     "rolling",

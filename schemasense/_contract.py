@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,13 +179,6 @@ class Contract:
         from ._export import to_great_expectations
 
         return to_great_expectations(self)
-
-
-def column_as_dict(column: ColumnContract) -> dict[str, Any]:
-    """Every field of ``column``, for tables and metadata."""
-    data = asdict(column)
-    data["logical_type"] = column.logical_type.value
-    return data
 
 
 def _number(value: Any) -> float | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 import driftguard
 import schemasense
-from driftguard._html import distribution_svg
 
 
 def frame_schema(df: pd.DataFrame) -> dg.TableSchema:
@@ -41,59 +41,57 @@ def contract_schema(contract: schemasense.Contract) -> dg.TableSchema:
 
 
 def violations_table(violations: Iterable[schemasense.Violation]) -> dg.MetadataValue:
-    records = [
-        dg.TableRecord(
-            {
-                "column": v.column,
-                "rule": v.rule.value,
-                "rows": v.count,
-                "examples": ", ".join(str(e) for e in v.examples) or v.detail,
-            }
-        )
-        for v in violations
-    ]
-    schema = dg.TableSchema(
-        columns=[
-            dg.TableColumn("column", "string"),
-            dg.TableColumn("rule", "string"),
-            dg.TableColumn("rows", "int"),
-            dg.TableColumn("examples", "string"),
-        ]
+    return _table(
+        {"column": "string", "rule": "string", "rows": "int", "examples": "string"},
+        (
+            (v.column, v.rule.value, v.count, ", ".join(str(e) for e in v.examples) or v.detail)
+            for v in violations
+        ),
     )
-    return dg.MetadataValue.table(records, schema=schema)
 
 
 def drift_table(report: driftguard.DriftReport) -> dg.MetadataValue:
     """Every test of the report: method, effect against threshold, p-values, verdict."""
-    records = [
-        dg.TableRecord(
-            {
-                "column": c.column,
-                "method": c.method,
-                "effect": _number(c.statistic),
-                "threshold": c.threshold,
-                "test": c.test,
-                "p_value": _number(c.p_value),
-                "p_adjusted": _number(c.p_adjusted),
-                "drifted": c.drifted,
-                "note": c.note,
-            }
-        )
-        for c in report.rows()
-    ]
-    schema = dg.TableSchema(
-        columns=[
-            dg.TableColumn("column", "string"),
-            dg.TableColumn("method", "string"),
-            dg.TableColumn("effect", "float"),
-            dg.TableColumn("threshold", "float"),
-            dg.TableColumn("test", "string"),
-            dg.TableColumn("p_value", "float"),
-            dg.TableColumn("p_adjusted", "float"),
-            dg.TableColumn("drifted", "bool"),
-            dg.TableColumn("note", "string"),
-        ]
+    return _table(
+        {
+            "column": "string",
+            "method": "string",
+            "effect": "float",
+            "threshold": "float",
+            "test": "string",
+            "p_value": "float",
+            "p_adjusted": "float",
+            "drifted": "bool",
+            "note": "string",
+        },
+        (
+            (
+                c.column,
+                c.method,
+                _number(c.statistic),
+                c.threshold,
+                c.test,
+                _number(c.p_value),
+                _number(c.p_adjusted),
+                c.drifted,
+                c.note,
+            )
+            for c in report.rows()
+        ),
     )
+
+
+def changes_table(diff: schemasense.SchemaDiff) -> dg.MetadataValue:
+    return _table(
+        {"column": "string", "change": "string", "detail": "string", "breaking": "bool"},
+        ((c.column, c.kind.value, c.detail, c.breaking) for c in diff.changes),
+    )
+
+
+def _table(columns: dict[str, str], rows: Iterable[tuple[Any, ...]]) -> dg.MetadataValue:
+    """A Dagster table from column names with their types and one tuple per row."""
+    records = [dg.TableRecord(dict(zip(columns, row, strict=True))) for row in rows]
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns.items()])
     return dg.MetadataValue.table(records, schema=schema)
 
 
@@ -101,28 +99,10 @@ def drift_plots(report: driftguard.DriftReport) -> dg.MetadataValue:
     """One chart per drifted column (reference against batch), as images in markdown."""
     parts = []
     for name, distribution in report.distributions.items():
-        svg = base64.b64encode(distribution_svg(distribution).encode()).decode()
+        svg = base64.b64encode(driftguard.distribution_svg(distribution).encode()).decode()
         parts.append(f"**{name}**\n\n![{name}](data:image/svg+xml;base64,{svg})")
     return dg.MetadataValue.md("\n\n".join(parts) or "no drifted column")
 
 
 def _number(value: float | None) -> float:
     return float("nan") if value is None else float(value)
-
-
-def changes_table(diff: schemasense.SchemaDiff) -> dg.MetadataValue:
-    records = [
-        dg.TableRecord(
-            {"column": c.column, "change": c.kind.value, "detail": c.detail, "breaking": c.breaking}
-        )
-        for c in diff.changes
-    ]
-    schema = dg.TableSchema(
-        columns=[
-            dg.TableColumn("column", "string"),
-            dg.TableColumn("change", "string"),
-            dg.TableColumn("detail", "string"),
-            dg.TableColumn("breaking", "bool"),
-        ]
-    )
-    return dg.MetadataValue.table(records, schema=schema)

@@ -181,15 +181,16 @@ def build_reflex_sensor(
         )
         failed: dict[str, dict[str, Any]] = {}
         cursor = after
+        runs = {r: context.instance.get_run_by_id(r) for r in {record.run_id for record in records}}
         for record in records:
-            if record.status is AssetCheckExecutionRecordStatus.PLANNED:
-                run = context.instance.get_run_by_id(record.run_id)
-                if run is None or not run.is_finished:
-                    break
+            run = runs[record.run_id]
+            if record.status is AssetCheckExecutionRecordStatus.PLANNED and (
+                run is None or not run.is_finished
+            ):
+                break
             cursor = record.id
             if record.status is not AssetCheckExecutionRecordStatus.FAILED:
                 continue
-            run = context.instance.get_run_by_id(record.run_id)
             partition = record.partition or (run.tags.get("dagster/partition") if run else None)
             if run is None or run.job_name != batch_job.name or partition is None:
                 continue
