@@ -1,17 +1,42 @@
 """Where the suite keeps things, and how each dataset is configured.
 
 The embedded default keeps everything outside the working tree, under ``DATAOPS_HOME``
-(default ``~/.local/share/cybernetic-dataops``): a ``dagster_home`` with SQLite storage and a
-``landing`` folder. ``DAGSTER_HOME`` and ``DATAOPS_LANDING`` override their parts.
+(default ``~/.local/share/cybernetic-dataops``): a ``dagster_home`` with SQLite storage
+(``DAGSTER_HOME`` overrides it) and the landing folders. The datasets come from a
+``suite.yaml`` (see :mod:`suite.config`): ``DATAOPS_CONFIG`` if set, else ``suite.yaml`` in the
+working directory (beside ``workspace.yaml``), else the bundled one, which declares the orders demo.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 PACKAGE_DIR = Path(__file__).parent
+BUNDLED_CONFIG = PACKAGE_DIR / "suite.yaml"
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """Which reference a batch is scored against, and per-column method overrides.
+
+    ``fixed`` is the profile learned from the training window; ``rolling`` merges the profiles
+    of the last ``window`` published batches; ``same_weekday`` those of the same weekday in the
+    last ``window`` weeks.
+    """
+
+    REFERENCES: ClassVar[tuple[str, ...]] = ("fixed", "rolling", "same_weekday")
+
+    reference: str = "fixed"
+    window: int = 7
+    methods: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.reference not in self.REFERENCES:
+            raise ValueError(f"drift reference {self.reference!r} is not one of {list(self.REFERENCES)}")
 
 
 @dataclass(frozen=True)
@@ -25,6 +50,12 @@ class DatasetConfig:
     patterns: tuple[str, ...] = ("*.parquet", "*.csv")
     sensor_interval_seconds: int = 30
     drift_schedule: str = "0 6 * * *"
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    contract: Mapping[str, float] = field(default_factory=dict)
+    """Options of :func:`schemasense.infer` (``margin``, ``max_categories``…)."""
+    drift: DriftSettings = field(default_factory=DriftSettings)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
@@ -45,7 +76,16 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        from .config import load_datasets
+
         home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
         dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))
-        landing = Path(os.environ.get("DATAOPS_LANDING", home / "landing"))
-        return cls(dagster_home, (DatasetConfig("orders", landing),))
+        return cls(dagster_home, load_datasets(config_path(), home))
+
+
+def config_path() -> Path:
+    """``DATAOPS_CONFIG``, else ``./suite.yaml``, else the bundled declaration of the orders demo."""
+    if "DATAOPS_CONFIG" in os.environ:
+        return Path(os.environ["DATAOPS_CONFIG"])
+    local = Path("suite.yaml")
+    return local if local.is_file() else BUNDLED_CONFIG
