@@ -19,7 +19,7 @@ from ._guardrails import BreakerState, breaker_state, cooling
 from ._ledger import Approval, Ledger, Record
 from ._policy import Plan, Policy, PolicyRule
 from ._reflex import Decision, Outcome, Reflex
-from ._signals import Signal, SignalKind, schema_changes, sense
+from ._signals import Severity, Signal, SignalKind, schema_changes, sense
 from .errors import DataReflexError, PolicyError
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "PolicyRule",
     "Record",
     "Reflex",
+    "Severity",
     "Signal",
     "SignalKind",
     "breaker_state",

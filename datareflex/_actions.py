@@ -36,17 +36,23 @@ class ActionKind(enum.StrEnum):
     IMPUTE = "impute"
     QUARANTINE = "quarantine"
     HOLD = "hold"
+    ROLLBACK = "rollback"
     ALERT = "alert"
     REFRESH_REFERENCE = "refresh_reference"
+    RETRAIN = "retrain"
 
     @property
     def changes_data(self) -> bool:
-        return self not in (ActionKind.ALERT, ActionKind.REFRESH_REFERENCE)
+        return self not in (ActionKind.ALERT, ActionKind.REFRESH_REFERENCE, ActionKind.RETRAIN)
 
     @property
     def needs_approval(self) -> bool:
-        """Risky actions a person must approve: they could hide real drift."""
-        return self is ActionKind.REFRESH_REFERENCE
+        """Risky actions a person must approve: they could hide real drift or change a model.
+
+        The reflex records the request; whoever runs the pipeline carries the action out once a
+        person grants it (in the suite, the approvals sensor) and records that it is done.
+        """
+        return self in (ActionKind.REFRESH_REFERENCE, ActionKind.RETRAIN, ActionKind.ROLLBACK)
 
 
 @dataclass(frozen=True)
@@ -238,6 +244,16 @@ def hold(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext)
     return ActionResult(frame[~mask], context.contract, held=held, notes=(f"held {int(mask.sum())} rows",))
 
 
+def rollback(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Publish none of this version: every row is held while a person decides on restoring the
+    last good published version of the batch (the caller restores it once granted)."""
+    reason = "; ".join(str(s) for s in signals)
+    held = frame.assign(**{REASON_COLUMN: f"held: rollback to the last good version requested: {reason}"})
+    return ActionResult(
+        frame.iloc[0:0], context.contract, held=held, notes=(f"rollback requested; held {len(frame)} rows",)
+    )
+
+
 def alert(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
     """Change nothing but tell people: the ledger record, and a JSON POST to ``webhook`` (a param).
 
@@ -264,6 +280,14 @@ def refresh_reference(frame: pd.DataFrame, signals: Sequence[Signal], context: A
     return ActionResult(frame, context.contract, notes=(f"reference refresh for {columns} awaits approval",))
 
 
+def retrain(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Change nothing now: retraining the downstream model waits for a person's approval."""
+    columns = ", ".join(sorted({s.column for s in signals}))
+    return ActionResult(
+        frame, context.contract, notes=(f"model retraining for drift in {columns} awaits approval",)
+    )
+
+
 ACTIONS: dict[ActionKind, Action] = {
     ActionKind.ACCEPT_SCHEMA_CHANGE: accept_schema_change,
     ActionKind.RENAME: rename,
@@ -273,8 +297,10 @@ ACTIONS: dict[ActionKind, Action] = {
     ActionKind.IMPUTE: impute,
     ActionKind.QUARANTINE: quarantine,
     ActionKind.HOLD: hold,
+    ActionKind.ROLLBACK: rollback,
     ActionKind.ALERT: alert,
     ActionKind.REFRESH_REFERENCE: refresh_reference,
+    ActionKind.RETRAIN: retrain,
 }
 
 

@@ -68,3 +68,22 @@ def cooling(
         return None
     before = float(earlier.detail.get("magnitude") or 0.0)
     return None if before and magnitude > 1.5 * before else earlier
+
+
+def persisting(records: Sequence[Record], kinds: Sequence[str], targets: Sequence[str]) -> int:
+    """In how many of the latest batches in a row a signal of ``kinds`` hit any of ``targets``.
+
+    Batches count from the most recent back, in the order they were first handled; the run
+    stops at the first batch without such a signal.
+    """
+    hit: dict[str, bool] = {}
+    for record in records:
+        hit.setdefault(record.batch, False)
+        if record.step == "signal" and record.kind in kinds and record.detail.get("column") in targets:
+            hit[record.batch] = True
+    run = 0
+    for seen in reversed(list(hit.values())):
+        if not seen:
+            break
+        run += 1
+    return run

@@ -36,7 +36,7 @@ class Approval:
     batch: str
     action: str
     targets: tuple[str, ...]
-    status: str  # requested, granted or refused
+    status: str  # requested, granted, refused, or done (granted and carried out)
     requested_at: str
     decided_at: str | None = None
     by: str | None = None
@@ -140,6 +140,20 @@ class Ledger:
             "approval",
             "granted" if granted else "refused",
             {"request": request, "by": by, "action": found.action},
+        )
+        return next(a for a in self.approvals(found.dataset) if a.id == request)
+
+    def carried_out(self, request: int, notes: list[str]) -> Approval:
+        """Record that a granted request was carried out; what was done goes in ``notes``."""
+        found = {a.id: a for a in self.approvals()}.get(request)
+        if found is None or found.status != "granted":
+            raise ValueError(f"approval request {request} is not granted: nothing to carry out")
+        self.append(
+            found.dataset,
+            found.batch,
+            "approval",
+            "done",
+            {"request": request, "action": found.action, "notes": notes},
         )
         return next(a for a in self.approvals(found.dataset) if a.id == request)
 

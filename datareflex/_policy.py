@@ -10,6 +10,8 @@ policy does not know, a person decides)::
       - when: {kind: contract_violation, rule: not_null, column: discount}
         then: impute
         with: {strategy: most_frequent}
+      - when: {kind: drift, severity: critical, min_magnitude: 0.3}
+        then: hold
       - when: {kind: contract_violation}
         then: quarantine
     default: hold
@@ -31,27 +33,47 @@ from typing import Any
 import yaml
 
 from ._actions import ActionKind
-from ._signals import Signal, SignalKind
+from ._signals import Severity, Signal, SignalKind
 from .errors import PolicyError
 
 _TOP_KEYS = {"rules", "default", "guardrails"}
 _GUARDRAIL_KEYS = {"max_removed_share", "cooldown_minutes", "breaker_failures", "breaker_reset_minutes"}
 _RULE_KEYS = {"name", "when", "then", "with"}
-_MATCH_KEYS = {"kind", "column", "rule"}
+_MATCH_KEYS = {"kind", "column", "rule", "severity", "min_magnitude", "max_magnitude"}
 
 
 @dataclass(frozen=True)
 class PolicyRule:
-    """Route signals matching every key of ``when`` to ``then``."""
+    """Route signals matching every key of ``when`` to ``then``.
+
+    ``when`` holds the allowed values of ``kind``, ``column``, ``rule`` and ``severity``; a
+    signal matches ``min_magnitude`` / ``max_magnitude`` only if it has a magnitude in range.
+    """
 
     then: ActionKind
     when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
+    min_magnitude: float | None = None
+    max_magnitude: float | None = None
 
     def matches(self, signal: Signal) -> bool:
-        fields = {"kind": signal.kind.value, "column": signal.column, "rule": signal.rule}
-        return all(fields[key] in allowed for key, allowed in self.when.items())
+        fields = {
+            "kind": signal.kind.value,
+            "column": signal.column,
+            "rule": signal.rule,
+            "severity": signal.severity.value,
+        }
+        if not all(fields[key] in allowed for key, allowed in self.when.items()):
+            return False
+        if self.min_magnitude is None and self.max_magnitude is None:
+            return True
+        size = signal.magnitude
+        return (
+            size is not None
+            and (self.min_magnitude is None or size >= self.min_magnitude)
+            and (self.max_magnitude is None or size <= self.max_magnitude)
+        )
 
 
 @dataclass(frozen=True)
@@ -165,20 +187,26 @@ def _rule(node: yaml.Node, source: str, index: int) -> PolicyRule:
         raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} needs 'then' (an action)")
     then = _action(entries["then"][1], source, f"{where}.then")
     when: dict[str, tuple[str, ...]] = {}
+    bounds: dict[str, float] = {}
     if "when" in entries:
         match = _mapping(entries["when"][1], source, f"{where}.when")
         _no_unknown(match, _MATCH_KEYS, source, f"{where}.when")
         for key, (_, value_node) in match.items():
+            if key in ("min_magnitude", "max_magnitude"):
+                bounds[key] = _number(value_node, source, f"{where}.when.{key}")
+                continue
             values = yaml.safe_load(yaml.serialize(value_node))
             values = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
-            if key == "kind":
-                valid = [k.value for k in SignalKind]
-                for v in values:
-                    if v not in valid:
-                        raise PolicyError(
-                            f"{source}, line {value_node.start_mark.line + 1}: "
-                            f"{where}.when.kind {v!r} is not one of {valid}"
-                        )
+            enums: dict[str, list[str]] = {
+                "kind": [k.value for k in SignalKind],
+                "severity": [k.value for k in Severity],
+            }
+            for v in values:
+                if key in enums and v not in enums[key]:
+                    raise PolicyError(
+                        f"{source}, line {value_node.start_mark.line + 1}: "
+                        f"{where}.when.{key} {v!r} is not one of {enums[key]}"
+                    )
             when[key] = values
     params: dict[str, Any] = {}
     if "with" in entries:
@@ -188,7 +216,7 @@ def _rule(node: yaml.Node, source: str, index: int) -> PolicyRule:
                 f"{source}, line {entries['with'][1].start_mark.line + 1}: {where}.with must be a mapping"
             )
     name = str(yaml.safe_load(yaml.serialize(entries["name"][1]))) if "name" in entries else ""
-    return PolicyRule(then, when, params, name)
+    return PolicyRule(then, when, params, name, **bounds)
 
 
 def _mapping(node: yaml.Node, source: str, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import driftguard
 from schemasense import REASON_COLUMN, Contract
 
 from ._actions import ACTIONS, ActionContext, ActionKind
-from ._guardrails import BreakerState, breaker_state, cooling
+from ._guardrails import BreakerState, breaker_state, cooling, persisting
 from ._ledger import Ledger, approvals_of
 from ._policy import Policy
 from ._signals import Signal, sense  # noqa: F401  (sense: used in the doctest)
@@ -99,16 +100,23 @@ class Reflex:
         batch_id: str = "",
         reference: str | None = None,
         reference_rows: pd.DataFrame | None = None,
+        reference_profile: driftguard.Profile | None = None,
     ) -> Outcome:
         """Decide, act and verify for ``batch``.
 
         ``reference`` names the drift reference for the ledger; ``reference_rows`` are known-good
-        rows that actions may learn from (imputers are fitted on them).
+        rows that actions may learn from (imputers are fitted on them). With
+        ``reference_profile``, verification also scores drift again on the columns whose drift
+        an action tried to repair.
+
+        A rule's ``after_batches`` (in ``with``) makes it wait until its signal has been seen in
+        that many batches in a row: retrain when drift persists, not on one odd batch.
         """
         now = self.clock()
         name = dataset or contract.name
         # Guardrails with memory read it from the ledger; without a ledger only the budget applies.
         history = self.ledger.records(dataset=name) if self.ledger is not None else []
+        earlier_batches = [r for r in history if r.batch != batch_id]
 
         # Every record names the policy version and, after the first, the first record's id (its
         # "trail"): one handling's signal, decision, actions and outcome read back as one story.
@@ -166,21 +174,39 @@ class Reflex:
                     current.version,
                 )
                 continue
+            wanted = int(rule.params.get("after_batches", 1))
+            if wanted > 1:
+                kinds = sorted({s.kind.value for s in routed})
+                seen = 1 + persisting(earlier_batches, kinds, targets)
+                if seen < wanted:
+                    notes.append(
+                        f"{rule.then.value} on {', '.join(targets)} waits: signal seen in {seen} "
+                        f"batch(es) in a row of {wanted}"
+                    )
+                    continue
             if rule.then.needs_approval:
                 asked = [
                     a
                     for a in approvals_of(history)
-                    if a.action == rule.then.value and set(a.targets) & set(targets) and a.status != "granted"
+                    if a.action == rule.then.value
+                    and set(a.targets) & set(targets)
+                    and a.status != "done"
+                    and (a.batch == batch_id or not rule.then.changes_data)  # a rollback is per batch
                 ]
-                if asked:  # asked once already: a person has it (or said no); do not ask again
+                if asked:  # asked once already: a person has it, said no, or it is being done
                     notes.append(
                         f"{rule.then.value} on {', '.join(targets)}: approval {asked[-1].id} "
                         f"is {asked[-1].status}"
                     )
-                    continue
-                record(
-                    "approval", "requested", {"action": rule.then.value, "targets": targets}, current.version
-                )
+                    if not rule.then.changes_data:
+                        continue
+                else:
+                    record(
+                        "approval",
+                        "requested",
+                        {"action": rule.then.value, "targets": targets},
+                        current.version,
+                    )
             result = ACTIONS[rule.then](frame, routed, ActionContext(current, rule.params, reference_rows))
             frame, current = result.frame, result.contract
             removed += [result.removed] if result.removed is not None else []
@@ -214,8 +240,19 @@ class Reflex:
             outcome = _held(batch, reason, contract, signals, tuple(plan.actions), tuple(notes))
             record("outcome", "unverified", outcome.summary(), contract.version)
             return outcome
-        if plan.steps:
-            frame, unresolved, verified = _verify(frame, current, batch, removed + held)
+        if plan.steps and len(batch):  # a batch without rows (a failed run) has nothing to verify
+            repaired = sorted(
+                {
+                    (s.column, s.rule)
+                    for rule, routed in plan.steps
+                    if rule.then.changes_data
+                    for s in routed
+                    if s.kind.value == "drift"
+                }
+            )
+            frame, unresolved, verified = _verify(
+                frame, current, batch, removed + held, reference_profile, repaired
+            )
             held += [unresolved] if len(unresolved) else []
         outcome = Outcome(
             decision,
@@ -262,7 +299,7 @@ def _held(
 def _decide(actions: list[str]) -> Decision:
     if not actions:
         return Decision.PUBLISH
-    if ActionKind.HOLD.value in actions:
+    if ActionKind.HOLD.value in actions or ActionKind.ROLLBACK.value in actions:
         return Decision.HOLD
     if any(ActionKind(a).changes_data for a in actions):
         return Decision.REMEDIATE
@@ -270,15 +307,39 @@ def _decide(actions: list[str]) -> Decision:
 
 
 def _verify(
-    frame: pd.DataFrame, contract: Contract, batch: pd.DataFrame, set_aside: list[pd.DataFrame]
+    frame: pd.DataFrame,
+    contract: Contract,
+    batch: pd.DataFrame,
+    set_aside: list[pd.DataFrame],
+    reference: driftguard.Profile | None = None,
+    repaired: Sequence[tuple[str, str]] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
-    """Sense the result again. Rows still invalid are held, never published."""
+    """Sense the result again. Rows still invalid are held, never published.
+
+    The contract judges every row; with a reference profile, drift is scored again on the
+    ``repaired`` (column, method) pairs, and drift that an action should have removed (the same
+    test still flags it) holds the whole batch.
+    """
     result = contract.validate(frame)
     accounted = len(frame) + sum(len(f) for f in set_aside) == len(batch)
-    if result.ok and accounted:
+    batch_problems = [f"{v.column}: {v.rule.value}" for v in result.batch_violations]
+    pairs = set(repaired)
+    columns = sorted({c for c, _ in pairs if reference is not None and c in reference.columns and c in frame})
+    if columns and reference is not None and len(frame):
+        again = (
+            driftguard.DriftDetector(columns=columns)
+            .fit(reference)
+            .score(driftguard.profile(frame[columns], like=reference))
+        )
+        batch_problems += [
+            f"{t.column}: still drifts ({t.method})"
+            for t in again.rows()
+            if t.drifted and (t.column, t.method) in pairs
+        ]
+    if not batch_problems and result.ok and accounted:
         return frame, frame.iloc[0:0], True
-    if result.batch_violations:
-        reason = "; ".join(f"{v.column}: {v.rule.value}" for v in result.batch_violations)
+    if batch_problems:
+        reason = "; ".join(batch_problems)
         unresolved = frame.assign(**{REASON_COLUMN: f"held: unresolved after remediation: {reason}"})
         return frame.iloc[0:0], unresolved, False
     bad = pd.notna(result.reasons)

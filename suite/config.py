@@ -16,6 +16,8 @@ home (``DATAOPS_HOME``); relative ``policy`` paths are beside the YAML file::
         drift: {reference: fixed, methods: {amount: ks}}
         policy: orders_policy.yaml
         schedule: "0 6 * * *"            # re-score drift against the current reference
+        model: {target: amount}          # a scikit-learn model of this column, retrained on approval
+        freshness_hours: 26              # a longer gap between batches is a freshness signal
         sensor_interval_seconds: 30
 
 A mistake fails at load, naming the file, the line and the key.
@@ -81,6 +83,8 @@ _DATASET_KEYS = {
     "policy",
     "schedule",
     "sensor_interval_seconds",
+    "model",
+    "freshness_hours",
 }
 _CONTRACT_KEYS = {
     "margin",
@@ -117,6 +121,7 @@ def _dataset(reader: _Reader, name: str, node: yaml.Node, config_dir: Path, data
         ("schedule", str, _is_cron, "a cron expression such as '0 6 * * *'"),
         ("training_batches", int, lambda v: v >= 1, "a whole number of at least 1"),
         ("sensor_interval_seconds", int, lambda v: v >= 1, "a whole number of seconds, at least 1"),
+        ("freshness_hours", float, lambda v: v > 0, "a number of hours above 0"),
     ):
         if key in entries:
             options[key] = value(entries[key], f"{where}.{key}", kind, check, expected)
@@ -147,6 +152,14 @@ def _dataset(reader: _Reader, name: str, node: yaml.Node, config_dir: Path, data
         }
     if "drift" in entries:
         options["drift"] = _drift(reader, entries["drift"][1], f"{where}.drift")
+    if "model" in entries:
+        model = reader.mapping(entries["model"][1], f"{where}.model", {"target"})
+        if "target" not in model:
+            raise ConfigError(
+                f"{reader.source}, line {entries['model'][1].start_mark.line + 1}: "
+                f"{where}.model needs 'target'"
+            )
+        options["model_target"] = value(model["target"], f"{where}.model.target", str, bool, "a column name")
     try:
         return DatasetConfig(name, **options)
     except ValueError as exc:

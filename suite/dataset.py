@@ -4,8 +4,13 @@ from typing import Any
 
 import dagster as dg
 
+from datareflex import ActionKind
+
+from .approvals import build_approval_job, build_approvals_sensor, build_approvals_spec, build_rollback_job
 from .drift import DRIFT_CHECK, build_drift_assets
+from .incidents import build_freshness_sensor, build_run_failure_sensor
 from .landing import batch_partitions, build_landing_sensor
+from .model import build_model_asset
 from .reflex import build_reflex_sensor, build_remediation
 from .schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
 from .settings import DatasetConfig, Settings
@@ -30,11 +35,27 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         partitions_def=partitions,
         description="Decide, act and verify for a batch whose checks failed, then publish what passes.",
     )
+    model = [build_model_asset(dataset, contract)] if dataset.model_target else []
     training_job = dg.define_asset_job(
         f"{dataset.name}_training_job",
-        selection=dg.AssetSelection.assets(contract, reference_profile),
-        description="Learn the contract and the drift reference from the training window.",
+        selection=dg.AssetSelection.assets(contract, reference_profile, *model),
+        description="Learn the contract, the drift reference and the model from the training window.",
     )
+    # What the approvals sensor launches for a granted request.
+    approved: dict[ActionKind, Any] = {
+        ActionKind.REFRESH_REFERENCE: dg.define_asset_job(
+            f"{dataset.name}_refresh_reference_job",
+            selection=dg.AssetSelection.assets(reference_profile),
+            description="Carry out a granted reference refresh: learn it from the latest published batches.",
+        ),
+        ActionKind.ROLLBACK: build_rollback_job(dataset),
+    }
+    if model:
+        approved[ActionKind.RETRAIN] = dg.define_asset_job(
+            f"{dataset.name}_retrain_job",
+            selection=dg.AssetSelection.assets(*model),
+            description="Carry out a granted retraining: fit the model on the latest published batches.",
+        )
     drift_job = dg.define_asset_job(
         f"{dataset.name}_drift_job",
         selection=dg.AssetSelection.assets(batch_profile, drift_report),
@@ -47,11 +68,31 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         dg.AssetCheckKey(drift_report.key, DRIFT_CHECK),
     ]
     return dg.Definitions(
-        assets=[raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate],
-        jobs=[batch_job, remediation_job, training_job, drift_job],
+        assets=[
+            raw_batch,
+            contract,
+            validation,
+            reference_profile,
+            batch_profile,
+            drift_report,
+            remediate,
+            *model,
+            build_approvals_spec(dataset),
+        ],
+        jobs=[
+            batch_job,
+            remediation_job,
+            training_job,
+            drift_job,
+            build_approval_job(dataset),
+            *approved.values(),
+        ],
         sensors=[
             build_landing_sensor(dataset, partitions, batch_job, training_job, storage_root),
             build_reflex_sensor(dataset, batch_job, remediation_job, check_keys),
+            build_approvals_sensor(dataset, storage_root, approved),
+            build_run_failure_sensor(dataset, batch_job, storage_root),
+            *([build_freshness_sensor(dataset, storage_root)] if dataset.freshness_hours else []),
         ],
         schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],
     )

@@ -8,14 +8,19 @@ import pandas as pd
 
 import driftguard
 
+from .approvals import APPROVAL_TAG
 from .metadata import drift_plots, drift_table
 from .settings import DatasetConfig
 from .storage import SuiteStorage
-from .training import partitions_name, training_frames
+from .training import latest_published, partitions_name, training_frames
 
 DRIFT_CHECK = "no_drift"
 HISTORY = 60
 """Earlier partitions whose metrics the Page–Hinkley watch replays for each batch."""
+
+
+CHANGED_OVER_TIME = "changed_over_time"
+"""Metadata of ``drift_report``: the batch metrics Page–Hinkley saw jump on this batch."""
 
 
 def build_drift_assets(
@@ -34,9 +39,14 @@ def build_drift_assets(
     def reference_profile(
         context: dg.AssetExecutionContext, storage: SuiteStorage
     ) -> dg.Output[driftguard.Profile]:
-        keys, frames = training_frames(context.instance, dataset, storage.files)
+        approval = context.run.tags.get(APPROVAL_TAG)
+        if approval is None:
+            keys, frames = training_frames(context.instance, dataset, storage.files)
+        else:  # a person approved a refresh: learn what normal is now from the latest published batches
+            keys, frames = latest_published(context.instance, dataset, storage.files)
         profile = driftguard.profile(pd.concat(frames, ignore_index=True))
-        return dg.Output(profile, metadata={"batches": ", ".join(keys), "rows": profile.rows})
+        metadata = {"batches": ", ".join(keys), "rows": profile.rows}
+        return dg.Output(profile, metadata={**metadata, **({"approval": int(approval)} if approval else {})})
 
     @dg.asset(
         key_prefix=prefix,
@@ -48,7 +58,7 @@ def build_drift_assets(
         description="Exact counts of the batch on the reference's bins.",
     )
     def batch_profile(storage: SuiteStorage, raw_batch: pd.DataFrame) -> dg.Output[driftguard.Profile]:
-        reference = _reference(dataset, storage)
+        reference = current_reference(dataset, storage)
         profile = driftguard.profile(raw_batch, like=reference)
         return dg.Output(profile, metadata={"rows": profile.rows})
 
@@ -72,7 +82,7 @@ def build_drift_assets(
     def drift_report(
         context: dg.AssetExecutionContext, storage: SuiteStorage, batch_profile: driftguard.Profile
     ) -> Iterator[Any]:
-        reference = _reference(dataset, storage)
+        reference = current_reference(dataset, storage)
         if reference is None:
             report = driftguard.DriftReport(
                 {},
@@ -100,7 +110,7 @@ def build_drift_assets(
                 "drift_share": report.drift_share,
                 "columns": drift_table(report),
                 "plots": drift_plots(report),
-                "changed_over_time": ", ".join(sudden) or "none",
+                CHANGED_OVER_TIME: dg.MetadataValue.json(sudden),
                 **effects,
                 **numbers,
             },
@@ -138,7 +148,7 @@ def _history(
     return [driftguard.batch_metrics(p) for p in [*profiles, current]]
 
 
-def _reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:
+def current_reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:
     files = storage.files
     key = [dataset.name, "reference_profile"]
     return files.read(key, None) if files.exists(key, None) else None

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
+import datareflex
 import driftguard
 import schemasense
 
@@ -85,6 +86,25 @@ def changes_table(diff: schemasense.SchemaDiff) -> dg.MetadataValue:
     return _table(
         {"column": "string", "change": "string", "detail": "string", "breaking": "bool"},
         ((c.column, c.kind.value, c.detail, c.breaking) for c in diff.changes),
+    )
+
+
+def approvals_table(approvals: Iterable[datareflex.Approval]) -> dg.MetadataValue:
+    """Approval requests, newest first: what, on which batch, and the answer so far."""
+    return _table(
+        {
+            "id": "int",
+            "action": "string",
+            "batch": "string",
+            "targets": "string",
+            "status": "string",
+            "requested_at": "string",
+            "decided_by": "string",
+        },
+        (
+            (a.id, a.action, a.batch, ", ".join(a.targets), a.status, a.requested_at[:19], a.by or "")
+            for a in sorted(approvals, key=lambda a: -a.id)
+        ),
     )
 
 

@@ -11,6 +11,7 @@ import datareflex
 import driftguard
 import schemasense
 
+from .drift import CHANGED_OVER_TIME, current_reference
 from .metadata import frame_schema
 from .schema import contract_metadata
 from .settings import DatasetConfig
@@ -19,6 +20,10 @@ from .training import training_frames
 
 OUTPUTS = ("published_batch", "quarantine", "held_batch")
 FAILED_CHECK_RUN_TAG = "dataops/failed_check_run"
+ALERT_TAG = "dataops/alert"
+DECISION_TAG = "dataops/decision"
+REMEDIATION_POOL = "dataops_remediation"
+"""Remediation steps share one concurrency pool (``dagster instance concurrency set`` limits it)."""
 
 
 def build_remediation(
@@ -47,6 +52,7 @@ def build_remediation(
         },
         ins={"raw_batch": dg.AssetIn(key=raw_batch.key), "drift_report": dg.AssetIn(key=drift_report.key)},
         deps=[validation],
+        pool=REMEDIATION_POOL,
     )
     def remediate(
         context: dg.AssetExecutionContext,
@@ -60,11 +66,20 @@ def build_remediation(
         try:
             reference_rows = _reference_rows(context, dataset, storage) if contract is not None else None
             outcome, signals = _handle(
-                dataset, context.partition_key, raw_batch, contract, drift_report, ledger, reference_rows
+                dataset,
+                context.partition_key,
+                raw_batch,
+                contract,
+                drift_report,
+                ledger,
+                reference_rows,
+                current_reference(dataset, storage),
+                _anomalies(context, dataset),
             )
             trail = ledger.records(dataset.name, context.partition_key)
         finally:
             ledger.dispose()
+        _tag_run(context, outcome)
         if contract is not None and outcome.contract.version > contract.version:
             stored = registry.save(outcome.contract)
             context.log_event(
@@ -115,6 +130,16 @@ def build_remediation(
     return remediate
 
 
+def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:
+    """Put the decision, and any alert, on the run: visible and filterable in the runs list."""
+    tags = {DECISION_TAG: outcome.decision.value}
+    alerts = [note.removeprefix("alert: ") for note in outcome.notes if note.startswith("alert: ")]
+    if alerts:
+        tags[ALERT_TAG] = "; ".join(alerts)[:250]  # Dagster limits a tag's length
+        context.log.warning("alert: " + "; ".join(alerts))
+    context.instance.add_run_tags(context.run_id, tags)
+
+
 def _trail_markdown(trail: list[datareflex.Record]) -> str:
     """The ledger's records for this batch: signal → decision → action → outcome."""
     lines = ["| id | recorded | step | kind | what |", "|---:|---|---|---|---|"]
@@ -130,11 +155,13 @@ def _handle(
     drift_report: driftguard.DriftReport,
     ledger: datareflex.Ledger,
     reference_rows: pd.DataFrame | None = None,
+    reference_profile: driftguard.Profile | None = None,
+    anomalies: list[str] | None = None,
 ) -> tuple[datareflex.Outcome, list[datareflex.Signal]]:
     if contract is None:
         ledger.append(dataset.name, batch_id, "decision", "publish", {"reason": "training batch"})
         return datareflex.Outcome.untouched(raw), []
-    signals = datareflex.sense(contract.validate(raw), drift_report)
+    signals = datareflex.sense(contract.validate(raw), drift_report, anomalies or [])
     reflex = datareflex.Reflex(datareflex.Policy.from_file(dataset.policy), ledger)
     outcome = reflex.handle(
         raw,
@@ -144,8 +171,22 @@ def _handle(
         batch_id=batch_id,
         reference=f"{dataset.name}/reference_profile",
         reference_rows=reference_rows,
+        reference_profile=reference_profile,
     )
     return outcome, signals
+
+
+def _anomalies(context: dg.AssetExecutionContext, dataset: DatasetConfig) -> list[str]:
+    """The batch metrics that the drift step's Page–Hinkley watch saw jump on this batch."""
+    result = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey([dataset.name, "drift_report"]), asset_partitions=[context.partition_key]
+        ),
+        limit=1,
+    )
+    event = result.records[0].asset_materialization if result.records else None
+    found = event.metadata.get(CHANGED_OVER_TIME) if event is not None else None
+    return list(found.value) if isinstance(found, dg.JsonMetadataValue) and found.value else []
 
 
 def _reference_rows(

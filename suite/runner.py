@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.definitions.run_status_sensor_definition import RunStatusSensorDefinition
 
 _CURSOR_PREFIX = "dataops/sensor_cursor/"
 
@@ -34,12 +35,17 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
     for sensor in (defs.resolve_sensor_def(s.name) for s in defs.sensors or []):
         cursor_key = _CURSOR_PREFIX + sensor.name
         cursor = instance.run_storage.get_cursor_values({cursor_key}).get(cursor_key)
+        if isinstance(sensor, RunStatusSensorDefinition):
+            _failed_runs(defs, sensor, instance, cursor_key, cursor)
+            continue
         context = dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, sensor_name=sensor.name
         )
         result = sensor(context)
         if not isinstance(result, dg.SensorResult):
             continue
+        for event in result.asset_events or []:
+            instance.report_runless_asset_event(event)
         for request in result.dynamic_partitions_requests or []:
             if isinstance(request, dg.AddDynamicPartitionsRequest):
                 instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
@@ -71,6 +77,34 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
         if result.cursor is not None:
             instance.run_storage.set_cursor_values({cursor_key: result.cursor})
     return launched
+
+
+def _failed_runs(
+    defs: dg.Definitions,
+    sensor: RunStatusSensorDefinition,
+    instance: dg.DagsterInstance,
+    cursor_key: str,
+    cursor: str | None,
+) -> None:
+    """Show a run-failure sensor each failed run after its cursor (a run storage id), oldest first."""
+    after = int(cursor or 0)
+    records = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+    monitored = {getattr(job, "name", None) for job in getattr(sensor, "monitored_jobs", None) or []}
+    for record in sorted((r for r in records if r.storage_id > after), key=lambda r: r.storage_id):
+        after = record.storage_id
+        run = record.dagster_run
+        events = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        if (monitored and run.job_name not in monitored) or not events or events[-1].dagster_event is None:
+            continue
+        context = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_event=events[-1].dagster_event,
+            dagster_instance=instance,
+            dagster_run=run,
+            repository_def=defs.get_repository_def(),
+        ).for_run_failure()
+        sensor(context)
+    instance.run_storage.set_cursor_values({cursor_key: str(after)})
 
 
 def run_until_quiet(

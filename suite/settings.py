@@ -56,6 +56,10 @@ class DatasetConfig:
     contract: Mapping[str, float] = field(default_factory=dict)
     """Options of :func:`schemasense.infer` (``margin``, ``max_categories``…)."""
     drift: DriftSettings = field(default_factory=DriftSettings)
+    model_target: str = ""
+    """A column the suite's downstream model predicts; empty: the dataset has no model."""
+    freshness_hours: float = 0.0
+    """Expect a new batch at least this often; a longer gap is a ``freshness`` signal (0: off)."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

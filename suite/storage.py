@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ import pandas as pd
 import datareflex
 import driftguard
 import schemasense
+
+VERSIONED = {"published_batch"}
+"""Assets whose earlier versions are kept, so a rollback can publish one again."""
+KEEP_VERSIONS = 10
 
 _JSON_TYPES: dict[str, Any] = {
     "driftguard.Profile": driftguard.Profile,
@@ -37,7 +42,9 @@ class BatchStorage:
     def write(self, asset_path: list[str], partition: str | None, obj: Any) -> Path:
         if isinstance(obj, pd.DataFrame):
             path = self.path(asset_path, partition, ".parquet")
-            _atomic(path, lambda tmp: obj.to_parquet(tmp, index=False))
+            if asset_path[-1] in VERSIONED and path.exists():
+                self._archive(path)
+            atomic_write(path, lambda tmp: obj.to_parquet(tmp, index=False))
             return path
         type_name = next((n for n, t in _JSON_TYPES.items() if isinstance(obj, t)), None)
         if type_name is None:
@@ -46,7 +53,7 @@ class BatchStorage:
             )
         path = self.path(asset_path, partition, ".json")
         text = json.dumps({"type": type_name, "data": obj.to_dict()})
-        _atomic(path, lambda tmp: Path(tmp).write_text(text))
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text))
         return path
 
     def read(self, asset_path: list[str], partition: str | None) -> Any:
@@ -59,6 +66,38 @@ class BatchStorage:
         payload = json.loads(path.read_text())
         return _JSON_TYPES[payload["type"]].from_dict(payload["data"])
 
+    def versions(self, asset_path: list[str], partition: str | None) -> list[Path]:
+        """Earlier versions of a versioned asset's partition, newest first."""
+        folder = self._versions(self.path(asset_path, partition, ".parquet"))
+        return sorted(folder.glob("*.parquet"), reverse=True) if folder.is_dir() else []
+
+    def restore_previous(self, asset_path: list[str], partition: str | None) -> Path | None:
+        """Make the newest earlier version that has rows the current one again; return it.
+
+        The version being replaced is not kept: a rollback replaces a version whose rows are
+        all held elsewhere. ``None`` when there is no earlier version with rows.
+        """
+        for version in self.versions(asset_path, partition):
+            frame = pd.read_parquet(version)
+            if len(frame):
+                atomic_write(
+                    self.path(asset_path, partition, ".parquet"),
+                    lambda tmp, rows=frame: rows.to_parquet(tmp, index=False),
+                )
+                return version
+        return None
+
+    def _archive(self, path: Path) -> None:
+        folder = self._versions(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(path, folder / f"{time.time_ns()}.parquet")
+        for old in sorted(folder.glob("*.parquet"), reverse=True)[KEEP_VERSIONS:]:
+            old.unlink()
+
+    @staticmethod
+    def _versions(path: Path) -> Path:
+        return path.parent / ".versions" / path.stem
+
     def exists(self, asset_path: list[str], partition: str | None) -> bool:
         return any(self.path(asset_path, partition, s).exists() for s in (".parquet", ".json"))
 
@@ -70,7 +109,8 @@ class BatchStorage:
         return datareflex.Ledger(f"sqlite:///{self.root / 'ledger.db'}")
 
 
-def _atomic(path: Path, write: Any) -> None:
+def atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)

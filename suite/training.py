@@ -28,3 +28,21 @@ def training_frames(
 
 def partitions_name(dataset: DatasetConfig) -> str:
     return f"{dataset.name}_batches"
+
+
+def latest_published(
+    instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage
+) -> tuple[list[str], list[pd.DataFrame]]:
+    """The latest ``training_batches`` published batches that have rows, in landing order."""
+    key = dg.AssetKey([dataset.name, "published_batch"])
+    keys, frames = [], []
+    for partition in sorted(instance.get_materialized_partitions(key), reverse=True):
+        frame = files.read(list(key.path), partition)
+        if len(frame):
+            keys.insert(0, partition)
+            frames.insert(0, frame)
+        if len(keys) == dataset.training_batches:
+            break
+    if not keys:
+        raise dg.Failure(f"dataset {dataset.name!r}: no published batch to learn from")
+    return keys, frames

@@ -129,3 +129,132 @@ def test_persistent_drift_asks_for_a_reference_refresh_once(contract, frames, tm
     assert len(ledger.approvals("orders")) == 1  # a refusal is not asked again
     assert main(["approvals", "--url", url]) == 0
     assert "refused" in capsys.readouterr().out
+
+
+def test_retraining_waits_until_drift_persists_and_a_granted_request_is_carried_out_once(
+    contract, frames
+) -> None:
+    policy = datareflex.Policy.from_yaml(
+        "rules: [{when: {kind: drift}, then: retrain, with: {after_batches: 3}}]\n"
+    )
+    clock, ledger = Clock(), datareflex.Ledger("sqlite://")
+    reflex = datareflex.Reflex(policy, ledger, clock=clock)
+    batch = frames["clean"].head(20)
+    notes = []
+    for day, signals in enumerate([drift(), [], drift(), drift()]):  # a gap resets the count
+        outcome = reflex.handle(batch, signals, contract=contract, dataset="orders", batch_id=f"d{day}")
+        notes.append(outcome.notes)
+        clock.advance(60)
+    assert notes[0] == ("retrain on amount waits: signal seen in 1 batch(es) in a row of 3",)
+    assert notes[3] == ("retrain on amount waits: signal seen in 2 batch(es) in a row of 3",)
+    assert ledger.approvals("orders") == []
+    reflex.handle(batch, drift(), contract=contract, dataset="orders", batch_id="d4")
+    (request,) = ledger.approvals("orders")
+    assert (request.action, request.batch, request.status) == ("retrain", "d4", "requested")
+
+    for day in (5, 6):  # pending, then granted but not yet done: not asked again
+        if day == 6:
+            ledger.decide(request.id, granted=True, by="ana")
+        reflex.handle(batch, drift(), contract=contract, dataset="orders", batch_id=f"d{day}")
+        assert len(ledger.approvals("orders")) == 1
+    with pytest.raises(ValueError, match="not granted"):
+        ledger.carried_out(request.id + 999, [])
+    done = ledger.carried_out(request.id, ["model v2 trained on 3 batches"])
+    assert done.status == "done"
+    reflex.handle(batch, drift(), contract=contract, dataset="orders", batch_id="d7")
+    assert [a.status for a in ledger.approvals("orders")] == ["done", "requested"]  # drift came back
+
+
+def test_rules_route_on_severity_and_magnitude(contract, frames) -> None:
+    policy = datareflex.Policy.from_yaml(
+        """
+rules:
+  - {when: {kind: drift, severity: critical}, then: hold}
+  - {when: {kind: drift, min_magnitude: 0.2, max_magnitude: 0.5}, then: alert}
+  - {when: {kind: [metric_anomaly, freshness, run_failure]}, then: alert}
+default: alert
+"""
+    )
+    small = Signal(SignalKind.DRIFT, "amount", "wasserstein", magnitude=0.12)
+    medium = Signal(SignalKind.DRIFT, "amount", "wasserstein", magnitude=0.3)
+    severe = Signal(
+        SignalKind.DRIFT, "amount", "wasserstein", magnitude=0.9, severity=datareflex.Severity.CRITICAL
+    )
+    stale = Signal(SignalKind.FRESHNESS, "orders", "overdue", magnitude=2.0)
+    plan = policy.plan([small, medium, severe, stale])
+    rules = [*policy.rules]
+    routed = {s.magnitude: rules.index(r) if r in rules else "default" for r, ss in plan.steps for s in ss}
+    assert routed == {0.9: 0, 0.3: 1, 2.0: 2, 0.12: "default"}
+    assert plan.actions[0] == "hold"  # data actions come before alerts
+    with pytest.raises(
+        datareflex.PolicyError, match=r"line 1: rules\[0\].when.severity 'fatal' is not one of"
+    ):
+        datareflex.Policy.from_yaml("rules: [{when: {severity: fatal}, then: alert}]", source="p.yaml")
+    with pytest.raises(datareflex.PolicyError, match=r"rules\[0\].when.min_magnitude must be a number"):
+        datareflex.Policy.from_yaml("rules: [{when: {min_magnitude: big}, then: alert}]", source="p.yaml")
+
+
+def test_sensing_grades_signals_and_sees_null_bursts_joint_drift_and_metric_jumps(contract, frames) -> None:
+    import driftguard
+
+    training, corrupt = frames["training"], frames["corrupt"].copy()
+    corrupt.loc[corrupt.sample(frac=0.3, random_state=1).index, "discount"] = None  # a null burst
+    report = driftguard.DriftDetector().fit(training).score(corrupt)
+    signals = datareflex.sense(contract.validate(corrupt), report, anomalies=["missing/discount", "rows"])
+    kinds = {(s.kind.value, s.column, s.rule): s for s in signals}
+    assert ("drift", "discount", "missing_rate") in kinds  # a null burst is drift too
+    assert ("metric_anomaly", "discount", "page_hinkley") in kinds and (
+        "metric_anomaly",
+        "rows",
+        "page_hinkley",
+    ) in kinds
+    violations = [s for s in signals if s.kind is SignalKind.CONTRACT_VIOLATION]
+    for s in violations:
+        assert s.magnitude == pytest.approx(s.count / len(corrupt), abs=1e-6)
+        assert s.severity is (
+            datareflex.Severity.CRITICAL if s.magnitude >= 0.05 else datareflex.Severity.WARNING
+        )
+    schema = datareflex.sense(contract.validate(frames["schema_change"]))
+    severities = {(s.column, s.rule): s.severity.value for s in schema if s.kind is SignalKind.SCHEMA_CHANGE}
+    assert severities[("coupon_code", "unexpected_column")] == "warning"
+    assert severities[("quantity", "type_changed")] == "critical"
+
+
+def test_verification_scores_drift_again_on_the_columns_an_action_repaired(contract, frames) -> None:
+    import driftguard
+
+    training = frames["training"]
+    reference = driftguard.profile(training)
+    batch = frames["clean"].copy()
+    batch.loc[batch.sample(frac=0.3, random_state=1).index, "discount"] = None  # a null burst
+    signals = [
+        s
+        for s in datareflex.sense(
+            None, driftguard.DriftDetector().fit(reference).score(driftguard.profile(batch, like=reference))
+        )
+        if s.column == "discount"
+    ]
+    assert {s.rule for s in signals} == {"missing_rate"}
+    fixed = datareflex.Reflex(
+        datareflex.Policy.from_yaml(
+            "rules: [{when: {kind: drift}, then: impute, with: {strategy: most_frequent}}]"
+        )
+    )
+    outcome = fixed.handle(
+        batch, signals, contract=contract, reference_rows=training, reference_profile=reference
+    )
+    assert outcome.verified is True and len(outcome.published) == len(batch)  # nulls filled: drift gone
+
+    shifted = frames["clean"].assign(amount=frames["clean"]["amount"] * 3)
+    amount = [
+        s
+        for s in datareflex.sense(
+            None, driftguard.DriftDetector().fit(reference).score(driftguard.profile(shifted, like=reference))
+        )
+        if s.column == "amount"
+    ]
+    assert amount
+    clip = datareflex.Reflex(datareflex.Policy.from_yaml("rules: [{when: {kind: drift}, then: clip}]"))
+    outcome = clip.handle(shifted, amount, contract=contract, reference_profile=reference)
+    assert outcome.verified is False and outcome.published.empty and len(outcome.held) == len(shifted)
+    assert outcome.held["_reason"].str.contains("amount: still drifts").all()

@@ -71,13 +71,22 @@ def test_drift_day_flags_the_injected_columns_and_no_others(loop) -> None:
     assert sorted(row["drifted_columns"]) == sorted(DRIFTED_COLUMNS)
     assert (row["decision"], row["actions"], row["verified"]) == ("alert", ["alert"], True)
     assert all(r["drifted_columns"] == [] for r in loop[1] if r is not row)
+    instance = loop[3]
+    (run,) = [
+        r
+        for r in instance.get_runs(dg.RunsFilter(tags={"dagster/partition": row["batch"]}))
+        if "dataops/alert" in r.tags
+    ]
+    assert run.tags["dataops/decision"] == "alert"
+    assert all(column in run.tags["dataops/alert"] for column in DRIFTED_COLUMNS)
 
 
 def test_corrupt_day_repairs_or_quarantines_exactly_the_bad_rows(loop) -> None:
     (row,) = by_kind(loop, "corrupt")
     faults = loop[2][row["batch"]].faults
     assert row["decision"] == "remediate" and row["verified"] is True
-    assert row["actions"] == ["deduplicate", "impute", "quarantine"]
+    # Page–Hinkley sees the batch's mean amount jump (the 1,000,000 amounts): an alert, too.
+    assert row["actions"] == ["deduplicate", "impute", "quarantine", "alert"]
     quarantine = stored(loop, "quarantine", row["batch"])
     published = stored(loop, "published_batch", row["batch"])
     removed = {
@@ -134,7 +143,7 @@ def test_ledger_holds_signal_decision_action_outcome(loop) -> None:
     (row,) = by_kind(loop, "corrupt")
     ledger = datareflex.Ledger(f"sqlite:///{settings.storage / 'ledger.db'}")
     steps = [r.step for r in ledger.records("orders", row["batch"])]
-    assert steps[0] == "signal" and steps[-1] == "outcome" and steps.count("action") == 3
+    assert steps[0] == "signal" and steps[-1] == "outcome" and steps.count("action") == 4
     assert ledger.records("orders", row["batch"])[-1].detail["verified"] is True
 
 

@@ -5,6 +5,7 @@ import dagster as dg
 
 from suite.dataset import build_definitions
 from suite.runner import run_until_quiet
+from suite.storage import BatchStorage
 
 from .conftest import land
 
@@ -90,3 +91,54 @@ def test_drift_schedule_rescores_reports_older_than_the_reference(settings, stre
     assert sorted((r.partition_key, r.run_key) for r in requests) == [
         (name, f"rescore:2026-11-08:{name}") for name in names[:3]
     ]
+
+
+def test_a_batch_run_that_fails_before_its_checks_goes_through_the_policy(settings, stream, instance) -> None:
+    land(settings, stream, 3)
+    broken = settings.datasets[0].landing / "orders_2026-11-04.parquet"
+    broken.write_bytes(b"PAR1 this is not a parquet file")
+    defs = build_definitions(settings)
+    run_until_quiet(defs, instance)
+
+    (failed,) = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))
+    assert failed.tags["dagster/partition"] == broken.name
+    assert failed.tags["dataops/decision"] == "hold"  # the bundled policy does not route run failures
+    ledger = BatchStorage(settings.storage).ledger()
+    trail = ledger.records("orders", broken.name)
+    ledger.dispose()
+    assert [(r.step, r.kind) for r in trail] == [
+        ("signal", "run_failure"),
+        ("decision", "hold"),
+        ("action", "hold"),
+        ("outcome", "none"),  # no rows reached the suite: nothing to verify, no breaker failure
+    ]
+    assert (
+        trail[0].detail["column"] == "orders__raw_batch"
+        and "cannot read this batch" in trail[0].detail["detail"]
+    )
+    assert broken.exists()  # nothing is lost: the file waits for a person
+    assert run_until_quiet(defs, instance) == []  # judged once
+
+
+def test_a_late_batch_is_a_freshness_signal_once_per_gap(settings, stream, instance) -> None:
+    import dataclasses
+    import os
+    import time
+
+    dataset = dataclasses.replace(settings.datasets[0], freshness_hours=24)
+    late = dataclasses.replace(settings, datasets=(dataset,))
+    names = land(late, stream, 1)
+    defs = build_definitions(late)
+    sensor = defs.resolve_sensor_def("orders_freshness_sensor")
+    assert "landed 0.0 hours ago" in sensor(dg.build_sensor_context(instance=instance)).skip_message
+
+    two_days_ago = time.time() - 48 * 3600
+    os.utime(dataset.landing / names[0], (two_days_ago, two_days_ago))
+    context = dg.build_sensor_context(instance=instance)
+    assert sensor(context).skip_message == "late: no batch for 48.0 hours (expected every 24); hold"
+    again = dg.build_sensor_context(instance=instance, cursor=context.cursor)
+    assert sensor(again).skip_message.startswith("already signalled")
+    ledger = BatchStorage(late.storage).ledger()
+    (signal, *_) = ledger.records("orders")
+    ledger.dispose()
+    assert (signal.step, signal.kind, signal.detail["magnitude"]) == ("signal", "freshness", 2.0)
