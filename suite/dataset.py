@@ -1,5 +1,6 @@
 """Everything one dataset needs in Dagster, built from its configuration."""
 
+import datetime as dt
 from typing import Any
 
 import dagster as dg
@@ -17,6 +18,18 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
     raw_batch, contract, validation = build_schema_assets(dataset, partitions)
     reference_profile, batch_profile, drift_report = build_drift_assets(dataset, partitions, raw_batch)
     remediate = build_remediation(dataset, partitions, raw_batch, validation, drift_report)
+    raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = (
+        declared(dataset, asset)
+        for asset in (
+            raw_batch,
+            contract,
+            validation,
+            reference_profile,
+            batch_profile,
+            drift_report,
+            remediate,
+        )
+    )
 
     batch_job = dg.define_asset_job(
         f"{dataset.name}_batch_job",
@@ -55,6 +68,31 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         ],
         schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],
     )
+
+
+FRESH_ASSETS = ("raw_batch", "published_batch")
+"""The assets a ``freshness_hours`` declaration watches: a file landed, a batch reached consumers."""
+
+
+def declared(dataset: DatasetConfig, asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """``asset`` with what suite.yaml declares about its dataset: owners, the dataset's
+    description after the asset's own, and a freshness policy on :data:`FRESH_ASSETS`."""
+    freshness = None
+    if dataset.freshness_hours is not None:
+        freshness = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=dataset.freshness_hours))
+
+    def spec(asset_spec: dg.AssetSpec) -> dg.AssetSpec:
+        description = asset_spec.description or ""
+        if dataset.description:
+            description = f"{description}\n\nDataset `{dataset.name}`: {dataset.description}".strip()
+        fresh = asset_spec.key.path[-1] in FRESH_ASSETS
+        return asset_spec.replace_attributes(
+            owners=list(dataset.owners),
+            description=description,
+            freshness_policy=freshness if fresh else asset_spec.freshness_policy,
+        )
+
+    return asset.map_asset_specs(spec)
 
 
 def build_drift_schedule(

@@ -56,6 +56,9 @@ class DatasetConfig:
     contract: Mapping[str, float] = field(default_factory=dict)
     """Options of :func:`schemasense.infer` (``margin``, ``max_categories``…)."""
     drift: DriftSettings = field(default_factory=DriftSettings)
+    freshness_hours: float | None = None
+    """A new batch is expected at least this often: ``raw_batch`` and ``published_batch`` fail
+    their freshness policy when none arrived for this long (``None``: no policy)."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
