@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import schemasense
+from suite.config import load_datasets
 from suite.dataset import build_definitions
 from suite.demo import batch_rows
 from suite.runner import run_until_quiet
@@ -293,3 +294,21 @@ def test_the_schedule_rescores_the_batches_judged_before_the_reference_existed(d
     assert [(r.partition_key, r.run_key) for r in result] == [
         (k, f"rescore:2026-11-27:{k}") for k in training
     ]
+
+
+def test_the_readme_example_loads_and_builds(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Your own data", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "suite.yaml").write_text(example)
+    (tmp_path / "payments_policy.yaml").write_text(POLICY_YAML)
+    (payments,) = load_datasets(tmp_path / "suite.yaml", tmp_path / "home")
+    assert payments.landing == tmp_path / "home/landing/payments" and payments.patterns == ("*.csv",)
+    assert (payments.keys, payments.drift.reference, payments.freshness_hours) == (
+        ("payment_id",),
+        "rolling",
+        2.0,
+    )
+    assert payments.policy == tmp_path / "payments_policy.yaml"
+    defs = build_definitions(Settings(tmp_path / "dagster_home", (payments,)))
+    assert defs.resolve_schedule_def("payments_drift_schedule").cron_schedule == "0 6 * * *"
