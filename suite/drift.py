@@ -97,6 +97,7 @@ def build_drift_assets(
         else:
             detector = driftguard.DriftDetector(methods=dict(dataset.drift.methods) or None)
             report = detector.fit(reference.profile).score(batch_profile)
+            report = replace(report, reference=reference.describe(dataset.name))
         judged_against = reference.metadata() if reference else {"reference": "none (training batch)"}
         history = _history(context, dataset, storage, batch_profile)
         now = len(history) - 1
@@ -168,6 +169,12 @@ class Reference:
     kind: str
     batches: tuple[str, ...]
     note: str = ""
+
+    def describe(self, dataset: str) -> str:
+        """``orders/reference_profile`` (fixed), else ``orders: rolling of a.csv, b.csv``."""
+        if self.kind == "fixed":
+            return f"{dataset}/reference_profile"
+        return f"{dataset}: {self.kind} of {', '.join(self.batches)}"
 
     def metadata(self) -> dict[str, Any]:
         out: dict[str, Any] = {"reference": self.kind, "reference_batches": ", ".join(self.batches)}

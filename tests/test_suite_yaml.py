@@ -65,8 +65,8 @@ DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=d) for d in range(5)]
 ROWS = 200
 
 
-def readings_for_day(day: int, rng: np.random.Generator) -> pd.DataFrame:
-    start = pd.Timestamp(DAYS[day])
+def readings_for_day(day: int, rng: np.random.Generator, date: dt.date | None = None) -> pd.DataFrame:
+    start = pd.Timestamp(date or DAYS[day])
     return pd.DataFrame(
         {
             "reading_id": [f"R-{day:02d}{i:05d}" for i in range(ROWS)],
@@ -254,7 +254,7 @@ def test_every_batch_is_published_and_the_faulty_one_remediated(declared) -> Non
 
 
 def test_drift_is_scored_against_the_declared_rolling_reference_and_methods(declared) -> None:
-    _, _, instance, frames, _ = declared
+    settings, _, instance, frames, _ = declared
     *_, day2, day3, clean, faulty = sorted(frames)
     key = dg.AssetKey(["readings", "drift_report"])
     for batch, reference in ((clean, [day2, day3]), (faulty, [day3, clean])):
@@ -266,6 +266,8 @@ def test_drift_is_scored_against_the_declared_rolling_reference_and_methods(decl
         assert metadata["reference_batches"].value == ", ".join(reference)
         methods = {(row.data["column"], row.data["method"]) for row in metadata["columns"].value.records}
         assert ("temperature", "ks") in methods and ("humidity", "wasserstein") in methods
+        report = BatchStorage(settings.storage).read(["readings", "drift_report"], batch)
+        assert report.reference == f"readings: rolling of {', '.join(reference)}"
 
 
 def test_data_assets_carry_row_count_and_column_schema(declared) -> None:
@@ -312,3 +314,37 @@ def test_the_readme_example_loads_and_builds(tmp_path: Path) -> None:
     assert payments.policy == tmp_path / "payments_policy.yaml"
     defs = build_definitions(Settings(tmp_path / "dagster_home", (payments,)))
     assert defs.resolve_schedule_def("payments_drift_schedule").cron_schedule == "0 6 * * *"
+
+
+def test_a_same_weekday_reference_merges_the_same_weekday_of_earlier_weeks(tmp_path: Path) -> None:
+    config = tmp_path / "suite.yaml"
+    config.write_text(
+        "datasets:\n  weekly:\n    landing: in\n    format: csv\n    training_batches: 2\n"
+        "    drift: {reference: same_weekday, window: 2}\n    policy: policy.yaml\n"
+    )
+    (tmp_path / "policy.yaml").write_text(POLICY_YAML)
+    (weekly,) = load_datasets(config, tmp_path)
+    sundays = [dt.date(2026, 11, 1), dt.date(2026, 11, 8), dt.date(2026, 11, 15)]
+    rng = np.random.default_rng(3)
+    (tmp_path / "in").mkdir()
+    for index, day in enumerate([*sundays, dt.date(2026, 11, 16)]):
+        readings_for_day(index, rng, day).to_csv(tmp_path / "in" / f"weekly_{day}.csv", index=False)
+    settings = Settings(tmp_path / "dagster_home", (weekly,))
+    settings.dagster_home.mkdir()
+    with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
+        run_until_quiet(build_definitions(settings), instance, log_level="CRITICAL")
+        storage = BatchStorage(settings.storage)
+        sunday = storage.read(["weekly", "drift_report"], "weekly_2026-11-15.csv")
+        monday = storage.read(["weekly", "drift_report"], "weekly_2026-11-16.csv")
+        (record,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey(["weekly", "drift_report"]), asset_partitions=["weekly_2026-11-16.csv"]
+            ),
+            limit=1,
+        ).records
+        note = record.asset_materialization.metadata["reference_note"].value
+    assert sunday.reference == "weekly: same_weekday of weekly_2026-11-01.csv, weekly_2026-11-08.csv"
+    assert sunday.rows_reference == 2 * ROWS
+    # no earlier Monday: the training window, and the report says so
+    assert monday.reference == "weekly/reference_profile"
+    assert note == "no earlier published batch for a same_weekday reference yet: the training window"
