@@ -201,8 +201,12 @@ def _reference_for(
         for k in context.instance.get_dynamic_partitions(partitions_name(dataset))
         if k < context.partition_key and files.exists(published, k)
     )
-    day = _landed_on(context.instance, dataset, context.partition_key)
-    chosen = reference_batches(kind, earlier, day, window, lambda k: _landed_on(context.instance, dataset, k))
+
+    def landed_on(key: str) -> dt.date | None:
+        return _landed_on(context.instance, dataset, key)
+
+    day = landed_on(context.partition_key)
+    chosen = reference_batches(kind, earlier, day, window, landed_on)
     profiles = {}
     for key in chosen:
         frame = files.read(published, key)
@@ -213,14 +217,14 @@ def _reference_for(
         return replace(
             fixed, note=f"no earlier published batch for a {kind} reference yet: the training window"
         )
-    if kind == "rolling":
+    if kind == "rolling" or day is None:
         merged = driftguard.rolling(list(profiles.values()), window)
-    else:
-        by_day: dict[dt.date, driftguard.Profile] = {}
+    else:  # several files may land on one day: one merged profile a day
+        by_day: dict[dt.date, list[driftguard.Profile]] = {}
         for key, profile in profiles.items():
-            landed = _landed_on(context.instance, dataset, key)
-            by_day[landed] = by_day[landed].merge(profile) if landed in by_day else profile  # type: ignore[index]
-        merged = driftguard.same_weekday(by_day, day, weeks=window)  # type: ignore[arg-type]
+            by_day.setdefault(landed_on(key) or day, []).append(profile)
+        days = {landed: driftguard.merge_all(group) for landed, group in by_day.items()}
+        merged = driftguard.same_weekday(days, day, weeks=window)
     return Reference(merged, kind, tuple(profiles))
 
 
