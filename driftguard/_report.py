@@ -43,7 +43,8 @@ class DriftReport:
 
     ``columns`` holds each column's distribution test, ``missing`` its missing-rate test; a
     column drifts when either does. ``multivariate`` is the domain classifier's result when
-    both samples were data frames.
+    both samples were data frames. ``reference`` names what the batch was judged against, as the
+    caller describes it (the detector leaves it empty), so a verdict can be reproduced later.
     """
 
     columns: dict[str, ColumnDrift]
@@ -55,6 +56,7 @@ class DriftReport:
     missing: dict[str, ColumnDrift] = field(default_factory=dict)
     multivariate: DomainClassifierResult | None = None
     distributions: dict[str, Distribution] = field(default_factory=dict)
+    reference: str = ""
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -79,6 +81,7 @@ class DriftReport:
             "skipped": dict(self.skipped),
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
             "distributions": {name: asdict(d) for name, d in self.distributions.items()},
+            "reference": self.reference,
         }
 
     @classmethod
@@ -97,6 +100,7 @@ class DriftReport:
                 n: Distribution(tuple(d["labels"]), tuple(d["reference"]), tuple(d["current"]))
                 for n, d in data.get("distributions", {}).items()
             },
+            reference=str(data.get("reference", "")),
         )
 
     def rows(self) -> list[ColumnDrift]:

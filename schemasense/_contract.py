@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,6 +128,42 @@ class Contract:
         merged = dict(self.columns)
         merged.update({c.name: c for c in columns})
         return replace(self, columns=merged, version=self.version + 1)
+
+    def with_keys(self, keys: Sequence[str]) -> Contract:
+        """The same version with ``keys`` as its only unique columns, each never null.
+
+        Keys are declared, not guessed: a column that merely did not repeat in training (an
+        e-mail, say) stops being unique. A numeric key has no upper bound (tomorrow's ids
+        exceed today's maximum); otherwise each column keeps its type and bounds.
+
+        >>> import schemasense
+        >>> emails = ["a@x.io", "b@x.io", "c@x.io", "d@x.io"]
+        >>> df = pd.DataFrame({"id": ["a1", "a2", "a2", None], "email": emails})
+        >>> contract = schemasense.infer(df, min_rows_for_key=1).with_keys(["id"])
+        >>> [(n, c.unique, c.nullable) for n, c in contract.columns.items()]
+        [('id', True, False), ('email', False, False)]
+        >>> contract.validate(df).invalid["_reason"].tolist()
+        ['id: a2 repeats an earlier row', 'id: missing value']
+        >>> contract.with_keys(["order_id"])
+        Traceback (most recent call last):
+        ...
+        schemasense.errors.ContractError: keys ['order_id'] are not columns of contract 'dataset' (id, email)
+        """
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        missing = [k for k in keys if k not in self.columns]
+        if missing:
+            raise ContractError(
+                f"keys {missing} are not columns of contract {self.name!r} ({', '.join(self.columns)})"
+            )
+        columns = {}
+        for name, column in self.columns.items():
+            if name in keys:
+                maximum = None if column.logical_type.is_numeric else column.maximum
+                column = replace(column, unique=True, nullable=False, max_null_fraction=None, maximum=maximum)
+            elif column.unique:
+                column = replace(column, unique=False)
+            columns[name] = column
+        return replace(self, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -23,7 +23,9 @@ The rules, each documented because a user must be able to predict them:
   Keys, and columns that grow from batch to batch (each batch starting above
   the previous batch's median), get no upper bound: tomorrow's ids exceed today's maximum.
 - **unique**: integer or text columns of at least ``min_rows_for_key`` values with no repeat, in
-  any batch or across batches.
+  any batch or across batches. Declared ``keys`` replace this guess: each key column is unique
+  and never null whatever the training data showed, and no other column is unique (a column
+  that happened not to repeat in training, an e-mail say, is not a key).
 - **pattern**: text that is not a category gets a pattern when at least ``min_pattern_share`` of
   the sampled values are e-mail addresses, UUIDs, or share one character shape (runs of capitals,
   small letters, digits and separators, with lengths allowed to vary within the observed range)
@@ -58,10 +60,18 @@ class InferenceOptions:
     min_pattern_share: float = 0.999
 
 
-def infer(data: pd.DataFrame | Sequence[pd.DataFrame], name: str = "dataset", **options: Any) -> Contract:
+def infer(
+    data: pd.DataFrame | Sequence[pd.DataFrame],
+    name: str = "dataset",
+    *,
+    keys: Sequence[str] | None = None,
+    **options: Any,
+) -> Contract:
     """Learn a contract from one batch or a list of batches (their statistics are merged).
 
     ``options`` are the fields of :class:`InferenceOptions` (``margin=3.0``, ``max_categories=20``…).
+    ``keys`` names the columns that identify a row: each is unique and never null, and they
+    are the only unique columns (see the module docstring); ``None`` lets inference guess.
 
     >>> df = pd.DataFrame({"id": range(1000), "amount": [10.0, 20.0] * 500})
     >>> contract = infer(df, name="orders")
@@ -69,10 +79,13 @@ def infer(data: pd.DataFrame | Sequence[pd.DataFrame], name: str = "dataset", **
     (0.0, 30.0)
     >>> contract.columns["id"].unique, contract.columns["id"].maximum is None
     (True, True)
+    >>> infer(df, keys=["amount"]).columns["id"].unique  # declared keys replace the guess
+    False
     """
     settings = InferenceOptions(**options)
     statistics = dataset_statistics(data)
-    return Contract(name=name, columns={col: contract_from(s, settings) for col, s in statistics.items()})
+    contract = Contract(name=name, columns={col: contract_from(s, settings) for col, s in statistics.items()})
+    return contract if keys is None else contract.with_keys(keys)
 
 
 def infer_column(name: str, series: pd.Series, **options: Any) -> ColumnContract:

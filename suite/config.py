@@ -17,8 +17,8 @@ home (``DATAOPS_HOME``); relative ``policy`` paths are beside the YAML file::
         policy: orders_policy.yaml
         schedule: "0 6 * * *"            # re-score drift against the current reference
         model: {target: amount}          # a scikit-learn model of this column, retrained on approval
-        freshness_hours: 26              # a longer gap between batches is a freshness signal
         sensor_interval_seconds: 30
+        freshness_hours: 30              # a batch is expected at least this often
 
 A mistake fails at load, naming the file, the line and the key.
 """
@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+import driftguard
 
 from .settings import DatasetConfig, DriftSettings
 
@@ -87,13 +89,14 @@ _DATASET_KEYS = {
     "freshness_hours",
 }
 _CONTRACT_KEYS = {
-    "margin",
-    "max_categories",
-    "min_rows_per_category",
-    "min_rows_for_key",
-    "min_format_share",
-    "min_pattern_share",
+    "margin": (float, lambda v: v >= 0, "a number of at least 0"),
+    "max_categories": (int, lambda v: v >= 0, "a whole number of at least 0"),
+    "min_rows_per_category": (int, lambda v: v >= 0, "a whole number of at least 0"),
+    "min_rows_for_key": (int, lambda v: v >= 1, "a whole number of at least 1"),
+    "min_format_share": (float, lambda v: 0 <= v <= 1, "a share between 0 and 1"),
+    "min_pattern_share": (float, lambda v: 0 <= v <= 1, "a share between 0 and 1"),
 }
+"""The options of :func:`schemasense.infer` a declaration may set, with their types."""
 _DRIFT_KEYS = {"reference", "window", "methods"}
 
 
@@ -121,7 +124,7 @@ def _dataset(reader: _Reader, name: str, node: yaml.Node, config_dir: Path, data
         ("schedule", str, _is_cron, "a cron expression such as '0 6 * * *'"),
         ("training_batches", int, lambda v: v >= 1, "a whole number of at least 1"),
         ("sensor_interval_seconds", int, lambda v: v >= 1, "a whole number of seconds, at least 1"),
-        ("freshness_hours", float, lambda v: v > 0, "a number of hours above 0"),
+        ("freshness_hours", float, lambda v: v >= 1 / 60, "a number of hours, at least one minute"),
     ):
         if key in entries:
             options[key] = value(entries[key], f"{where}.{key}", kind, check, expected)
@@ -135,6 +138,8 @@ def _dataset(reader: _Reader, name: str, node: yaml.Node, config_dir: Path, data
                     f"{reader.source}, line {entries[key][1].start_mark.line + 1}: {where}.{key} "
                     "must be a list of names"
                 )
+            if key == "owners":
+                _check_owners(reader, entries[key][1], f"{where}.owners", items)
             options[key] = tuple(items)
     if "policy" in entries:
         policy = Path(value(entries["policy"], f"{where}.policy", str, bool, "a file path"))
@@ -145,9 +150,9 @@ def _dataset(reader: _Reader, name: str, node: yaml.Node, config_dir: Path, data
                 f"no such file {options['policy']}"
             )
     if "contract" in entries:
-        contract = reader.mapping(entries["contract"][1], f"{where}.contract", _CONTRACT_KEYS)
+        contract = reader.mapping(entries["contract"][1], f"{where}.contract", set(_CONTRACT_KEYS))
         options["contract"] = {
-            key: value(item, f"{where}.contract.{key}", float, lambda v: v >= 0, "a number of at least 0")
+            key: value(item, f"{where}.contract.{key}", *_CONTRACT_KEYS[key])
             for key, (_, item) in contract.items()
         }
     if "drift" in entries:
@@ -188,10 +193,28 @@ def _drift(reader: _Reader, node: yaml.Node, where: str) -> DriftSettings:
     if "methods" in entries:
         methods = reader.mapping(entries["methods"][1], f"{where}.methods", None)
         options["methods"] = {
-            column: reader.value(item, f"{where}.methods.{column}", str, bool, "a method name")
+            column: reader.value(
+                item,
+                f"{where}.methods.{column}",
+                str,
+                lambda v: v in driftguard.METHODS,
+                f"one of {sorted(driftguard.METHODS)}",
+            )
             for column, (_, item) in methods.items()
         }
     return DriftSettings(**options)
+
+
+def _check_owners(reader: _Reader, node: yaml.Node, where: str, owners: list[str]) -> None:
+    """Dagster's rule for owners: an e-mail address or ``team:`` and a name."""
+    from dagster._core.definitions.utils import is_valid_owner
+
+    wrong = [owner for owner in owners if not is_valid_owner(owner)]
+    if wrong:
+        raise ConfigError(
+            f"{reader.source}, line {node.start_mark.line + 1}: {where}: {wrong} are not owners; "
+            "an owner is an e-mail address or 'team:' and a name"
+        )
 
 
 def _split_glob(path: Path) -> tuple[Path, str]:

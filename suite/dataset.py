@@ -1,6 +1,7 @@
 """Everything one dataset needs in Dagster, built from its configuration."""
 
-from typing import Any
+import datetime as dt
+from typing import Any, TypeVar
 
 import dagster as dg
 
@@ -22,6 +23,20 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
     raw_batch, contract, validation = build_schema_assets(dataset, partitions)
     reference_profile, batch_profile, drift_report = build_drift_assets(dataset, partitions, raw_batch)
     remediate = build_remediation(dataset, partitions, raw_batch, validation, drift_report)
+    model = [declared(dataset, build_model_asset(dataset, contract))] if dataset.model_target else []
+    approvals = declared(dataset, build_approvals_spec(dataset))
+    raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = (
+        declared(dataset, asset)
+        for asset in (
+            raw_batch,
+            contract,
+            validation,
+            reference_profile,
+            batch_profile,
+            drift_report,
+            remediate,
+        )
+    )
 
     batch_job = dg.define_asset_job(
         f"{dataset.name}_batch_job",
@@ -35,7 +50,6 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         partitions_def=partitions,
         description="Decide, act and verify for a batch whose checks failed, then publish what passes.",
     )
-    model = [build_model_asset(dataset, contract)] if dataset.model_target else []
     training_job = dg.define_asset_job(
         f"{dataset.name}_training_job",
         selection=dg.AssetSelection.assets(contract, reference_profile, *model),
@@ -77,7 +91,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
             drift_report,
             remediate,
             *model,
-            build_approvals_spec(dataset),
+            approvals,
         ],
         jobs=[
             batch_job,
@@ -96,6 +110,33 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         ],
         schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],
     )
+
+
+AssetOrSpec = TypeVar("AssetOrSpec", dg.AssetsDefinition, dg.AssetSpec)
+
+FRESH_ASSETS = ("raw_batch", "published_batch")
+"""The assets a ``freshness_hours`` declaration watches: a file landed, a batch reached consumers."""
+
+
+def declared(dataset: DatasetConfig, asset: AssetOrSpec) -> AssetOrSpec:
+    """``asset`` with what suite.yaml declares about its dataset: owners, the dataset's
+    description after the asset's own, and a freshness policy on :data:`FRESH_ASSETS`."""
+    freshness = None
+    if dataset.freshness_hours is not None:
+        freshness = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=dataset.freshness_hours))
+
+    def spec(asset_spec: dg.AssetSpec) -> dg.AssetSpec:
+        description = asset_spec.description or ""
+        if dataset.description:
+            description = f"{description}\n\nDataset `{dataset.name}`: {dataset.description}".strip()
+        fresh = asset_spec.key.path[-1] in FRESH_ASSETS
+        return asset_spec.replace_attributes(
+            owners=list(dataset.owners),
+            description=description,
+            freshness_policy=freshness if fresh else asset_spec.freshness_policy,
+        )
+
+    return spec(asset) if isinstance(asset, dg.AssetSpec) else asset.map_asset_specs(spec)
 
 
 def build_drift_schedule(

@@ -11,7 +11,7 @@ import datareflex
 import driftguard
 import schemasense
 
-from .drift import CHANGED_OVER_TIME, current_reference
+from .drift import CHANGED_OVER_TIME, Reference, reference_for
 from .metadata import frame_schema
 from .schema import contract_metadata
 from .settings import DatasetConfig
@@ -73,7 +73,7 @@ def build_remediation(
                 drift_report,
                 ledger,
                 reference_rows,
-                current_reference(dataset, storage),
+                reference_for(context, dataset, storage) if contract is not None else None,
                 _anomalies(context, dataset),
             )
             trail = ledger.records(dataset.name, context.partition_key)
@@ -155,7 +155,7 @@ def _handle(
     drift_report: driftguard.DriftReport,
     ledger: datareflex.Ledger,
     reference_rows: pd.DataFrame | None = None,
-    reference_profile: driftguard.Profile | None = None,
+    reference: Reference | None = None,
     anomalies: list[str] | None = None,
 ) -> tuple[datareflex.Outcome, list[datareflex.Signal]]:
     if contract is None:
@@ -169,9 +169,9 @@ def _handle(
         contract=contract,
         dataset=dataset.name,
         batch_id=batch_id,
-        reference=f"{dataset.name}/reference_profile",
+        reference=reference.describe(dataset.name) if reference else f"{dataset.name}/reference_profile",
         reference_rows=reference_rows,
-        reference_profile=reference_profile,
+        reference_profile=reference.profile if reference else None,
     )
     return outcome, signals
 

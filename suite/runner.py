@@ -101,7 +101,6 @@ def _failed_runs(
             dagster_event=events[-1].dagster_event,
             dagster_instance=instance,
             dagster_run=run,
-            repository_def=defs.get_repository_def(),
         ).for_run_failure()
         sensor(context)
     instance.run_storage.set_cursor_values({cursor_key: str(after)})

@@ -8,10 +8,10 @@ import pandas as pd
 
 import schemasense
 
-from .files import read_batch
-from .metadata import changes_table, contract_schema, frame_schema, violations_table
+from .files import BatchFileError, read_batch
+from .metadata import changes_table, contract_schema, violations_table
 from .settings import DatasetConfig
-from .storage import SuiteStorage
+from .storage import IO_RETRY, SuiteStorage
 from .training import training_frames
 
 SCHEMA_CHECK = "schema_matches_contract"
@@ -27,25 +27,25 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
         partitions_def=partitions,
         group_name=group,
         kinds={"pandas", "parquet"},
-        description="One landed file, read as it arrived.",
+        retry_policy=IO_RETRY,
+        description=f"One landed file of {dataset.landing}, read as it arrived.",
     )
     def raw_batch(context: dg.AssetExecutionContext) -> dg.Output[pd.DataFrame]:
         path = dataset.landing / context.partition_key
-        df = read_batch(path)
-        return dg.Output(
-            df,
-            metadata={
-                "dagster/row_count": len(df),
-                "dagster/column_schema": frame_schema(df),
-                "path": dg.MetadataValue.path(str(path)),
-            },
-        )
+        try:
+            df = read_batch(path)
+        except BatchFileError as exc:
+            if isinstance(exc.__cause__, OSError):
+                raise  # the file system: worth another try
+            raise dg.Failure(str(exc), allow_retries=False) from exc  # the content: retrying cannot help
+        return dg.Output(df, metadata={"path": dg.MetadataValue.path(str(path))})
 
     @dg.asset(
         key_prefix=prefix,
         deps=[raw_batch],
         group_name=group,
         kinds={"yaml"},
+        retry_policy=IO_RETRY,
         description="The data contract, learned from the training window and versioned.",
     )
     def contract(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.MaterializeResult:
@@ -54,7 +54,7 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
         trained_on: list[str] = []
         if current is None:
             trained_on, frames = training_frames(context.instance, dataset, storage.files)
-            current = registry.save(schemasense.infer(frames, name=dataset.name))
+            current = registry.save(learn_contract(dataset, frames))
         return dg.MaterializeResult(metadata=contract_metadata(current, trained_on))
 
     schema_spec = dg.AssetCheckSpec(
@@ -129,6 +129,17 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
     return [raw_batch, contract, validation]
 
 
+def learn_contract(dataset: DatasetConfig, frames: list[pd.DataFrame]) -> schemasense.Contract:
+    """The first contract of ``dataset``: inference with the declared options, the declared keys
+    its only unique columns (``keys`` and ``contract`` in suite.yaml)."""
+    try:
+        return schemasense.infer(
+            frames, name=dataset.name, keys=list(dataset.keys) or None, **dict(dataset.contract)
+        )
+    except schemasense.SchemaSenseError as exc:
+        raise dg.Failure(f"dataset {dataset.name!r}: {exc}", allow_retries=False) from exc
+
+
 def contract_metadata(
     contract: schemasense.Contract,
     trained_on: list[str] | None = None,
@@ -138,6 +149,7 @@ def contract_metadata(
     and the changes from the previous version."""
     metadata: dict[str, Any] = {
         "version": contract.version,
+        "keys": ", ".join(n for n, c in contract.columns.items() if c.unique) or "none",
         "dagster/column_schema": contract_schema(contract),
         "contract": dg.MetadataValue.md(f"```yaml\n{contract.to_yaml()}```"),
     }

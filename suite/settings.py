@@ -58,8 +58,10 @@ class DatasetConfig:
     drift: DriftSettings = field(default_factory=DriftSettings)
     model_target: str = ""
     """A column the suite's downstream model predicts; empty: the dataset has no model."""
-    freshness_hours: float = 0.0
-    """Expect a new batch at least this often; a longer gap is a ``freshness`` signal (0: off)."""
+    freshness_hours: float | None = None
+    """A new batch is expected at least this often: ``raw_batch`` and ``published_batch`` fail
+    their freshness policy, and a ``freshness`` signal goes through the policy, when none
+    arrived for this long (``None``: neither)."""
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

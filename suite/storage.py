@@ -20,6 +20,13 @@ import datareflex
 import driftguard
 import schemasense
 
+from .metadata import frame_schema
+
+IO_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL)
+"""For steps that read files (a landed batch, the training window): a file on a network share or
+still being synced may fail once and read fine a second later. Errors that a retry cannot fix
+raise ``dg.Failure(allow_retries=False)``."""
+
 VERSIONED = {"published_batch"}
 """Assets whose earlier versions are kept, so a rollback can publish one again."""
 KEEP_VERSIONS = 10
@@ -134,7 +141,11 @@ class SuiteStorage(dg.ConfigurableResource):
 
 
 class SuiteIOManager(dg.ConfigurableIOManager):
-    """Stores asset values in :class:`BatchStorage`: one file per asset partition."""
+    """Stores asset values in :class:`BatchStorage`: one file per asset partition.
+
+    Every table it stores gets ``dagster/row_count`` and ``dagster/column_schema``, whichever
+    asset produced it, so the UI shows rows and columns of each batch, quarantine and hold.
+    """
 
     root: str
 
@@ -143,6 +154,10 @@ class SuiteIOManager(dg.ConfigurableIOManager):
             return
         partition = context.partition_key if context.has_partition_key else None
         BatchStorage(self.root).write(list(context.asset_key.path), partition, obj)
+        if isinstance(obj, pd.DataFrame):
+            context.add_output_metadata(
+                {"dagster/row_count": len(obj), "dagster/column_schema": frame_schema(obj)}
+            )
 
     def load_input(self, context: dg.InputContext) -> Any:
         partition = context.partition_key if context.has_partition_key else None

@@ -21,7 +21,8 @@ def training_frames(
     if len(keys) < dataset.training_batches:
         raise dg.Failure(
             f"dataset {dataset.name!r}: the training window needs {dataset.training_batches} "
-            f"batches and {len(keys)} have landed"
+            f"batches and {len(keys)} have landed",
+            allow_retries=False,
         )
     return keys, [files.read([dataset.name, "raw_batch"], key) for key in keys]
 

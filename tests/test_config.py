@@ -32,6 +32,7 @@ datasets:
     policy: policy.yaml
     schedule: "30 5 * * 1-5"
     sensor_interval_seconds: 10
+    freshness_hours: 36
 """,
     )
     (sales,) = load_datasets(path, tmp_path / "home")
@@ -45,6 +46,7 @@ datasets:
         {"total": "ks"},
     )
     assert sales.policy == tmp_path / "policy.yaml" and sales.drift_schedule == "30 5 * * 1-5"
+    assert sales.freshness_hours == 36.0
 
 
 def test_relative_landing_is_under_the_data_home_and_format_picks_the_pattern(tmp_path: Path) -> None:
@@ -78,6 +80,20 @@ def test_relative_landing_is_under_the_data_home_and_format_picks_the_pattern(tm
         ("datasets:\n  a: {landing: 'x/*.csv', format: parquet}\n", "does not match format 'parquet'"),
         ("datasets: {}\n", "no dataset is declared"),
         ("sets: {}\n", "unknown key 'sets'"),
+        ("datasets:\n  a:\n    landing: x\n    owners: [alice]\n", "line 4: datasets.a.owners: ['alice']"),
+        (
+            "datasets:\n  a:\n    landing: x\n    drift: {methods: {amount: t_test}}\n",
+            "line 4: datasets.a.drift.methods.amount must be one of",
+        ),
+        (
+            "datasets:\n  a:\n    landing: x\n    contract: {max_categories: 2.5}\n",
+            "line 4: datasets.a.contract.max_categories must be a whole number",
+        ),
+        (
+            "datasets:\n  a:\n    landing: x\n    contract: {min_pattern_share: 2}\n",
+            "datasets.a.contract.min_pattern_share must be a share between 0 and 1",
+        ),
+        ("datasets:\n  a: {landing: x, freshness_hours: 0}\n", "datasets.a.freshness_hours must be"),
     ],
 )
 def test_a_wrong_declaration_names_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:
