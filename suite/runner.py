@@ -36,7 +36,7 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
         cursor_key = _CURSOR_PREFIX + sensor.name
         cursor = instance.run_storage.get_cursor_values({cursor_key}).get(cursor_key)
         if isinstance(sensor, RunStatusSensorDefinition):
-            _failed_runs(defs, sensor, instance, cursor_key, cursor)
+            _failed_runs(sensor, instance, cursor_key, cursor)
             continue
         context = dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, sensor_name=sensor.name
@@ -80,7 +80,6 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
 
 
 def _failed_runs(
-    defs: dg.Definitions,
     sensor: RunStatusSensorDefinition,
     instance: dg.DagsterInstance,
     cursor_key: str,
