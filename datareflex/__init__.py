@@ -16,7 +16,7 @@
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
 from ._guardrails import BreakerState, breaker_state, cooling
-from ._ledger import Approval, Ledger, Record
+from ._ledger import Approval, Ledger, Record, approvals_of
 from ._policy import Plan, Policy, PolicyRule
 from ._reflex import Decision, Outcome, Reflex
 from ._signals import Severity, Signal, SignalKind, schema_changes, sense
@@ -43,6 +43,7 @@ __all__ = [
     "Severity",
     "Signal",
     "SignalKind",
+    "approvals_of",
     "breaker_state",
     "cooling",
     "schema_changes",

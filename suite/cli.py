@@ -1,6 +1,7 @@
 """The ``dataops`` command line: demo, infer, validate, drift."""
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     backtest.add_argument("--policy", type=Path, required=True)
     backtest.add_argument("--batches", type=Path, required=True, help="a folder of CSV or Parquet batches")
     backtest.add_argument("--training", type=int, default=3, help="first batches that define the contract")
+    backtest.add_argument(
+        "--every-hours", type=float, default=24.0, help="time between batches, for cooldowns and the breaker"
+    )
     backtest.add_argument("--json", action="store_true")
 
     ledger = commands.add_parser("ledger", help="print the ledger: signal → decision → action → outcome")
@@ -151,7 +155,12 @@ def _backtest(args: argparse.Namespace) -> int:
     from .backtest import backtest
     from .demo import format_table, to_json
 
-    rows = backtest(datareflex.Policy.from_file(args.policy), args.batches, training=args.training)
+    rows = backtest(
+        datareflex.Policy.from_file(args.policy),
+        args.batches,
+        training=args.training,
+        every=dt.timedelta(hours=args.every_hours),
+    )
     print(to_json(rows) if args.json else format_table(rows))
     return 0
 

@@ -80,25 +80,25 @@ def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any
     return rows
 
 
+_HEADERS = {
+    "rows_in": "in",
+    "rows_published": "published",
+    "rows_quarantined": "quarantined",
+    "rows_held": "held",
+}
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
+    """The rows as an aligned text table, one column per key of the first row."""
+
     def cell(value: Any) -> str:
         if isinstance(value, list):
             return ", ".join(value) or "-"
         return "-" if value is None else str(value)
 
-    headers = [
-        "batch",
-        "in",
-        "published",
-        "quarantined",
-        "held",
-        "drifted columns",
-        "schema changes",
-        "decision",
-        "actions",
-        "verified",
-    ]
-    table = [[cell(row[c]) for c in COLUMNS] for row in rows]
+    columns = list(rows[0]) if rows else list(COLUMNS)
+    headers = [_HEADERS.get(c, c.replace("_", " ")) for c in columns]
+    table = [[cell(row[c]) for c in columns] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in table)) if table else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

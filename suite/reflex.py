@@ -22,6 +22,7 @@ OUTPUTS = ("published_batch", "quarantine", "held_batch")
 FAILED_CHECK_RUN_TAG = "dataops/failed_check_run"
 ALERT_TAG = "dataops/alert"
 DECISION_TAG = "dataops/decision"
+ESCALATED_TAG = "dataops/escalated"
 REMEDIATION_POOL = "dataops_remediation"
 """Remediation steps share one concurrency pool (``dagster instance concurrency set`` limits it)."""
 
@@ -131,12 +132,18 @@ def build_remediation(
 
 
 def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:
-    """Put the decision, and any alert, on the run: visible and filterable in the runs list."""
+    """Put the decision, any alert and any escalation on the run: filterable in the runs list."""
     tags = {DECISION_TAG: outcome.decision.value}
     alerts = [note.removeprefix("alert: ") for note in outcome.notes if note.startswith("alert: ")]
     if alerts:
         tags[ALERT_TAG] = "; ".join(alerts)[:250]  # Dagster limits a tag's length
         context.log.warning("alert: " + "; ".join(alerts))
+    if outcome.verified is False:  # escalate: rows are held, and people look at errors first
+        tags[ESCALATED_TAG] = "unverified"
+        context.log.error(
+            f"remediation did not verify: {len(outcome.held)} rows held for a person; "
+            + "; ".join(outcome.notes)[:500]
+        )
     context.instance.add_run_tags(context.run_id, tags)
 
 

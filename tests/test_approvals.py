@@ -134,3 +134,23 @@ def test_a_granted_rollback_publishes_the_last_good_version_again(approving, str
 def test_the_bundled_policy_is_valid() -> None:
     policy = datareflex.Policy.from_file(PACKAGE_DIR / "orders_policy.yaml")
     assert policy.cooldown_minutes == {"alert": 60.0}
+
+
+def test_a_remediation_that_does_not_verify_is_held_and_escalated(
+    settings, stream, instance, tmp_path
+) -> None:
+    policy = tmp_path / "alert_only.yaml"
+    policy.write_text("rules: [{when: {kind: [contract_violation, metric_anomaly]}, then: alert}]\n")
+    dataset = dataclasses.replace(settings.datasets[0], policy=policy)
+    alerting = dataclasses.replace(settings, datasets=(dataset,))
+    _, batches = stream
+    corrupt = next(b.name for b in batches if b.kind == "corrupt")
+    land(alerting, stream, 3)
+    (dataset.landing / corrupt).write_bytes((stream[0] / corrupt).read_bytes())
+    run_until_quiet(build_definitions(alerting), instance)
+    (run,) = [r for r in instance.get_runs() if r.tags.get("dataops/escalated")]
+    assert run.job_name == "orders_remediation_job" and run.tags["dagster/partition"] == corrupt
+    assert run.tags["dataops/escalated"] == "unverified" and run.tags["dataops/decision"] == "alert"
+    held = BatchStorage(alerting.storage).read(["orders", "held_batch"], corrupt)
+    assert len(held) == 40  # 34 broken rows and 6 missing discounts nobody imputed
+    assert held["_reason"].str.startswith("held: unresolved after remediation").all()

@@ -104,9 +104,46 @@ def test_backtest_replays_the_batches_and_writes_nothing(stream, tmp_path, capsy
     assert [r["batch"] for r in rows] == [b.name for b in batches]
     kinds = {b.name: b.kind for b in batches}
     by_kind = {kinds[r["batch"]]: r for r in rows}
-    assert by_kind["corrupt"]["actions"] == ["deduplicate", "impute", "quarantine"]
+    assert by_kind["corrupt"]["actions"] == ["deduplicate", "impute", "quarantine", "alert"]  # as live
     assert by_kind["corrupt"]["rows_quarantined"] == 34 and by_kind["corrupt"]["verified"] is True
+    assert all(r["approvals_asked"] == [] and r["breaker"] == "closed" for r in rows)
     assert sorted(by_kind["drift"]["drifted_columns"]) == ["amount", "channel"]
     assert all(r["rows_in"] == r["rows_published"] + r["rows_quarantined"] + r["rows_held"] for r in rows)
     assert {p.name: p.stat().st_mtime_ns for p in landing.iterdir()} == before
     assert list(tmp_path.iterdir()) == []  # nothing written where it ran
+
+
+def test_backtest_shows_approvals_asked_once_and_the_breaker_tripping(stream, tmp_path, capsys) -> None:
+    landing, batches = stream
+    folder = tmp_path / "batches"
+    folder.mkdir()
+    for batch in batches[:3]:
+        (folder / batch.name).write_bytes((landing / batch.name).read_bytes())
+    corrupt = next(b for b in batches if b.kind == "corrupt")
+    drift = next(b for b in batches if b.kind == "drift")
+    for day in range(4):  # four days of drift, then a source that keeps sending broken rows
+        (folder / f"x{day}_drift.parquet").write_bytes((landing / drift.name).read_bytes())
+        (folder / f"y{day}_corrupt.parquet").write_bytes((landing / corrupt.name).read_bytes())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "rules:\n"
+        "  - {when: {kind: contract_violation}, then: alert}\n"  # alerting fixes nothing: unverified
+        "  - {when: {kind: drift}, then: refresh_reference}\n"
+        "  - {when: {kind: [schema_change, metric_anomaly]}, then: alert}\n"
+        "guardrails: {breaker_failures: 3, breaker_reset_minutes: 100000}\n"
+    )
+    assert main(["backtest", "--policy", str(policy), "--batches", str(folder), "--json"]) == 0
+    rows = {r["batch"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["x0_drift.parquet"]["approvals_asked"] == ["refresh_reference (amount, channel)"]
+    assert all(rows[f"x{d}_drift.parquet"]["approvals_asked"] == [] for d in (1, 2, 3))  # asked once
+    assert [rows[f"y{d}_corrupt.parquet"]["verified"] for d in (0, 1, 2)] == [False] * 3
+    assert [rows[f"y{d}_corrupt.parquet"]["breaker"] for d in (0, 1, 2, 3)] == [
+        "closed",
+        "closed",
+        "open",
+        "open",
+    ]
+    last = rows["y3_corrupt.parquet"]
+    assert (last["decision"], last["actions"], last["rows_held"]) == ("hold", [], last["rows_in"])
+    assert main(["backtest", "--policy", str(policy), "--batches", str(folder)]) == 0
+    assert "approvals asked" in capsys.readouterr().out.splitlines()[0]
