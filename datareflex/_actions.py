@@ -37,6 +37,7 @@ class ActionKind(enum.StrEnum):
     QUARANTINE = "quarantine"
     HOLD = "hold"
     ROLLBACK = "rollback"
+    CHANGE_CONTRACT = "change_contract"
     ALERT = "alert"
     REFRESH_REFERENCE = "refresh_reference"
     RETRAIN = "retrain"
@@ -52,7 +53,12 @@ class ActionKind(enum.StrEnum):
         The reflex records the request; whoever runs the pipeline carries the action out once a
         person grants it (in the suite, the approvals sensor) and records that it is done.
         """
-        return self in (ActionKind.REFRESH_REFERENCE, ActionKind.RETRAIN, ActionKind.ROLLBACK)
+        return self in (
+            ActionKind.REFRESH_REFERENCE,
+            ActionKind.RETRAIN,
+            ActionKind.ROLLBACK,
+            ActionKind.CHANGE_CONTRACT,
+        )
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,20 @@ def rollback(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionCont
     )
 
 
+def change_contract(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
+    """Publish none of this version: every row is held while a person decides on a breaking
+    contract change (a removed, renamed or retyped column); once granted, the caller evolves the
+    contract with ``EvolutionPolicy(accept_breaking=True)`` and handles the batch again."""
+    reason = "; ".join(str(s) for s in signals)
+    held = frame.assign(**{REASON_COLUMN: f"held: contract change requested: {reason}"})
+    return ActionResult(
+        frame.iloc[0:0],
+        context.contract,
+        held=held,
+        notes=(f"contract change requested; held {len(frame)} rows",),
+    )
+
+
 def alert(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
     """Change nothing but tell people: the ledger record, and a JSON POST to ``webhook`` (a param).
 
@@ -298,6 +318,7 @@ ACTIONS: dict[ActionKind, Action] = {
     ActionKind.QUARANTINE: quarantine,
     ActionKind.HOLD: hold,
     ActionKind.ROLLBACK: rollback,
+    ActionKind.CHANGE_CONTRACT: change_contract,
     ActionKind.ALERT: alert,
     ActionKind.REFRESH_REFERENCE: refresh_reference,
     ActionKind.RETRAIN: retrain,

@@ -191,7 +191,9 @@ class Reflex:
                     if a.action == rule.then.value
                     and set(a.targets) & set(targets)
                     and a.status != "done"
-                    and (a.batch == batch_id or not rule.then.changes_data)  # a rollback is per batch
+                    and (
+                        a.batch == batch_id or not rule.then.changes_data
+                    )  # a rollback is per batch, and so on
                 ]
                 if asked:  # asked once already: a person has it, said no, or it is being done
                     notes.append(
@@ -299,7 +301,7 @@ def _held(
 def _decide(actions: list[str]) -> Decision:
     if not actions:
         return Decision.PUBLISH
-    if ActionKind.HOLD.value in actions or ActionKind.ROLLBACK.value in actions:
+    if {ActionKind.HOLD.value, ActionKind.ROLLBACK.value, ActionKind.CHANGE_CONTRACT.value} & set(actions):
         return Decision.HOLD
     if any(ActionKind(a).changes_data for a in actions):
         return Decision.REMEDIATE

@@ -14,9 +14,12 @@ from ._infer import infer
 
 @dataclass(frozen=True)
 class EvolutionPolicy:
-    """What may change without a person. Breaking changes always wait for one."""
+    """What may change. Breaking changes wait for a person: ``accept_breaking`` is how the
+    person's answer is applied (removed columns leave, renamed and retyped ones take the
+    batch's form)."""
 
     accept_additive: bool = True
+    accept_breaking: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     >>> evolution = evolve(contract, pd.DataFrame({"id": range(50, 100), "note": ["x"] * 50}))
     >>> [str(c) for c in evolution.accepted], evolution.contract.version, evolution.needs_approval
     (['note: column added (category)'], 2, False)
+    >>> without = pd.DataFrame({"note": ["x"] * 50})
+    >>> evolve(contract, without).needs_approval, list(evolve(contract, without).contract.columns)
+    (True, ['id', 'note'])
+    >>> list(evolve(contract, without, EvolutionPolicy(accept_breaking=True)).contract.columns)
+    ['note']
     """
     policy = policy or EvolutionPolicy()
     observed = infer(batch, name=contract.name) if len(batch) else contract
@@ -64,9 +72,18 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     added = (
         [c for c in changes.changes if c.kind is ChangeKind.COLUMN_ADDED] if policy.accept_additive else []
     )
-    pending = tuple(c for c in changes.changes if c.breaking)
+    breaking = tuple(c for c in changes.changes if c.breaking)
     evolved = contract
     if added:
         columns = [replace(observed.columns[c.column], nullable=True, max_null_fraction=None) for c in added]
         evolved = contract.with_columns(*columns)
-    return Evolution(changes, evolved, tuple(added), pending)
+    if not policy.accept_breaking or not breaking:
+        return Evolution(changes, evolved, tuple(added), breaking)
+    after = dict(evolved.columns)
+    for change in breaking:
+        after.pop(change.column, None)
+        kept = change.renamed_to or (change.column if change.kind is not ChangeKind.COLUMN_REMOVED else None)
+        if kept is not None and kept in observed.columns:
+            after[kept] = observed.columns[kept]
+    accepted = Contract(name=contract.name, columns=after, version=evolved.version)
+    return Evolution(changes, replace(accepted, version=contract.version + 1), (*added, *breaking), ())

@@ -18,13 +18,16 @@ from typing import Any
 import dagster as dg
 
 import datareflex
+import schemasense
 from datareflex import ActionKind
 
 from .metadata import approvals_table
+from .schema import contract_metadata
 from .settings import DatasetConfig
 from .storage import BatchStorage, SuiteStorage
 
 APPROVAL_TAG = "dataops/approval"
+AFTER_APPROVAL_TAG = "dataops/after_approval"
 
 
 class ApprovalDecision(dg.Config):
@@ -118,14 +121,61 @@ def build_rollback_job(dataset: DatasetConfig) -> dg.JobDefinition:
     return rollback_job
 
 
+def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
+    contract_key = dg.AssetKey([dataset.name, "contract"])
+
+    @dg.op(
+        name="change_contract", description="Accept the batch's breaking changes as a new contract version."
+    )
+    def change_contract(context: dg.OpExecutionContext, storage: SuiteStorage) -> None:
+        request = int(context.run.tags[APPROVAL_TAG])
+        ledger = storage.files.ledger()
+        try:
+            approval = next(a for a in ledger.approvals(dataset.name) if a.id == request)
+        finally:
+            ledger.dispose()
+        registry = storage.files.contracts()
+        current = registry.latest(dataset.name)
+        if current is None:
+            raise dg.Failure(f"dataset {dataset.name!r} has no contract to change")
+        batch = storage.files.read([dataset.name, "raw_batch"], approval.batch)
+        policy = schemasense.EvolutionPolicy(accept_breaking=True)
+        evolved = schemasense.evolve(current, batch, policy).contract
+        if dataset.keys:
+            evolved = evolved.with_keys(dataset.keys)
+        if evolved.version == current.version:
+            context.log.info(f"{approval.batch}: nothing to change in contract v{current.version}")
+            return
+        stored = registry.save(evolved)
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=contract_key,
+                metadata={**contract_metadata(stored, previous=current), "approval": request},
+            )
+        )
+
+    @dg.job(
+        name=f"{dataset.name}_contract_change_job",
+        description="Carry out a granted contract change; the batch is then remediated again.",
+        executor_def=dg.in_process_executor,
+    )
+    def contract_change_job() -> None:
+        change_contract()
+
+    return contract_change_job
+
+
 def build_approvals_sensor(
-    dataset: DatasetConfig, storage_root: str, jobs: Mapping[ActionKind, Any]
+    dataset: DatasetConfig, storage_root: str, jobs: Mapping[ActionKind, Any], remediation_job: Any
 ) -> dg.SensorDefinition:
-    """Show the requests on the approvals asset; carry out granted ones; mark them done."""
+    """Show the requests on the approvals asset; carry out granted ones; mark them done.
+
+    A batch whose rows waited on a contract change is remediated again once the change is made.
+    """
 
     @dg.sensor(
         name=f"{dataset.name}_approvals_sensor",
-        jobs=list(jobs.values()),
+        jobs=[*jobs.values(), remediation_job],
         minimum_interval_seconds=dataset.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description="Shows approval requests in the UI and carries out the granted ones.",
@@ -142,6 +192,15 @@ def build_approvals_sensor(
                 done = [r for r in runs if r.status is dg.DagsterRunStatus.SUCCESS]
                 if done:
                     ledger.carried_out(approval.id, [f"{job.name} run {done[0].run_id} succeeded"])
+                    if approval.action == ActionKind.CHANGE_CONTRACT.value:
+                        requests.append(
+                            dg.RunRequest(
+                                run_key=f"approval:{approval.id}:remediate",
+                                job_name=remediation_job.name,
+                                partition_key=approval.batch,
+                                tags={AFTER_APPROVAL_TAG: str(approval.id)},
+                            )
+                        )
                     continue
                 partition = approval.batch if approval.action == ActionKind.ROLLBACK.value else None
                 requests.append(

@@ -7,7 +7,13 @@ import dagster as dg
 
 from datareflex import ActionKind
 
-from .approvals import build_approval_job, build_approvals_sensor, build_approvals_spec, build_rollback_job
+from .approvals import (
+    build_approval_job,
+    build_approvals_sensor,
+    build_approvals_spec,
+    build_contract_change_job,
+    build_rollback_job,
+)
 from .drift import DRIFT_CHECK, build_drift_assets
 from .incidents import build_freshness_sensor, build_run_failure_sensor
 from .landing import batch_partitions, build_landing_sensor
@@ -63,6 +69,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
             description="Carry out a granted reference refresh: learn it from the latest published batches.",
         ),
         ActionKind.ROLLBACK: build_rollback_job(dataset),
+        ActionKind.CHANGE_CONTRACT: build_contract_change_job(dataset),
     }
     if model:
         approved[ActionKind.RETRAIN] = dg.define_asset_job(
@@ -104,7 +111,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         sensors=[
             build_landing_sensor(dataset, partitions, batch_job, training_job, storage_root),
             build_reflex_sensor(dataset, batch_job, remediation_job, check_keys),
-            build_approvals_sensor(dataset, storage_root, approved),
+            build_approvals_sensor(dataset, storage_root, approved, remediation_job),
             build_run_failure_sensor(dataset, batch_job, storage_root),
             *([build_freshness_sensor(dataset, storage_root)] if dataset.freshness_hours else []),
         ],

@@ -154,3 +154,43 @@ def test_a_remediation_that_does_not_verify_is_held_and_escalated(
     held = BatchStorage(alerting.storage).read(["orders", "held_batch"], corrupt)
     assert len(held) == 40  # 34 broken rows and 6 missing discounts nobody imputed
     assert held["_reason"].str.startswith("held: unresolved after remediation").all()
+
+
+def test_a_granted_contract_change_makes_a_new_version_and_publishes_the_held_batch(
+    settings, stream, instance, tmp_path
+) -> None:
+    policy = tmp_path / "contract.yaml"
+    policy.write_text(
+        "rules:\n"
+        "  - {when: {kind: schema_change, rule: missing_column}, then: change_contract}\n"
+        "  - {when: {kind: [drift, metric_anomaly]}, then: alert}\n"
+    )
+    changing = dataclasses.replace(
+        settings, datasets=(dataclasses.replace(settings.datasets[0], policy=policy),)
+    )
+    land(changing, stream, 3)
+    landing = changing.datasets[0].landing
+    source, batches = stream
+    later = batches[3].name
+    pd.read_parquet(source / later).drop(columns=["email"]).to_parquet(
+        landing / later
+    )  # the source drops a column
+    defs = build_definitions(changing)
+    run_until_quiet(defs, instance)
+    storage = BatchStorage(changing.storage)
+    held = storage.read(["orders", "held_batch"], later)
+    assert storage.read(["orders", "published_batch"], later).empty and len(held) == batches[3].rows
+    (request,) = approvals(changing)
+    assert (request.action, request.batch, request.targets) == ("change_contract", later, ("email",))
+
+    assert decide(defs, instance, request.id, True)
+    launched = run_until_quiet(defs, instance)
+    assert [(r.job, r.success) for r in launched] == [
+        ("orders_contract_change_job", True),
+        ("orders_remediation_job", True),
+    ]
+    contract = storage.contracts().latest("orders")
+    assert contract.version == 2 and "email" not in contract.columns
+    assert len(storage.read(["orders", "published_batch"], later)) == batches[3].rows
+    assert storage.read(["orders", "held_batch"], later).empty
+    assert [a.status for a in approvals(changing)] == ["done"]
