@@ -71,15 +71,11 @@ def build_approval_job(dataset: DatasetConfig) -> dg.JobDefinition:
             ledger.dispose()
         context.log.info(f"request {answer.id} ({answer.action} on {answer.batch}) {answer.status}")
 
-    @dg.job(
-        name=f"{dataset.name}_approval_job",
-        description="Grant or refuse an approval request: set request, grant (true/false) and by.",
-        executor_def=dg.in_process_executor,
+    return _one_op_job(
+        f"{dataset.name}_approval_job",
+        "Grant or refuse an approval request: set request, grant (true/false) and by.",
+        decide,
     )
-    def approval_job() -> None:
-        decide()
-
-    return approval_job
 
 
 def build_rollback_job(dataset: DatasetConfig) -> dg.JobDefinition:
@@ -87,12 +83,7 @@ def build_rollback_job(dataset: DatasetConfig) -> dg.JobDefinition:
 
     @dg.op(name="roll_back", description="Publish again the last good version of the batch.")
     def roll_back(context: dg.OpExecutionContext, storage: SuiteStorage) -> None:
-        request = int(context.run.tags[APPROVAL_TAG])
-        ledger = storage.files.ledger()
-        try:
-            approval = next(a for a in ledger.approvals(dataset.name) if a.id == request)
-        finally:
-            ledger.dispose()
+        approval = _carried_out_by(context, dataset, storage)
         restored = storage.files.restore_previous(list(published.path), approval.batch)
         if restored is None:
             context.log.warning(f"{approval.batch}: no earlier published version; its rows stay held")
@@ -105,20 +96,16 @@ def build_rollback_job(dataset: DatasetConfig) -> dg.JobDefinition:
                 metadata={
                     "dagster/row_count": len(frame),
                     "rolled_back_to": restored.name,
-                    "approval": request,
+                    "approval": approval.id,
                 },
             )
         )
 
-    @dg.job(
-        name=f"{dataset.name}_rollback_job",
-        description="Carry out a granted rollback: the batch's last good published version returns.",
-        executor_def=dg.in_process_executor,
+    return _one_op_job(
+        f"{dataset.name}_rollback_job",
+        "Carry out a granted rollback: the batch's last good published version returns.",
+        roll_back,
     )
-    def rollback_job() -> None:
-        roll_back()
-
-    return rollback_job
 
 
 def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
@@ -128,12 +115,7 @@ def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
         name="change_contract", description="Accept the batch's breaking changes as a new contract version."
     )
     def change_contract(context: dg.OpExecutionContext, storage: SuiteStorage) -> None:
-        request = int(context.run.tags[APPROVAL_TAG])
-        ledger = storage.files.ledger()
-        try:
-            approval = next(a for a in ledger.approvals(dataset.name) if a.id == request)
-        finally:
-            ledger.dispose()
+        approval = _carried_out_by(context, dataset, storage)
         registry = storage.files.contracts()
         current = registry.latest(dataset.name)
         if current is None:
@@ -150,19 +132,15 @@ def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
         context.log_event(
             dg.AssetMaterialization(
                 asset_key=contract_key,
-                metadata={**contract_metadata(stored, previous=current), "approval": request},
+                metadata={**contract_metadata(stored, previous=current), "approval": approval.id},
             )
         )
 
-    @dg.job(
-        name=f"{dataset.name}_contract_change_job",
-        description="Carry out a granted contract change; the batch is then remediated again.",
-        executor_def=dg.in_process_executor,
+    return _one_op_job(
+        f"{dataset.name}_contract_change_job",
+        "Carry out a granted contract change; the batch is then remediated again.",
+        change_contract,
     )
-    def contract_change_job() -> None:
-        change_contract()
-
-    return contract_change_job
 
 
 def build_approvals_sensor(
@@ -223,6 +201,26 @@ def build_approvals_sensor(
         return dg.SensorResult(run_requests=requests, asset_events=events, cursor=seen)
 
     return approvals_sensor
+
+
+def _carried_out_by(
+    context: dg.OpExecutionContext, dataset: DatasetConfig, storage: SuiteStorage
+) -> datareflex.Approval:
+    """The granted request this run carries out: its id is the run's approval tag."""
+    request = int(context.run.tags[APPROVAL_TAG])
+    ledger = storage.files.ledger()
+    try:
+        return next(a for a in ledger.approvals(dataset.name) if a.id == request)
+    finally:
+        ledger.dispose()
+
+
+def _one_op_job(name: str, description: str, op: dg.OpDefinition) -> dg.JobDefinition:
+    @dg.job(name=name, description=description, executor_def=dg.in_process_executor)
+    def job() -> None:
+        op()
+
+    return job
 
 
 def approvals_metadata(approvals: list[datareflex.Approval]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
     remediate = build_remediation(dataset, partitions, raw_batch, validation, drift_report)
     model = [declared(dataset, build_model_asset(dataset, contract))] if dataset.model_target else []
     approvals = declared(dataset, build_approvals_spec(dataset))
-    raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = (
+    assets = [
         declared(dataset, asset)
         for asset in (
             raw_batch,
@@ -42,7 +42,8 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
             drift_report,
             remediate,
         )
-    )
+    ]
+    raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = assets
 
     batch_job = dg.define_asset_job(
         f"{dataset.name}_batch_job",
@@ -89,17 +90,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         dg.AssetCheckKey(drift_report.key, DRIFT_CHECK),
     ]
     return dg.Definitions(
-        assets=[
-            raw_batch,
-            contract,
-            validation,
-            reference_profile,
-            batch_profile,
-            drift_report,
-            remediate,
-            *model,
-            approvals,
-        ],
+        assets=[*assets, *model, approvals],
         jobs=[
             batch_job,
             remediation_job,
