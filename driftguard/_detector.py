@@ -110,7 +110,7 @@ class DriftDetector:
         if not hasattr(self, "reference_"):
             raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
         reference = self.reference_
-        batch = current if isinstance(current, Profile) else profile(current, like=reference)
+        batch = current if isinstance(current, Profile) else profile(current, like=reference, sketches=False)
         skipped: dict[str, str] = {}
         pending: list[tuple[str, str, ColumnMethod, Comparison]] = []
         results: dict[str, dict[str, ColumnDrift]] = {"columns": {}, "missing": {}}

@@ -184,14 +184,19 @@ def profile(
     *,
     bins: int = 100,
     identifier_share: float = 0.95,
+    sketches: bool = True,
 ) -> Profile:
-    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories."""
+    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories.
+
+    ``sketches=False`` (with ``like`` only) leaves out the KLL and HLL sketches: exact counts
+    alone, for a batch that is scored and dropped, never stored or merged.
+    """
     columns = {}
     for label in df.columns:
         name = str(label)
         template = like.columns.get(name) if like is not None else None
         if template is not None:
-            columns[name] = _profile_like(df[label], template)
+            columns[name] = _profile_like(df[label], template, sketches)
         else:
             columns[name] = _profile_new(name, df[label], bins, identifier_share)
     return Profile(len(df), columns)
@@ -243,12 +248,12 @@ def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: floa
     return _categorical(name, series, known=())
 
 
-def _profile_like(series: pd.Series, template: ColumnProfile) -> ColumnProfile:
+def _profile_like(series: pd.Series, template: ColumnProfile, sketches: bool = True) -> ColumnProfile:
     if template.kind == "numeric":
-        return _numeric(template.name, series, template.edges)
+        return _numeric(template.name, series, template.edges, sketches=sketches)
     if template.kind == "categorical":
         known = tuple(name for name, _ in template.categories if name != OTHER)
-        return _categorical(template.name, series, known=known)
+        return _categorical(template.name, series, known=known, sketches=sketches)
     return replace(template, rows=len(series), missing=int(series.isna().sum()), counts=(), categories=())
 
 
@@ -259,6 +264,7 @@ def _numeric(
     *,
     values: np.ndarray | None = None,
     sketch: bytes | None = None,
+    sketches: bool = True,
 ) -> ColumnProfile:
     """Exact counts on ``edges``; values that are not finite numbers count as missing."""
     values = _finite(series) if values is None else values
@@ -277,12 +283,16 @@ def _numeric(
         total_squares=float(np.dot(values, values)),
         minimum=float(values.min()) if len(values) else None,
         maximum=float(values.max()) if len(values) else None,
-        quantile_sketch=_sketches.quantile_sketch(values) if sketch is None else sketch,
-        distinct_sketch=_sketches.distinct_sketch(pd.Series(values)),
+        quantile_sketch=(_sketches.quantile_sketch(values) if sketch is None else sketch)
+        if sketches
+        else None,
+        distinct_sketch=_sketches.distinct_sketch(pd.Series(values)) if sketches else None,
     )
 
 
-def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> ColumnProfile:
+def _categorical(
+    name: str, series: pd.Series, known: tuple[str, ...], sketches: bool = True
+) -> ColumnProfile:
     """Exact counts of ``known`` categories and of the most frequent others; the rest as "other"."""
     counts = series.value_counts(dropna=True)
     counts.index = counts.index.map(str)
@@ -301,7 +311,7 @@ def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> Column
         len(series),
         len(series) - int(counts.sum()),
         categories=tuple(sorted(tracked.items())),
-        distinct_sketch=_sketches.distinct_sketch(pd.Series(counts.index)),
+        distinct_sketch=_sketches.distinct_sketch(pd.Series(counts.index)) if sketches else None,
     )
 
 
