@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _sketches
+from ._bins import bin_positions
 from .errors import IncompatibleProfilesError
 
 OTHER = "__other__"
@@ -268,7 +269,7 @@ def _numeric(
 ) -> ColumnProfile:
     """Exact counts on ``edges``; values that are not finite numbers count as missing."""
     values = _finite(series) if values is None else values
-    positions = np.searchsorted(np.asarray(edges), values, side="left")
+    positions = bin_positions(np.asarray(edges, dtype=float), values)
     counts = np.bincount(positions, minlength=len(edges) + 1)
     sums = np.bincount(positions, weights=values, minlength=len(edges) + 1)
     return ColumnProfile(
