@@ -235,7 +235,9 @@ def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: floa
         ranks = list(np.linspace(0, 1, bins + 1)[1:-1])
         edges = tuple(float(e) for e in np.unique(_sketches.quantiles(sketch, ranks))) if len(values) else ()
         return _numeric(name, series, edges, values=values, sketch=sketch)
-    missing = int(series.isna().sum())
+    # Where a spread of rows looks like categories, count them first: the missing count comes with it.
+    counts = series.value_counts(dropna=True) if _spread_rows(series).nunique() * 2 <= 4096 else None
+    missing = len(series) - int(counts.sum()) if counts is not None else int(series.isna().sum())
     present = series.dropna() if missing else series
     skipped = ColumnProfile(name, "skipped", len(series), missing)
     if pd.api.types.is_datetime64_any_dtype(dtype) or _looks_like_timestamps(present):
@@ -246,7 +248,7 @@ def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: floa
         return replace(skipped, note="identifier")
     if len(present) >= 50 and sample.nunique() > 0.5 * len(sample) and sample.nunique() > TOP_CATEGORIES:
         return replace(skipped, note="high-cardinality text")
-    return _categorical(name, series, known=())
+    return _categorical(name, series, known=(), counts=counts)
 
 
 def _profile_like(series: pd.Series, template: ColumnProfile, sketches: bool = True) -> ColumnProfile:
@@ -292,10 +294,17 @@ def _numeric(
 
 
 def _categorical(
-    name: str, series: pd.Series, known: tuple[str, ...], sketches: bool = True
+    name: str,
+    series: pd.Series,
+    known: tuple[str, ...],
+    sketches: bool = True,
+    counts: pd.Series | None = None,
 ) -> ColumnProfile:
-    """Exact counts of ``known`` categories and of the most frequent others; the rest as "other"."""
-    counts = series.value_counts(dropna=True)
+    """Exact counts of ``known`` categories and of the most frequent others; the rest as "other".
+
+    ``counts`` is ``series.value_counts(dropna=True)`` when it was already taken.
+    """
+    counts = series.value_counts(dropna=True) if counts is None else counts
     counts.index = counts.index.map(str)
     if not counts.index.is_unique:  # 1 and "1" are one category
         counts = counts.groupby(level=0).sum().sort_values(ascending=False)
@@ -326,6 +335,11 @@ def _finite(series: pd.Series) -> np.ndarray:
         numbers = pd.to_numeric(series, errors="coerce")
     array = numbers.to_numpy(dtype=float, na_value=np.nan)
     return array[np.isfinite(array)]
+
+
+def _spread_rows(series: pd.Series, size: int = 4096) -> pd.Series:
+    """Up to ``size`` rows evenly spaced over the column."""
+    return series.iloc[np.linspace(0, len(series) - 1, min(len(series), size)).astype(int)]
 
 
 def _spread(values: np.ndarray, size: int) -> np.ndarray:
