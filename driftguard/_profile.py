@@ -283,7 +283,7 @@ def _numeric(
         counts=tuple(int(c) for c in counts),
         sums=tuple(float(v) for v in sums),
         total=float(values.sum()),
-        total_squares=float(np.dot(values, values)),
+        total_squares=float(np.square(values).sum()),  # not np.dot: BLAS threads spin idle after it
         minimum=float(values.min()) if len(values) else None,
         maximum=float(values.max()) if len(values) else None,
         quantile_sketch=(_sketches.quantile_sketch(values) if sketch is None else sketch)
