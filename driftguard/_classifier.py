@@ -10,6 +10,7 @@ Mann–Whitney null).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
+
+MAX_CATEGORIES = 250
+"""Gradient boosting takes at most 255 categories: the most frequent are kept, the rest are missing."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +63,18 @@ class DomainClassifier:
         self.held_out = held_out
         self.random_state = random_state
 
-    def fit(self, reference: pd.DataFrame) -> DomainClassifier:
+    def fit(
+        self, reference: pd.DataFrame, category_counts: Mapping[str, Mapping[str, int]] | None = None
+    ) -> DomainClassifier:
+        """Learn each text column's categories and keep a sample of reference rows.
+
+        ``category_counts`` (a text column's exact count of every value, as a profile keeps
+        them) spares counting that column again.
+        """
         self.columns_ = list(reference.columns)
-        # Gradient boosting takes at most 255 categories: keep the most frequent, the rest are missing.
+        known = category_counts or {}
         self.categories_ = {
-            c: pd.Index(reference[c].dropna().astype(str).value_counts().index[:250])
+            c: _top_categories(reference[c], known.get(c))
             for c in self.columns_
             if not _numeric(reference[c])
         }
@@ -115,6 +126,16 @@ def _hanley_mcneil_variance(auc: float, n1: int, n2: int) -> float:
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
     variance = (auc * (1 - auc) + (n1 - 1) * (q1 - auc**2) + (n2 - 1) * (q2 - auc**2)) / (n1 * n2)
     return max(variance, 0.0)
+
+
+def _top_categories(series: pd.Series, counts: Mapping[str, int] | None) -> pd.Index:
+    """The most frequent values as text, most frequent first, as ``value_counts`` orders them."""
+    text = pd.api.types.infer_dtype(series, skipna=True) == "string"
+    if text and counts and len(set(counts.values())) == len(counts):  # counted already; no ties to order
+        return pd.Index(sorted(counts, key=counts.__getitem__, reverse=True)[:MAX_CATEGORIES], dtype=object)
+    if text and pd.api.types.is_object_dtype(series.dtype):  # text already: count without converting
+        return pd.Index(series.value_counts(dropna=True).index[:MAX_CATEGORIES], dtype=object)
+    return pd.Index(series.dropna().astype(str).value_counts().index[:MAX_CATEGORIES])
 
 
 def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:

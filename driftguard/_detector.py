@@ -38,7 +38,7 @@ from ._ks import KolmogorovSmirnov
 from ._l_infinity import LInfinity
 from ._method import ColumnMethod, Comparison, aligned, shares
 from ._missing_rate import MissingRate
-from ._profile import ColumnProfile, Profile, profile
+from ._profile import OTHER, ColumnProfile, Profile, profile
 from ._psi import PSI
 from ._report import ColumnDrift, Distribution, DriftReport
 from ._wasserstein import Wasserstein
@@ -100,9 +100,8 @@ class DriftDetector:
             ]
             if compared and len(reference) >= self.min_rows:
                 classifier = self.classifier or DomainClassifier()
-                labels = {str(c): c for c in reference.columns}
                 self.classifier_ = classifier.fit(
-                    reference[[labels[c] for c in compared]].set_axis(compared, axis=1)
+                    _columns(reference, compared), _category_counts(self.reference_, compared)
                 )
         return self
 
@@ -111,7 +110,7 @@ class DriftDetector:
         if not hasattr(self, "reference_"):
             raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
         reference = self.reference_
-        batch = current if isinstance(current, Profile) else profile(current, like=reference)
+        batch = current if isinstance(current, Profile) else profile(current, like=reference, sketches=False)
         skipped: dict[str, str] = {}
         pending: list[tuple[str, str, ColumnMethod, Comparison]] = []
         results: dict[str, dict[str, ColumnDrift]] = {"columns": {}, "missing": {}}
@@ -209,10 +208,27 @@ def detect(reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, *
 
 def _rows(frame: pd.DataFrame, columns: list[str], classifier: DomainClassifier) -> pd.DataFrame:
     """The classifier's sample of ``frame`` (drawn before any copy), with ``columns`` named as text."""
-    labels = {str(label): label for label in frame.columns}
     if len(frame) > classifier.max_rows:
         frame = frame.sample(n=classifier.max_rows, random_state=classifier.random_state)
+    return _columns(frame, columns)
+
+
+def _columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``frame``, named as text; the frame itself (no copy) when that is all of it."""
+    if [str(label) for label in frame.columns] == columns:
+        return frame
+    labels = {str(label): label for label in frame.columns}
     return frame[[labels[c] for c in columns]].set_axis(columns, axis=1)
+
+
+def _category_counts(reference: Profile, columns: list[str]) -> dict[str, dict[str, int]]:
+    """Exact counts of every category of the categorical ``columns`` the profile counted in full."""
+    counted = {name: {k: n for k, n in reference.columns[name].categories if n} for name in columns}
+    return {
+        name: counts
+        for name, counts in counted.items()
+        if reference.columns[name].kind == "categorical" and OTHER not in counts
+    }
 
 
 def _distribution(reference: ColumnProfile, current: ColumnProfile) -> Distribution:

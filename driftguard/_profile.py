@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _sketches
+from ._bins import bin_positions
 from .errors import IncompatibleProfilesError
 
 OTHER = "__other__"
@@ -184,14 +185,19 @@ def profile(
     *,
     bins: int = 100,
     identifier_share: float = 0.95,
+    sketches: bool = True,
 ) -> Profile:
-    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories."""
+    """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories.
+
+    ``sketches=False`` (with ``like`` only) leaves out the KLL and HLL sketches: exact counts
+    alone, for a batch that is scored and dropped, never stored or merged.
+    """
     columns = {}
     for label in df.columns:
         name = str(label)
         template = like.columns.get(name) if like is not None else None
         if template is not None:
-            columns[name] = _profile_like(df[label], template)
+            columns[name] = _profile_like(df[label], template, sketches)
         else:
             columns[name] = _profile_new(name, df[label], bins, identifier_share)
     return Profile(len(df), columns)
@@ -229,7 +235,9 @@ def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: floa
         ranks = list(np.linspace(0, 1, bins + 1)[1:-1])
         edges = tuple(float(e) for e in np.unique(_sketches.quantiles(sketch, ranks))) if len(values) else ()
         return _numeric(name, series, edges, values=values, sketch=sketch)
-    missing = int(series.isna().sum())
+    # Where a spread of rows looks like categories, count them first: the missing count comes with it.
+    counts = series.value_counts(dropna=True) if _spread_rows(series).nunique() * 2 <= 4096 else None
+    missing = len(series) - int(counts.sum()) if counts is not None else int(series.isna().sum())
     present = series.dropna() if missing else series
     skipped = ColumnProfile(name, "skipped", len(series), missing)
     if pd.api.types.is_datetime64_any_dtype(dtype) or _looks_like_timestamps(present):
@@ -240,15 +248,15 @@ def _profile_new(name: str, series: pd.Series, bins: int, identifier_share: floa
         return replace(skipped, note="identifier")
     if len(present) >= 50 and sample.nunique() > 0.5 * len(sample) and sample.nunique() > TOP_CATEGORIES:
         return replace(skipped, note="high-cardinality text")
-    return _categorical(name, series, known=())
+    return _categorical(name, series, known=(), counts=counts)
 
 
-def _profile_like(series: pd.Series, template: ColumnProfile) -> ColumnProfile:
+def _profile_like(series: pd.Series, template: ColumnProfile, sketches: bool = True) -> ColumnProfile:
     if template.kind == "numeric":
-        return _numeric(template.name, series, template.edges)
+        return _numeric(template.name, series, template.edges, sketches=sketches)
     if template.kind == "categorical":
         known = tuple(name for name, _ in template.categories if name != OTHER)
-        return _categorical(template.name, series, known=known)
+        return _categorical(template.name, series, known=known, sketches=sketches)
     return replace(template, rows=len(series), missing=int(series.isna().sum()), counts=(), categories=())
 
 
@@ -259,10 +267,11 @@ def _numeric(
     *,
     values: np.ndarray | None = None,
     sketch: bytes | None = None,
+    sketches: bool = True,
 ) -> ColumnProfile:
     """Exact counts on ``edges``; values that are not finite numbers count as missing."""
     values = _finite(series) if values is None else values
-    positions = np.searchsorted(np.asarray(edges), values, side="left")
+    positions = bin_positions(np.asarray(edges, dtype=float), values)
     counts = np.bincount(positions, minlength=len(edges) + 1)
     sums = np.bincount(positions, weights=values, minlength=len(edges) + 1)
     return ColumnProfile(
@@ -274,17 +283,28 @@ def _numeric(
         counts=tuple(int(c) for c in counts),
         sums=tuple(float(v) for v in sums),
         total=float(values.sum()),
-        total_squares=float(np.dot(values, values)),
+        total_squares=float(np.square(values).sum()),  # not np.dot: BLAS threads spin idle after it
         minimum=float(values.min()) if len(values) else None,
         maximum=float(values.max()) if len(values) else None,
-        quantile_sketch=_sketches.quantile_sketch(values) if sketch is None else sketch,
-        distinct_sketch=_sketches.distinct_sketch(pd.Series(values)),
+        quantile_sketch=(_sketches.quantile_sketch(values) if sketch is None else sketch)
+        if sketches
+        else None,
+        distinct_sketch=_sketches.distinct_sketch(pd.Series(values)) if sketches else None,
     )
 
 
-def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> ColumnProfile:
-    """Exact counts of ``known`` categories and of the most frequent others; the rest as "other"."""
-    counts = series.value_counts(dropna=True)
+def _categorical(
+    name: str,
+    series: pd.Series,
+    known: tuple[str, ...],
+    sketches: bool = True,
+    counts: pd.Series | None = None,
+) -> ColumnProfile:
+    """Exact counts of ``known`` categories and of the most frequent others; the rest as "other".
+
+    ``counts`` is ``series.value_counts(dropna=True)`` when it was already taken.
+    """
+    counts = series.value_counts(dropna=True) if counts is None else counts
     counts.index = counts.index.map(str)
     if not counts.index.is_unique:  # 1 and "1" are one category
         counts = counts.groupby(level=0).sum().sort_values(ascending=False)
@@ -301,7 +321,7 @@ def _categorical(name: str, series: pd.Series, known: tuple[str, ...]) -> Column
         len(series),
         len(series) - int(counts.sum()),
         categories=tuple(sorted(tracked.items())),
-        distinct_sketch=_sketches.distinct_sketch(pd.Series(counts.index)),
+        distinct_sketch=_sketches.distinct_sketch(pd.Series(counts.index)) if sketches else None,
     )
 
 
@@ -315,6 +335,11 @@ def _finite(series: pd.Series) -> np.ndarray:
         numbers = pd.to_numeric(series, errors="coerce")
     array = numbers.to_numpy(dtype=float, na_value=np.nan)
     return array[np.isfinite(array)]
+
+
+def _spread_rows(series: pd.Series, size: int = 4096) -> pd.Series:
+    """Up to ``size`` rows evenly spaced over the column."""
+    return series.iloc[np.linspace(0, len(series) - 1, min(len(series), size)).astype(int)]
 
 
 def _spread(values: np.ndarray, size: int) -> np.ndarray:

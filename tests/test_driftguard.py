@@ -165,3 +165,42 @@ def test_the_classifier_p_value_is_calibrated_under_no_drift() -> None:
         ]
     )
     assert (p_values < 0.05).mean() <= 0.08  # 5% expected; a pooled cross-validated AUC gave 10%
+
+
+@pytest.mark.parametrize("shape", ["normal", "discrete", "heavy tailed", "extreme"])
+def test_bin_positions_are_searchsorted_exactly(shape: str) -> None:
+    from driftguard._bins import bin_positions
+
+    rng = np.random.default_rng(5)
+    values = {
+        "normal": rng.normal(size=50_000),
+        "discrete": rng.integers(0, 20, 50_000).astype(float),
+        "heavy tailed": rng.lognormal(0, 3, 50_000),
+        "extreme": np.r_[rng.normal(size=1000) * 1e300, 5e-324, -0.0, np.inf, -np.inf, np.nan],
+    }[shape]
+    finite = values[np.isfinite(values)]
+    for edges in (
+        np.unique(np.quantile(finite, np.linspace(0, 1, 101)[1:-1])),
+        np.unique(np.quantile(finite, rng.random(7))),
+        np.array([finite.min(), np.nextafter(finite.min(), np.inf)]),
+        np.array([0.0]),
+        np.array([]),
+    ):
+        assert np.array_equal(bin_positions(edges, values), np.searchsorted(edges, values, side="left"))
+
+
+def test_the_domain_classifier_learns_the_same_categories_from_profile_counts() -> None:
+    rng = np.random.default_rng(6)
+    reference = pd.DataFrame(
+        {
+            "text": rng.choice(["a", "b", "c", "d"], 5000, p=[0.4, 0.3, 0.2, 0.1]).astype(object),
+            "mixed": rng.choice(np.array(["1", 1, True, "x", None], dtype=object), 5000),
+            "tied": np.array(["x", "y"] * 2500, dtype=object),
+        }
+    )
+    counts = {c: dict(driftguard.profile(reference).columns[c].categories) for c in reference.columns}
+    with_counts = driftguard.DomainClassifier().fit(reference, counts).categories_
+    counted_again = driftguard.DomainClassifier().fit(reference).categories_
+    expected = {c: pd.Index(reference[c].dropna().astype(str).value_counts().index) for c in reference}
+    for column, index in expected.items():
+        assert with_counts[column].equals(index) and counted_again[column].equals(index)
