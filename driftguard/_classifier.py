@@ -69,9 +69,10 @@ class DomainClassifier:
         """Learn each text column's categories and keep a sample of reference rows.
 
         ``category_counts`` (a text column's exact count of every value, as a profile keeps
-        them) spares counting that column again.
+        them) spares counting that column again. Columns with no value in the reference are left
+        out: they give the model nothing to learn (their missing rate has its own test).
         """
-        self.columns_ = list(reference.columns)
+        self.columns_ = [c for c in reference.columns if reference[c].notna().any()]
         known = category_counts or {}
         self.categories_ = {
             c: _top_categories(reference[c], known.get(c))

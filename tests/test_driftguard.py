@@ -204,3 +204,15 @@ def test_the_domain_classifier_learns_the_same_categories_from_profile_counts() 
     expected = {c: pd.Index(reference[c].dropna().astype(str).value_counts().index) for c in reference}
     for column, index in expected.items():
         assert with_counts[column].equals(index) and counted_again[column].equals(index)
+
+
+def test_a_column_without_values_does_not_stop_the_multivariate_test() -> None:
+    rng = np.random.default_rng(0)
+
+    def frame(nulls: float) -> pd.DataFrame:
+        y = np.where(rng.random(500) < nulls, np.nan, 1.0)
+        return pd.DataFrame({"x": rng.normal(size=500), "y": y, "c": rng.choice(["a", "b"], 500)})
+
+    report = driftguard.DriftDetector().fit(frame(1.0)).score(frame(0.5))
+    assert report.multivariate is not None and not report.multivariate.drifted
+    assert report.drifted_columns == ["y"]  # half the values appeared: the missing rate says so
