@@ -24,7 +24,12 @@ COLUMNS = (
     "actions",
     "verified",
 )
-_DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+_DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+freshness:
+  enabled: true  # evaluate the freshness policies of raw_batch and published_batch
+"""
 
 
 def open_instance(dagster_home: Path) -> dg.DagsterInstance:
