@@ -28,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 WORKSPACE = REPO / "workspace.yaml"
 POSTGRES_DAGSTER_YAML = REPO / "deploy" / "postgres" / "dagster.yaml"
 CHROMIUM = Path("/usr/lib/chromium/chromium")
+POSTGRES_ROOT = Path("/usr/lib/postgresql")
 CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
@@ -89,10 +90,10 @@ def write_instance_yaml(dagster_home: Path, postgres: bool = False, max_concurre
 
 def postgres_bin() -> Path:
     """The newest Debian PostgreSQL server's ``bin`` folder."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    found = sorted(POSTGRES_ROOT.glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     if not found:
         raise ServiceMissing(
-            "PostgreSQL server binaries not found under /usr/lib/postgresql (apt install postgresql)"
+            f"PostgreSQL server binaries not found under {POSTGRES_ROOT} (apt install postgresql)"
         )
     return found[-1].parent
 
@@ -248,8 +249,11 @@ class DagsterServers:
         request = urllib.request.Request(
             f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            payload = json.loads(response.read())
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                payload = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(f"GraphQL answered {exc.code}: {exc.read()[:2000]!r}") from exc
         if payload.get("errors"):
             raise RuntimeError(f"GraphQL errors: {payload['errors']}")
         return payload["data"]

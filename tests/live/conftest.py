@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from suite.servers import CHROMIUM, REPO, DagsterServers, Postgres, ServiceMissing, write_instance_yaml
+import suite.servers
+from suite.servers import REPO, DagsterServers, Postgres, ServiceMissing, write_instance_yaml
 
 from .loop import LiveLoop
 
@@ -17,7 +18,7 @@ from .loop import LiveLoop
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
-        if here in Path(item.fspath).parents:
+        if here in item.path.parents:
             item.add_marker(pytest.mark.live)
 
 
@@ -42,9 +43,9 @@ def postgres() -> Iterator[Postgres]:
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    if not CHROMIUM.is_file():
-        missing(f"Chromium not found at {CHROMIUM} (apt install chromium)")
-    return CHROMIUM
+    if not suite.servers.CHROMIUM.is_file():
+        missing(f"Chromium not found at {suite.servers.CHROMIUM} (apt install chromium)")
+    return suite.servers.CHROMIUM
 
 
 def start_loop(home: Path, postgres: Postgres | None = None) -> LiveLoop:

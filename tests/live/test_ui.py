@@ -24,7 +24,7 @@ def materialize_partition(page: Page, partition: str) -> None:
 
 
 def test_a_faulty_partition_materialized_from_the_ui_shows_its_failed_check(
-    sqlite_loop: LiveLoop, chromium: Path, tmp_path: Path
+    chromium: Path, sqlite_loop: LiveLoop, tmp_path: Path
 ) -> None:
     url = sqlite_loop.servers.url
     corrupt = next(b.name for b in sqlite_loop.batches if b.kind == "corrupt")
