@@ -2,8 +2,10 @@
 
 The daemon creates a sensor's run, then submits it. If the instance's storage goes away in
 between (a PostgreSQL restart), the submission fails and Dagster marks the run FAILURE although
-it never started; a daemon that dies in between leaves it NOT_STARTED. Either way the sensor's
-tick has moved on and the file would never be processed. Each such run is asked for again:
+it never started; a daemon that dies in between leaves it NOT_STARTED; a run worker that cannot
+reach the storage as it starts stays STARTING until run monitoring fails it. Either way the
+sensor's tick has moved on and the file would never be processed. Each such run is asked for
+again:
 
 - NOT_STARTED: under its own run key, so the daemon submits the run it already created;
 - FAILURE without ever starting: under the key ``relaunch:<run id>``, so it is asked for once.
