@@ -67,8 +67,8 @@ class LiveLoop:
         The schema-change day lands once the others are done, as a daily stream would: landed
         together, its remediation may evolve the contract before the corrupt day's remediation
         runs, which then judges that day by the new version (every row lacks ``coupon_code``)
-        and holds it whole. Reported on issue 6; the remediation should use the contract
-        version its check used.
+        and holds it whole. A known gap: remediation should use the contract version its check
+        used (``suite/reflex.py``).
         """
         staging = self.home / "staging"
         self.batches = write_orders(staging)
