@@ -6,13 +6,16 @@ DATAOPS_HOME ?= $(HOME)/.local/share/cybernetic-dataops
 DAGSTER_HOME ?= $(DATAOPS_HOME)/dagster_home
 export DATAOPS_HOME DAGSTER_HOME
 
-.PHONY: demo test ui lint bench clean-data
+.PHONY: demo test test-fast ui lint bench bench-loop clean-data
 
 demo: $(VENV)/.installed  ## land the sample orders and run the closed loop
 	$(BIN)/dataops demo
 
-test: $(VENV)/.installed-test  ## run every test and doctest
+test: $(VENV)/.installed-test  ## run every test and doctest (live ones need postgresql and chromium)
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-test  ## every test but the live ones (servers, PostgreSQL, browser)
+	$(BIN)/python -m pytest -m "not live"
 
 ui: $(VENV)/.installed  ## the Dagster UI on 127.0.0.1:3000, over the demo's instance and data
 	$(BIN)/dataops init
@@ -27,6 +30,9 @@ bench: $(VENV)/.installed-bench  ## the benchmarks in bench/ (they print ratios 
 	$(BIN)/python bench/schemasense_speed.py
 	$(BIN)/python bench/driftguard_quality.py
 	$(BIN)/python bench/driftguard_speed.py
+
+bench-loop: $(VENV)/.installed-test  ## file-to-published latency under the live daemon (about 3 min)
+	$(BIN)/python bench/loop_latency.py
 
 clean-data:  ## forget the demo's instance, landing folder and results
 	rm -rf "$(DATAOPS_HOME)"

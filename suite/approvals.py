@@ -22,6 +22,7 @@ import schemasense
 from datareflex import ActionKind
 
 from .metadata import approvals_table
+from .recovery import stranded_run_requests
 from .schema import contract_metadata
 from .settings import DatasetConfig
 from .storage import BatchStorage, SuiteStorage
@@ -198,6 +199,7 @@ def build_approvals_sensor(
             events.append(
                 dg.AssetObservation(asset_key=approvals_key(dataset), metadata=approvals_metadata(approvals))
             )
+        requests += stranded_run_requests(context, f"{dataset.name}_approvals_sensor")
         return dg.SensorResult(run_requests=requests, asset_events=events, cursor=seen)
 
     return approvals_sensor

@@ -5,6 +5,7 @@ from typing import Any
 
 import dagster as dg
 
+from .recovery import stranded_run_requests
 from .settings import DatasetConfig
 from .storage import BatchStorage
 from .training import partitions_name
@@ -33,7 +34,8 @@ def build_landing_sensor(
     partitions are run at once: they define the contract. Later partitions wait (in the cursor)
     until the contract exists; once the training batches are published the sensor asks for the
     training job, which learns the contract and the drift reference. Run keys make every request
-    idempotent, so no file is processed twice even if the cursor were lost.
+    idempotent, so no file is processed twice even if the cursor were lost; a run created but
+    never launched (the storage went away in between) is asked for again under its key.
     """
 
     @dg.sensor(
@@ -66,6 +68,7 @@ def build_landing_sensor(
             )
             if set(training) <= published:
                 requests.append(dg.RunRequest(run_key=f"training:{training[-1]}", job_name=training_job.name))
+        requests += stranded_run_requests(context, f"{dataset.name}_landing_sensor")
         return dg.SensorResult(
             run_requests=requests,
             dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [],

@@ -11,8 +11,10 @@ import datareflex
 import driftguard
 import schemasense
 
+from .approvals import AFTER_APPROVAL_TAG
 from .drift import CHANGED_OVER_TIME, Reference, reference_for
 from .metadata import frame_schema
+from .recovery import stranded_run_requests
 from .schema import contract_metadata
 from .settings import DatasetConfig
 from .storage import SuiteStorage
@@ -62,7 +64,7 @@ def build_remediation(
         drift_report: driftguard.DriftReport,
     ) -> Iterator[dg.Output[pd.DataFrame]]:
         registry = storage.files.contracts()
-        contract = registry.latest(dataset.name)
+        contract = _judged_by(context, dataset, registry)
         ledger = storage.files.ledger()
         try:
             reference_rows = _reference_rows(context, dataset, storage) if contract is not None else None
@@ -183,6 +185,26 @@ def _handle(
     return outcome, signals
 
 
+def _judged_by(
+    context: dg.AssetExecutionContext, dataset: DatasetConfig, registry: schemasense.ContractRegistry
+) -> schemasense.Contract | None:
+    """The contract this batch's checks used: a later version (another batch's evolution) must
+    not judge it. After a person approved a change for this batch, the newest version."""
+    if AFTER_APPROVAL_TAG in context.run.tags:
+        return registry.latest(dataset.name)
+    result = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey([dataset.name, "validation"]), asset_partitions=[context.partition_key]
+        ),
+        limit=1,
+    )
+    event = result.records[0].asset_materialization if result.records else None
+    version = event.metadata.get("contract_version") if event is not None else None
+    if isinstance(version, dg.IntMetadataValue) and version.value in registry.versions(dataset.name):
+        return registry.get(dataset.name, version.value)
+    return registry.latest(dataset.name)
+
+
 def _anomalies(context: dg.AssetExecutionContext, dataset: DatasetConfig) -> list[str]:
     """The batch metrics that the drift step's Page–Hinkley watch saw jump on this batch."""
     result = context.instance.fetch_materializations(
@@ -255,6 +277,7 @@ def build_reflex_sensor(
             )
             for run_id, entry in failed.items()
         ]
+        requests += stranded_run_requests(context, f"{dataset.name}_reflex_sensor")
         return dg.SensorResult(run_requests=requests, cursor=str(cursor))
 
     return reflex_sensor

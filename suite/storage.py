@@ -1,7 +1,9 @@
 """Storage of everything a run produces, under the instance's storage folder.
 
 Frames are Parquet, profiles and reports JSON; every write goes to a temporary file that is
-renamed into place, so a reader never sees half a file.
+renamed into place, so a reader never sees half a file. The ledger is SQLite beside them, or the
+database ``DATAOPS_LEDGER_URL`` names (any SQLAlchemy URL, e.g. the PostgreSQL server that holds
+the Dagster instance).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
+import sqlalchemy as sa
 
 import datareflex
 import driftguard
@@ -30,6 +33,8 @@ raise ``dg.Failure(allow_retries=False)``."""
 VERSIONED = {"published_batch"}
 """Assets whose earlier versions are kept, so a rollback can publish one again."""
 KEEP_VERSIONS = 10
+
+LEDGER_URL_ENV = "DATAOPS_LEDGER_URL"
 
 _JSON_TYPES: dict[str, Any] = {
     "driftguard.Profile": driftguard.Profile,
@@ -112,8 +117,16 @@ class BatchStorage:
         return schemasense.ContractRegistry(self.root / "contracts")
 
     def ledger(self) -> datareflex.Ledger:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return datareflex.Ledger(f"sqlite:///{self.root / 'ledger.db'}")
+        url = os.environ.get(LEDGER_URL_ENV)
+        if not url:
+            self.root.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{self.root / 'ledger.db'}"
+        try:
+            return datareflex.Ledger(url)
+        except sa.exc.DBAPIError:
+            # Runs started together on a fresh server race to create the ledger's tables; the
+            # loser finds them made on its second try.
+            return datareflex.Ledger(url)
 
 
 def atomic_write(path: Path, write: Any) -> None:

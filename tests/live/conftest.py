@@ -1,0 +1,87 @@
+"""Fixtures of the live tests: real ``dagster-webserver`` and ``dagster-daemon`` processes, a
+throwaway PostgreSQL server, Debian's Chromium. A missing program skips the test with the reason,
+except under ``CI=true``, where it fails: CI must never silently skip them."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import suite.servers
+from suite.servers import REPO, DagsterServers, Postgres, ServiceMissing, write_instance_yaml
+
+from .loop import LiveLoop
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.live)
+
+
+def missing(reason: str) -> None:
+    """Skip, or fail under CI."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        missing("running as root needs runuser to start PostgreSQL as the postgres user")
+    try:
+        server = Postgres.start()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not suite.servers.CHROMIUM.is_file():
+        missing(f"Chromium not found at {suite.servers.CHROMIUM} (apt install chromium)")
+    return suite.servers.CHROMIUM
+
+
+def start_loop(home: Path, postgres: Postgres | None = None) -> LiveLoop:
+    """A data home with its own suite.yaml (sensors every 5 s) and both servers on it."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "suite.yaml"
+    config.write_text(
+        "datasets:\n"
+        "  orders:\n"
+        "    landing: landing\n"
+        "    keys: [order_id]\n"
+        f"    policy: {REPO / 'suite' / 'orders_policy.yaml'}\n"
+        "    sensor_interval_seconds: 5\n"
+    )
+    env = {
+        "DATAOPS_HOME": str(home),
+        "DAGSTER_HOME": str(home / "dagster_home"),
+        "DATAOPS_CONFIG": str(config),
+        **(postgres.env if postgres else {}),
+    }
+    write_instance_yaml(home / "dagster_home", postgres=postgres is not None)
+    servers = DagsterServers(env, home / "logs")
+    try:
+        servers.start()
+    except BaseException:
+        servers.stop()
+        raise
+    return LiveLoop(home, servers)
+
+
+@pytest.fixture(scope="session")
+def sqlite_loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLoop]:
+    """The loop on the default SQLite instance, run to the end once, across a daemon restart."""
+    loop = start_loop(tmp_path_factory.mktemp("live-sqlite"))
+    try:
+        loop.run(middle=loop.servers.restart_daemon)
+        yield loop
+    finally:
+        loop.servers.stop()
