@@ -37,7 +37,10 @@ datasets:
     )
     (sales,) = load_datasets(path, tmp_path / "home")
     assert sales.landing == Path("/srv/sales") and sales.patterns == ("*.parquet",)
-    assert sales.keys == ("receipt_id", "till_reference") and sales.owners == ("alice@example.com", "team:finance")
+    assert sales.keys == ("receipt_id", "till_reference") and sales.owners == (
+        "alice@example.com",
+        "team:finance",
+    )
     assert sales.training_batches == 5 and sales.sensor_interval_seconds == 10
     assert sales.contract == {"margin": 3.0, "max_categories": 20.0}
     assert (sales.drift.reference, sales.drift.window, dict(sales.drift.methods)) == (

@@ -78,12 +78,25 @@ class LiveLoop:
         if middle is not None:
             self.unfinished_at_middle = wait_for("the batch runs after training", self._middle, timeout, 1)
             middle()
-        wait_for("the first six days published or remediated", lambda: self._done(len(first)), timeout, 2)
+        self._wait("the first six days published or remediated", lambda: self._done(len(first)), timeout)
         self.land(last, staging)
-        wait_for("every batch published or remediated", lambda: self._done(len(self.batches)), timeout, 2)
+        self._wait("every batch published or remediated", lambda: self._done(len(self.batches)), timeout)
         quiet_since = max(r["endTime"] for r in self.runs)
         wait_for("a sensor tick after the last run", lambda: self._ticked_after(quiet_since), 60, 2)
         self.runs = self.query(RUNS)["runsOrError"]["results"]
+
+    def _wait(self, what: str, ready: Callable[[], Any], timeout: float) -> None:
+        """``wait_for``, and on a timeout the runs as the API last showed them."""
+        try:
+            wait_for(what, ready, timeout, 2)
+        except TimeoutError as exc:
+            shown = ("dagster/partition", "dagster/run_key", "dataops")
+            runs = "\n".join(
+                f"  {r['jobName']} {r['status']} started={r['startTime'] is not None} "
+                f"{ {t['key']: t['value'] for t in r['tags'] if t['key'].startswith(shown)} }"
+                for r in self.runs
+            )
+            raise TimeoutError(f"{exc}; runs:\n{runs}") from None
 
     def query(self, text: str, **variables: Any) -> dict[str, Any]:
         return self.servers.graphql(text, variables)
