@@ -51,6 +51,8 @@ def build_run_failure_sensor(
         ]
         if any(error is not None and error.cls_name == CHECK_FAILURE for _, error in failures):
             return  # a blocking check failed: the reflex sensor remediates the batch
+        if not failures:
+            return  # no step ran (the launch failed): the landing sensor asks for the run again
         run = context.dagster_run
         signals = [
             datareflex.Signal(
@@ -61,7 +63,7 @@ def build_run_failure_sensor(
                 severity=datareflex.Severity.CRITICAL,
             )
             for step, error in failures
-        ] or [datareflex.Signal(datareflex.SignalKind.RUN_FAILURE, "run", "run_failed")]
+        ]
         outcome = handle_failure(dataset, storage_root, run.tags.get("dagster/partition", ""), signals)
         context.instance.add_run_tags(run.run_id, {"dataops/decision": outcome.decision.value})
 

@@ -22,6 +22,8 @@ STRANDED_AFTER_SECONDS = 10.0
 MAX_RELAUNCHES = 3
 RELAUNCH_OF_TAG = "dataops/relaunch_of"
 RELAUNCH_COUNT_TAG = "dataops/relaunch_count"
+OUTCOME_TAGS = ("dataops/decision", "dataops/alert", "dataops/escalated")
+"""Tags that say what became of a run: a relaunch starts without them."""
 
 
 def stranded_run_requests(context: dg.SensorEvaluationContext, sensor_name: str) -> list[dg.RunRequest]:
@@ -39,7 +41,7 @@ def stranded_run_requests(context: dg.SensorEvaluationContext, sensor_name: str)
         run = record.dagster_run
         if record.start_time is not None or "dagster/run_key" not in run.tags:
             continue
-        own_tags = {k: v for k, v in run.tags.items() if not k.startswith("dagster/")}
+        own_tags = {k: v for k, v in run.tags.items() if not k.startswith(("dagster/", *OUTCOME_TAGS))}
         if run.status is dg.DagsterRunStatus.NOT_STARTED:
             run_key, tags = run.tags["dagster/run_key"], own_tags
         else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suite.recovery import RELAUNCH_OF_TAG
 from suite.reflex import FAILED_CHECK_RUN_TAG
 from suite.sample_data import SampleBatch, write_orders
 from suite.servers import DagsterServers, wait_for
@@ -132,7 +133,9 @@ class LiveLoop:
         batch_runs = [r for r in self.runs_of("orders_batch_job") if r["startTime"] is not None]
         failed = {r["runId"] for r in batch_runs if r["status"] == "FAILURE"}
         remediated = {tag(r, FAILED_CHECK_RUN_TAG) for r in self.runs_of("orders_remediation_job")}
-        return len(batch_runs) >= batches and failed <= remediated
+        relaunched = {tag(r, RELAUNCH_OF_TAG) for r in self.runs}  # a run lost to the outage, taken again
+        partitions = {tag(r, "dagster/partition") for r in batch_runs}
+        return len(partitions) >= batches and failed <= remediated | relaunched
 
     def _ticked_after(self, moment: float) -> bool:
         (repository,) = self.query(REPOSITORIES)["repositoriesOrError"]["nodes"]
