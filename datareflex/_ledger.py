@@ -128,32 +128,27 @@ class Ledger:
 
     def decide(self, request: int, granted: bool, by: str = "") -> Approval:
         """Grant or refuse a pending request (``dataops approve ID`` / ``dataops reject ID``)."""
-        pending = {a.id: a for a in self.approvals()}
-        if request not in pending:
-            raise ValueError(f"no approval request {request} in {self.url}")
-        if pending[request].status != "requested":
-            raise ValueError(f"approval request {request} was already {pending[request].status}")
-        found = pending[request]
-        self.append(
-            found.dataset,
-            found.batch,
-            "approval",
-            "granted" if granted else "refused",
-            {"request": request, "by": by, "action": found.action},
-        )
-        return next(a for a in self.approvals(found.dataset) if a.id == request)
+        return self._answer(request, "requested", "granted" if granted else "refused", {"by": by})
 
     def carried_out(self, request: int, notes: list[str]) -> Approval:
         """Record that a granted request was carried out; what was done goes in ``notes``."""
+        return self._answer(request, "granted", "done", {"notes": notes})
+
+    def _answer(self, request: int, expected: str, kind: str, detail: Mapping[str, Any]) -> Approval:
+        """Append ``kind`` to a request whose status is ``expected``; return it as it is now."""
         found = {a.id: a for a in self.approvals()}.get(request)
-        if found is None or found.status != "granted":
+        if expected == "granted" and (found is None or found.status != expected):
             raise ValueError(f"approval request {request} is not granted: nothing to carry out")
+        if found is None:
+            raise ValueError(f"no approval request {request} in {self.url}")
+        if found.status != expected:
+            raise ValueError(f"approval request {request} was already {found.status}")
         self.append(
             found.dataset,
             found.batch,
             "approval",
-            "done",
-            {"request": request, "action": found.action, "notes": notes},
+            kind,
+            {"request": request, "action": found.action, **detail},
         )
         return next(a for a in self.approvals(found.dataset) if a.id == request)
 

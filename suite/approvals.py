@@ -163,14 +163,16 @@ def build_approvals_sensor(
         ledger = BatchStorage(storage_root).ledger()
         try:
             requests: list[dg.RunRequest] = []
-            for approval in ledger.approvals(dataset.name):
+            approvals = ledger.approvals(dataset.name)
+            for index, approval in enumerate(approvals):
                 job = jobs.get(ActionKind(approval.action)) if approval.status == "granted" else None
                 if job is None:
                     continue
                 runs = context.instance.get_runs(dg.RunsFilter(tags={APPROVAL_TAG: str(approval.id)}))
                 done = [r for r in runs if r.status is dg.DagsterRunStatus.SUCCESS]
                 if done:
-                    ledger.carried_out(approval.id, [f"{job.name} run {done[0].run_id} succeeded"])
+                    notes = [f"{job.name} run {done[0].run_id} succeeded"]
+                    approvals[index] = ledger.carried_out(approval.id, notes)
                     if approval.action == ActionKind.CHANGE_CONTRACT.value:
                         requests.append(
                             dg.RunRequest(
@@ -190,7 +192,6 @@ def build_approvals_sensor(
                         tags={APPROVAL_TAG: str(approval.id)},
                     )
                 )
-            approvals = ledger.approvals(dataset.name)
         finally:
             ledger.dispose()
         seen = ";".join(f"{a.id}:{a.status}" for a in approvals)

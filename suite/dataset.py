@@ -17,6 +17,7 @@ from .approvals import (
 from .drift import DRIFT_CHECK, build_drift_assets
 from .incidents import build_freshness_sensor, build_run_failure_sensor
 from .landing import batch_partitions, build_landing_sensor
+from .metadata import latest_record
 from .model import build_model_asset
 from .reflex import build_reflex_sensor, build_remediation
 from .schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
@@ -166,10 +167,8 @@ def build_drift_schedule(
 
 
 def _materialized_at(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> float:
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1
-    )
-    return result.records[0].timestamp if result.records else 0.0
+    record = latest_record(instance, key, partition)
+    return record.timestamp if record is not None else 0.0
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 
 from .dataset import build_definitions
+from .metadata import latest_metadata
 from .runner import run_until_quiet
 from .sample_data import write_orders
 from .settings import Settings
@@ -56,16 +57,9 @@ def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any
     """One row per batch, read back from the instance's latest ``published_batch`` events."""
     rows = []
     for key in sorted(instance.get_dynamic_partitions(f"{dataset}_batches")):
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(
-                asset_key=dg.AssetKey([dataset, "published_batch"]), asset_partitions=[key]
-            ),
-            limit=1,
-        ).records
-        if records:
-            materialization = records[0].asset_materialization
-            assert materialization is not None
-            outcome = materialization.metadata["outcome"].value
+        metadata = latest_metadata(instance, dg.AssetKey([dataset, "published_batch"]), key)
+        if "outcome" in metadata:
+            outcome = metadata["outcome"].value
             rows.append({"batch": key, **{c: outcome[c] for c in COLUMNS[1:]}})  # type: ignore[index]
         else:
             rows.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -12,6 +12,21 @@ import pandas as pd
 import datareflex
 import driftguard
 import schemasense
+
+
+def latest_record(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> Any:
+    """The newest materialization record of ``key`` for ``partition``, or ``None``."""
+    result = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1
+    )
+    return result.records[0] if result.records else None
+
+
+def latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> Mapping[str, Any]:
+    """The metadata of that materialization (empty when there is none)."""
+    record = latest_record(instance, key, partition)
+    event = record.asset_materialization if record is not None else None
+    return event.metadata if event is not None else {}
 
 
 def frame_schema(df: pd.DataFrame) -> dg.TableSchema:

@@ -13,7 +13,7 @@ import schemasense
 
 from .approvals import AFTER_APPROVAL_TAG
 from .drift import CHANGED_OVER_TIME, Reference, reference_for
-from .metadata import frame_schema
+from .metadata import latest_metadata
 from .recovery import stranded_run_requests
 from .schema import contract_metadata
 from .settings import DatasetConfig
@@ -109,8 +109,6 @@ def build_remediation(
             outcome.published,
             output_name="published_batch",
             metadata={
-                "dagster/row_count": len(outcome.published),
-                "dagster/column_schema": frame_schema(outcome.published),
                 "outcome": dg.MetadataValue.json(summary),
                 "decision": outcome.decision.value,
                 "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
@@ -192,14 +190,8 @@ def _judged_by(
     not judge it. After a person approved a change for this batch, the newest version."""
     if AFTER_APPROVAL_TAG in context.run.tags:
         return registry.latest(dataset.name)
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey([dataset.name, "validation"]), asset_partitions=[context.partition_key]
-        ),
-        limit=1,
-    )
-    event = result.records[0].asset_materialization if result.records else None
-    version = event.metadata.get("contract_version") if event is not None else None
+    validation = dg.AssetKey([dataset.name, "validation"])
+    version = latest_metadata(context.instance, validation, context.partition_key).get("contract_version")
     if isinstance(version, dg.IntMetadataValue) and version.value in registry.versions(dataset.name):
         return registry.get(dataset.name, version.value)
     return registry.latest(dataset.name)
@@ -207,14 +199,8 @@ def _judged_by(
 
 def _anomalies(context: dg.AssetExecutionContext, dataset: DatasetConfig) -> list[str]:
     """The batch metrics that the drift step's Page–Hinkley watch saw jump on this batch."""
-    result = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(
-            asset_key=dg.AssetKey([dataset.name, "drift_report"]), asset_partitions=[context.partition_key]
-        ),
-        limit=1,
-    )
-    event = result.records[0].asset_materialization if result.records else None
-    found = event.metadata.get(CHANGED_OVER_TIME) if event is not None else None
+    report = dg.AssetKey([dataset.name, "drift_report"])
+    found = latest_metadata(context.instance, report, context.partition_key).get(CHANGED_OVER_TIME)
     return list(found.value) if isinstance(found, dg.JsonMetadataValue) and found.value else []
 
 
