@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.config import ConfigError, load_datasets
-from suite.settings import BUNDLED_CONFIG, Settings
+from suite.config import BUNDLED_CONFIG, ConfigError, Settings, load_datasets
 
 
 def write(tmp_path: Path, text: str) -> Path:

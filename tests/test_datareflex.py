@@ -5,7 +5,7 @@ import pytest
 import datareflex
 import schemasense
 from datareflex import ActionKind, Decision
-from suite.settings import PACKAGE_DIR
+from suite.config import PACKAGE_DIR
 
 POLICY = datareflex.Policy.from_file(PACKAGE_DIR / "orders_policy.yaml")
 

@@ -84,7 +84,7 @@ class Settings:
     def from_env(cls, config: Path | None = None) -> Settings:
         """The instance and data home from the environment; the datasets of ``config``
         (default: :func:`config_path`)."""
-        from .config import load_datasets
+        from .loader import load_datasets
 
         home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
         dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))

@@ -16,12 +16,11 @@ import dagster as dg
 import pandas as pd
 
 import driftguard
-
-from .approvals import APPROVAL_TAG
-from .metadata import drift_plots, drift_table
-from .settings import DatasetConfig
-from .storage import IO_RETRY, SuiteStorage
-from .training import latest_published, partitions_name, training_frames, training_partitions
+from suite.assets.metadata import drift_plots, drift_table
+from suite.config import DatasetConfig
+from suite.storage import IO_RETRY, SuiteStorage
+from suite.storage.partitions import latest_published, partitions_name, training_frames, training_partitions
+from suite.tags import APPROVAL_TAG
 
 DRIFT_CHECK = "no_drift"
 HISTORY = 60

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from .settings import DatasetConfig
-from .storage import BatchStorage
+from suite.config import DatasetConfig
+from suite.storage import BatchStorage
 
 
 def training_partitions(instance: dg.DagsterInstance, dataset: DatasetConfig) -> list[str]:

@@ -5,10 +5,10 @@ from typing import Any
 
 import dagster as dg
 
-from .recovery import stranded_run_requests
-from .settings import DatasetConfig
-from .storage import BatchStorage
-from .training import partitions_name
+from suite.config import DatasetConfig
+from suite.sensors.recovery import stranded_run_requests
+from suite.storage import BatchStorage
+from suite.storage.partitions import partitions_name
 
 _BAD_KEY_PARTS = ("...", "\n", "\r", "\t", "\0")
 

@@ -19,10 +19,9 @@ import pandas as pd
 
 import datareflex
 import schemasense
-
-from .landing import landed_files
-from .settings import DatasetConfig
-from .storage import BatchStorage
+from suite.config import DatasetConfig
+from suite.sensors.landing import landed_files
+from suite.storage import BatchStorage
 
 CHECK_FAILURE = "DagsterAssetCheckFailedError"
 

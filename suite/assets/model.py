@@ -19,11 +19,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 import schemasense
-
-from .approvals import APPROVAL_TAG
-from .settings import DatasetConfig
-from .storage import SuiteStorage, atomic_write
-from .training import latest_published, training_frames
+from suite.config import DatasetConfig
+from suite.storage import SuiteStorage, atomic_write
+from suite.storage.partitions import latest_published, training_frames
+from suite.tags import APPROVAL_TAG
 
 
 def build_model_asset(dataset: DatasetConfig, contract: Any) -> dg.AssetsDefinition:

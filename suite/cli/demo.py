@@ -7,11 +7,11 @@ from typing import Any
 
 import dagster as dg
 
-from .dataset import build_definitions
-from .metadata import latest_metadata
-from .runner import run_until_quiet
-from .sample_data import write_orders
-from .settings import BUNDLED_CONFIG, Settings
+from suite.assets.metadata import latest_metadata
+from suite.build import build_definitions
+from suite.cli.runner import run_until_quiet
+from suite.cli.sample_data import write_orders
+from suite.config import BUNDLED_CONFIG, Settings
 
 COLUMNS = (
     "batch",

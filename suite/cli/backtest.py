@@ -10,8 +10,7 @@ import pandas as pd
 import datareflex
 import driftguard
 import schemasense
-
-from .files import read_batch
+from suite.storage.files import read_batch
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 

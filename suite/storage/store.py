@@ -22,8 +22,7 @@ import sqlalchemy as sa
 import datareflex
 import driftguard
 import schemasense
-
-from .metadata import frame_schema
+from suite.assets.metadata import frame_schema
 
 IO_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL)
 """For steps that read files (a landed batch, the training window): a file on a network share or

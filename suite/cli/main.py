@@ -10,9 +10,8 @@ from pathlib import Path
 import datareflex
 import driftguard
 import schemasense
-
-from .config import ConfigError
-from .files import BatchFileError, read_batch
+from suite.config import ConfigError
+from suite.storage.files import BatchFileError, read_batch
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import demo_settings, format_table, run_demo, to_json
+    from suite.cli.demo import demo_settings, format_table, run_demo, to_json
 
     rows = run_demo(demo_settings())
     print(to_json(rows) if args.json else format_table(rows))
@@ -100,8 +99,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .demo import format_table, run_datasets, to_json
-    from .settings import Settings, config_path
+    from suite.cli.demo import format_table, run_datasets, to_json
+    from suite.config import Settings, config_path
 
     settings = Settings.from_env()
     if args.dataset:
@@ -118,8 +117,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
-    from .demo import open_instance
-    from .settings import Settings
+    from suite.cli.demo import open_instance
+    from suite.config import Settings
 
     settings = Settings.from_env()
     open_instance(settings.dagster_home)
@@ -177,8 +176,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    from .backtest import backtest
-    from .demo import format_table, to_json
+    from suite.cli.backtest import backtest
+    from suite.cli.demo import format_table, to_json
 
     rows = backtest(
         datareflex.Policy.from_file(args.policy),
@@ -191,8 +190,8 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _open_ledger(args: argparse.Namespace) -> datareflex.Ledger:
-    from .settings import Settings
-    from .storage import BatchStorage
+    from suite.config import Settings
+    from suite.storage import BatchStorage
 
     return datareflex.Ledger(args.url) if args.url else BatchStorage(Settings.from_env().storage).ledger()
 

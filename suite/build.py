@@ -6,23 +6,19 @@ from typing import Any, TypeVar
 import dagster as dg
 
 from datareflex import ActionKind
-
-from .approvals import (
-    build_approval_job,
-    build_approvals_sensor,
-    build_approvals_spec,
-    build_contract_change_job,
-    build_rollback_job,
-)
-from .drift import DRIFT_CHECK, build_drift_assets
-from .incidents import build_freshness_sensor, build_run_failure_sensor
-from .landing import batch_partitions, build_landing_sensor
-from .metadata import latest_record
-from .model import build_model_asset
-from .reflex import build_reflex_sensor, build_remediation
-from .schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
-from .settings import DatasetConfig, Settings
-from .storage import SuiteIOManager, SuiteStorage
+from suite.assets.approvals import build_approvals_spec
+from suite.assets.drift import DRIFT_CHECK, build_drift_assets
+from suite.assets.model import build_model_asset
+from suite.assets.remediation import build_remediation
+from suite.assets.schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
+from suite.config import DatasetConfig, Settings
+from suite.jobs.approvals import build_approval_job, build_contract_change_job, build_rollback_job
+from suite.jobs.schedule import build_drift_schedule
+from suite.sensors.approvals import build_approvals_sensor
+from suite.sensors.incidents import build_freshness_sensor, build_run_failure_sensor
+from suite.sensors.landing import batch_partitions, build_landing_sensor
+from suite.sensors.reflex import build_reflex_sensor
+from suite.storage import SuiteIOManager, SuiteStorage
 
 
 def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
@@ -136,39 +132,6 @@ def declared(dataset: DatasetConfig, asset: AssetOrSpec) -> AssetOrSpec:
         )
 
     return spec(asset) if isinstance(asset, dg.AssetSpec) else asset.map_asset_specs(spec)
-
-
-def build_drift_schedule(
-    dataset: DatasetConfig, drift_job: Any, report_key: dg.AssetKey, reference_key: dg.AssetKey
-) -> dg.ScheduleDefinition:
-    """Every day, score again each batch whose drift report is older than the reference."""
-
-    @dg.schedule(
-        name=f"{dataset.name}_drift_schedule",
-        cron_schedule=dataset.drift_schedule,
-        job=drift_job,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
-    def drift_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest] | dg.SkipReason:
-        instance = context.instance
-        reference = instance.get_latest_materialization_event(reference_key)
-        if reference is None:
-            return dg.SkipReason("no drift reference yet")
-        keys = instance.get_dynamic_partitions(f"{dataset.name}_batches")
-        stale = [
-            key for key in sorted(keys) if _materialized_at(instance, report_key, key) < reference.timestamp
-        ]
-        day = context.scheduled_execution_time.date().isoformat()
-        return [
-            dg.RunRequest(run_key=f"rescore:{day}:{key}", partition_key=key) for key in stale
-        ] or dg.SkipReason("every drift report is newer than the reference")
-
-    return drift_schedule
-
-
-def _materialized_at(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> float:
-    record = latest_record(instance, key, partition)
-    return record.timestamp if record is not None else 0.0
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

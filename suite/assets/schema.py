@@ -7,12 +7,11 @@ import dagster as dg
 import pandas as pd
 
 import schemasense
-
-from .files import BatchFileError, read_batch
-from .metadata import changes_table, contract_schema, violations_table
-from .settings import DatasetConfig
-from .storage import IO_RETRY, SuiteStorage
-from .training import training_frames
+from suite.assets.metadata import changes_table, contract_schema, violations_table
+from suite.config import DatasetConfig
+from suite.storage import IO_RETRY, SuiteStorage
+from suite.storage.files import BatchFileError, read_batch
+from suite.storage.partitions import training_frames
 
 SCHEMA_CHECK = "schema_matches_contract"
 ROWS_CHECK = "rows_satisfy_contract"
