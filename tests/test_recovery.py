@@ -2,9 +2,9 @@
 
 import dagster as dg
 import pytest
-import suite.sensors.recovery
 from dagster._core.storage.dagster_run import DagsterRun
 
+import suite.sensors.recovery
 from suite.sensors.recovery import RELAUNCH_COUNT_TAG, RELAUNCH_OF_TAG, stranded_run_requests
 
 SENSOR = "orders_landing_sensor"
