@@ -13,6 +13,7 @@ from suite.assets.remediation import build_remediation
 from suite.assets.schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
 from suite.config import DatasetConfig, Settings
 from suite.jobs.approvals import build_approval_job, build_contract_change_job, build_rollback_job
+from suite.jobs.person import build_breaker_job, build_release_job
 from suite.jobs.schedule import build_drift_schedule
 from suite.sensors.approvals import build_approvals_sensor
 from suite.sensors.incidents import build_freshness_sensor, build_run_failure_sensor
@@ -27,7 +28,6 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
     reference_profile, batch_profile, drift_report = build_drift_assets(dataset, partitions, raw_batch)
     remediate = build_remediation(dataset, partitions, raw_batch, validation, drift_report)
     model = [declared(dataset, build_model_asset(dataset, contract))] if dataset.model_target else []
-    approvals = declared(dataset, build_approvals_spec(dataset))
     assets = [
         declared(dataset, asset)
         for asset in (
@@ -41,7 +41,41 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         )
     ]
     raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = assets
+    batch_job, remediation_job, training_job, drift_job = _loop_jobs(dataset, partitions, assets, model)
+    approved = _approved_jobs(dataset, reference_profile, model)
+    check_keys = [
+        dg.AssetCheckKey(validation.key, SCHEMA_CHECK),
+        dg.AssetCheckKey(validation.key, ROWS_CHECK),
+        dg.AssetCheckKey(drift_report.key, DRIFT_CHECK),
+    ]
+    return dg.Definitions(
+        assets=[*assets, *model, declared(dataset, build_approvals_spec(dataset))],
+        jobs=[
+            batch_job,
+            remediation_job,
+            training_job,
+            drift_job,
+            build_approval_job(dataset),
+            build_release_job(dataset),
+            build_breaker_job(dataset),
+            *approved.values(),
+        ],
+        sensors=[
+            build_landing_sensor(dataset, partitions, batch_job, training_job, storage_root),
+            build_reflex_sensor(dataset, batch_job, remediation_job, check_keys),
+            build_approvals_sensor(dataset, storage_root, approved, remediation_job),
+            build_run_failure_sensor(dataset, batch_job, storage_root),
+            *([build_freshness_sensor(dataset, storage_root)] if dataset.freshness_hours else []),
+        ],
+        schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],
+    )
 
+
+def _loop_jobs(
+    dataset: DatasetConfig, partitions: dg.PartitionsDefinition, assets: list[Any], model: list[Any]
+) -> tuple[Any, Any, Any, Any]:
+    """The batch, remediation, training and drift jobs of the loop."""
+    raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = assets
     batch_job = dg.define_asset_job(
         f"{dataset.name}_batch_job",
         selection=dg.AssetSelection.assets(raw_batch, validation, batch_profile, drift_report, remediate),
@@ -59,7 +93,17 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
         selection=dg.AssetSelection.assets(contract, reference_profile, *model),
         description="Learn the contract, the drift reference and the model from the training window.",
     )
-    # What the approvals sensor launches for a granted request.
+    drift_job = dg.define_asset_job(
+        f"{dataset.name}_drift_job",
+        selection=dg.AssetSelection.assets(batch_profile, drift_report),
+        partitions_def=partitions,
+        description="Score a batch's drift again against the current reference.",
+    )
+    return batch_job, remediation_job, training_job, drift_job
+
+
+def _approved_jobs(dataset: DatasetConfig, reference_profile: Any, model: list[Any]) -> dict[ActionKind, Any]:
+    """What the approvals sensor launches for a granted request."""
     approved: dict[ActionKind, Any] = {
         ActionKind.REFRESH_REFERENCE: dg.define_asset_job(
             f"{dataset.name}_refresh_reference_job",
@@ -75,36 +119,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
             selection=dg.AssetSelection.assets(*model),
             description="Carry out a granted retraining: fit the model on the latest published batches.",
         )
-    drift_job = dg.define_asset_job(
-        f"{dataset.name}_drift_job",
-        selection=dg.AssetSelection.assets(batch_profile, drift_report),
-        partitions_def=partitions,
-        description="Score a batch's drift again against the current reference.",
-    )
-    check_keys = [
-        dg.AssetCheckKey(validation.key, SCHEMA_CHECK),
-        dg.AssetCheckKey(validation.key, ROWS_CHECK),
-        dg.AssetCheckKey(drift_report.key, DRIFT_CHECK),
-    ]
-    return dg.Definitions(
-        assets=[*assets, *model, approvals],
-        jobs=[
-            batch_job,
-            remediation_job,
-            training_job,
-            drift_job,
-            build_approval_job(dataset),
-            *approved.values(),
-        ],
-        sensors=[
-            build_landing_sensor(dataset, partitions, batch_job, training_job, storage_root),
-            build_reflex_sensor(dataset, batch_job, remediation_job, check_keys),
-            build_approvals_sensor(dataset, storage_root, approved, remediation_job),
-            build_run_failure_sensor(dataset, batch_job, storage_root),
-            *([build_freshness_sensor(dataset, storage_root)] if dataset.freshness_hours else []),
-        ],
-        schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],
-    )
+    return approved
 
 
 AssetOrSpec = TypeVar("AssetOrSpec", dg.AssetsDefinition, dg.AssetSpec)

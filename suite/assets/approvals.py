@@ -7,6 +7,7 @@ requests whenever one is made or decided; the jobs that answer and carry them ou
 :mod:`suite.jobs.approvals`.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
@@ -28,13 +29,41 @@ def build_approvals_spec(dataset: DatasetConfig) -> dg.AssetSpec:
         description=(
             "Requests for a person's approval (reference refresh, retraining, rollback) and their "
             f"answers. Grant or refuse one with `dataops approve ID` / `dataops reject ID`, or by "
-            f"launching `{dataset.name}_approval_job` from the Launchpad."
+            f"launching `{dataset.name}_approval_job` from the Launchpad. Also who released held "
+            f"rows (`dataops release`, `{dataset.name}_release_job`) or closed the circuit breaker "
+            f"(`dataops breaker close`, `{dataset.name}_breaker_job`)."
         ),
     )
 
 
-def approvals_metadata(approvals: list[datareflex.Approval]) -> dict[str, Any]:
-    return {
+def approvals_metadata(
+    approvals: list[datareflex.Approval], people: Sequence[datareflex.Record] = ()
+) -> dict[str, Any]:
+    """The requests and their answers; with ``people``, also who released rows or closed the breaker."""
+    metadata: dict[str, Any] = {
         "pending": sum(a.status == "requested" for a in approvals),
         "requests": approvals_table(approvals[-200:]),
     }
+    if people:
+        metadata["person_actions"] = person_table(people)
+    return metadata
+
+
+def person_table(records: Sequence[datareflex.Record]) -> dg.MetadataValue:
+    """Releases and breaker closures, newest first: what, on which batch, by whom."""
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, "string") for name in ("recorded_at", "action", "batch", "by", "what")]
+    )
+    rows = [
+        dg.TableRecord(
+            {
+                "recorded_at": r.recorded_at[:19],
+                "action": r.kind,
+                "batch": r.batch or "-",
+                "by": str(r.detail.get("by", "")),
+                "what": str(r.detail.get("reason", "")),
+            }
+        )
+        for r in sorted(records, key=lambda r: -r.id)
+    ]
+    return dg.MetadataValue.table(rows, schema=schema)

@@ -1,4 +1,4 @@
-"""The remediation step (write-audit-publish) and the sensor that launches it for failed checks."""
+"""The remediation step: write-audit-publish of one batch through the loop (datareflex.handle_batch)."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -9,12 +9,13 @@ import pandas as pd
 import datareflex
 import driftguard
 import schemasense
-from suite.assets.drift import CHANGED_OVER_TIME, Reference, reference_for
+from suite.assets.drift import CHANGED_OVER_TIME, reference_for
 from suite.assets.metadata import latest_metadata
 from suite.assets.schema import contract_metadata
 from suite.config import DatasetConfig
+from suite.loop import event_time, imputer_rows, read_policy
 from suite.storage import SuiteStorage
-from suite.storage.partitions import training_frames
+from suite.storage.partitions import landed_at, training_frames
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
 
 OUTPUTS = ("published_batch", "quarantine", "held_batch")
@@ -56,83 +57,22 @@ def build_remediation(
         raw_batch: pd.DataFrame,
         drift_report: driftguard.DriftReport,
     ) -> Iterator[dg.Output[pd.DataFrame]]:
-        registry = storage.files.contracts()
-        contract = _judged_by(context, dataset, registry)
-        ledger = storage.files.ledger()
-        try:
-            reference_rows = _reference_rows(context, dataset, storage) if contract is not None else None
-            outcome, signals = _handle(
-                dataset,
-                context.partition_key,
-                raw_batch,
-                contract,
-                drift_report,
-                ledger,
-                reference_rows,
-                reference_for(context, dataset, storage) if contract is not None else None,
-                _anomalies(context, dataset),
-            )
-            trail = ledger.records(dataset.name, context.partition_key)
-        finally:
-            ledger.dispose()
+        judged_by = _judged_by(context, dataset, storage.files.contracts())
+        outcome, trail = _handle(context, dataset, storage, raw_batch, judged_by, drift_report)
         _tag_run(context, outcome)
-        if contract is not None and outcome.contract.version > contract.version:
-            stored = registry.save(outcome.contract)
-            context.log_event(
-                dg.AssetMaterialization(
-                    asset_key=dg.AssetKey([*prefix, "contract"]),
-                    metadata={
-                        **contract_metadata(stored, previous=contract),
-                        "evolved_by": context.partition_key,
-                    },
-                )
-            )
-        summary = {
-            "rows_in": len(raw_batch),
-            "rows_published": len(outcome.published),
-            "rows_quarantined": len(outcome.quarantined),
-            "rows_held": len(outcome.held),
-            "drifted_columns": drift_report.drifted_columns,
-            "schema_changes": datareflex.schema_changes(signals),
-            "decision": outcome.decision.value,
-            "actions": list(outcome.actions),
-            "verified": outcome.verified,
-            "signals": [_signal_summary(s) for s in signals],
-        }
-        yield dg.Output(
-            outcome.published,
-            output_name="published_batch",
-            metadata={
-                "outcome": dg.MetadataValue.json(summary),
-                "decision": outcome.decision.value,
-                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
-                "ledger": dg.MetadataValue.md(_trail_markdown(trail)),
-            },
-        )
-        for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
-            reasons = frame[schemasense.REASON_COLUMN].value_counts().head(20) if len(frame) else pd.Series()
-            yield dg.Output(
-                frame,
-                output_name=name,
-                metadata={
-                    "dagster/row_count": len(frame),
-                    "reasons": dg.MetadataValue.md(
-                        "\n".join(f"- {n} × {r}" for r, n in reasons.items()) or "none"
-                    ),
-                },
-            )
+        _store_evolution(context, dataset, storage, judged_by, outcome)
+        yield from _outputs(outcome, drift_report, trail)
 
     return remediate
 
 
 def _signal_summary(signal: datareflex.Signal) -> dict[str, Any]:
     """What ``dataops run --json`` and the demo table show of a signal."""
-    scope = getattr(signal, "scope", "batch" if signal.batch_level else "row")
     return {
         "kind": signal.kind.value,
         "column": signal.column,
         "rule": signal.rule,
-        "scope": str(scope),
+        "scope": signal.scope.value,
         "count": signal.count,
     }
 
@@ -161,32 +101,97 @@ def _trail_markdown(trail: list[datareflex.Record]) -> str:
 
 
 def _handle(
+    context: dg.AssetExecutionContext,
     dataset: DatasetConfig,
-    batch_id: str,
+    storage: SuiteStorage,
     raw: pd.DataFrame,
     contract: schemasense.Contract | None,
     drift_report: driftguard.DriftReport,
-    ledger: datareflex.Ledger,
-    reference_rows: pd.DataFrame | None = None,
-    reference: Reference | None = None,
-    anomalies: list[str] | None = None,
-) -> tuple[datareflex.Outcome, list[datareflex.Signal]]:
-    if contract is None:
-        ledger.append(dataset.name, batch_id, "decision", "publish", {"reason": "training batch"})
-        return datareflex.Outcome.untouched(raw), []
-    signals = datareflex.sense(contract.validate(raw), drift_report, anomalies or [])
-    reflex = datareflex.Reflex(datareflex.Policy.from_file(dataset.policy), ledger)
-    outcome = reflex.handle(
-        raw,
-        signals,
-        contract=contract,
-        dataset=dataset.name,
-        batch_id=batch_id,
-        reference=reference.describe(dataset.name) if reference else f"{dataset.name}/reference_profile",
-        reference_rows=reference_rows,
-        reference_profile=reference.profile if reference else None,
+) -> tuple[datareflex.Outcome, list[datareflex.Record]]:
+    """Sense, decide, act and verify (:func:`datareflex.handle_batch`), with the declared pieces
+    of :mod:`suite.loop`; a training batch (no contract yet) is published as it is."""
+    key = context.partition_key
+    ledger = storage.files.ledger()
+    try:
+        if contract is None:
+            ledger.append(dataset.name, key, "decision", "publish", {"reason": "training batch"})
+            outcome = datareflex.Outcome.untouched(raw)
+        else:
+            reference = reference_for(context, dataset, storage)
+            outcome = datareflex.handle_batch(
+                raw,
+                contract=schemasense.settle(contract, raw),
+                policy=read_policy(dataset),
+                ledger=ledger,
+                dataset=dataset.name,
+                batch_id=key,
+                drift_report=drift_report,
+                anomalies=_anomalies(context, dataset),
+                reference=reference.describe(dataset.name) if reference else None,
+                reference_rows=imputer_rows(training_frames(context.instance, dataset, storage.files)[1]),
+                reference_profile=reference.profile if reference else None,
+                event_time=event_time(key, landed_at(context.instance, dataset, key)),
+            )
+        return outcome, ledger.records(dataset.name, key)
+    finally:
+        ledger.dispose()
+
+
+def _store_evolution(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    judged_by: schemasense.Contract | None,
+    outcome: datareflex.Outcome,
+) -> None:
+    """A new contract version (an accepted change, a settled date format) is stored only with a
+    batch published under it."""
+    evolved = outcome.contract
+    if judged_by is None or evolved is None or evolved.version <= judged_by.version:
+        return
+    if not len(outcome.published):
+        return
+    stored = storage.files.contracts().save(evolved)
+    metadata = {**contract_metadata(stored, previous=judged_by), "evolved_by": context.partition_key}
+    key = dg.AssetKey([dataset.name, "contract"])
+    context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
+
+
+def _outputs(
+    outcome: datareflex.Outcome, drift_report: driftguard.DriftReport, trail: list[datareflex.Record]
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """``published_batch`` with the outcome and the ledger trail; ``quarantine`` and
+    ``held_batch`` with their reasons."""
+    summary = {
+        "rows_in": outcome.rows_in,
+        "rows_published": len(outcome.published),
+        "rows_quarantined": len(outcome.quarantined),
+        "rows_held": len(outcome.held),
+        "drifted_columns": drift_report.drifted_columns,
+        "schema_changes": datareflex.schema_changes(outcome.signals),
+        "decision": outcome.decision.value,
+        "actions": list(outcome.actions),
+        "verified": outcome.verified,
+        "signals": [_signal_summary(s) for s in outcome.signals],
+    }
+    yield dg.Output(
+        outcome.published,
+        output_name="published_batch",
+        metadata={
+            "outcome": dg.MetadataValue.json(summary),
+            "decision": outcome.decision.value,
+            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+            "ledger": dg.MetadataValue.md(_trail_markdown(trail)),
+        },
     )
-    return outcome, signals
+    for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
+        reasons = frame[schemasense.REASON_COLUMN].value_counts().head(20) if len(frame) else pd.Series()
+        listed = "\n".join(f"- {n} × {r}" for r, n in reasons.items()) or "none"
+        yield dg.Output(
+            frame,
+            output_name=name,
+            metadata={"dagster/row_count": len(frame), "reasons": dg.MetadataValue.md(listed)},
+        )
 
 
 def _judged_by(
@@ -208,12 +213,3 @@ def _anomalies(context: dg.AssetExecutionContext, dataset: DatasetConfig) -> lis
     report = dg.AssetKey([dataset.name, "drift_report"])
     found = latest_metadata(context.instance, report, context.partition_key).get(CHANGED_OVER_TIME)
     return list(found.value) if isinstance(found, dg.JsonMetadataValue) and found.value else []
-
-
-def _reference_rows(
-    context: dg.AssetExecutionContext, dataset: DatasetConfig, storage: SuiteStorage
-) -> pd.DataFrame:
-    """Up to 5,000 rows of the training window: known-good data that imputers learn from."""
-    _, frames = training_frames(context.instance, dataset, storage.files)
-    rows = pd.concat(frames, ignore_index=True)
-    return rows.sample(n=5000, random_state=0) if len(rows) > 5000 else rows

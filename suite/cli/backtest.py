@@ -1,7 +1,14 @@
-"""Replay a folder of batches through a policy, in memory: what would it have done?"""
+"""Replay a dataset's batch files through its declaration and policy, in memory.
 
+The backtest judges each batch with the live loop's own pieces (:mod:`suite.loop` for the
+contract, the detector and the imputers' rows; :func:`datareflex.handle_batch` for sense →
+decide → act → verify), so a policy it approves behaves the same live. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,80 +17,117 @@ import pandas as pd
 import datareflex
 import driftguard
 import schemasense
+from suite.config import ConfigError, DatasetConfig, Settings
+from suite.loop import drift_detector, event_time, imputer_rows, learn_contract, read_policy
 from suite.storage.files import read_batch
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-def backtest(
-    policy: datareflex.Policy,
-    folder: str | os.PathLike[str],
+def declaration_for(
+    settings: Settings,
     *,
-    training: int = 3,
-    every: dt.timedelta = dt.timedelta(days=1),
-) -> list[dict[str, Any]]:
+    batches: Path | None = None,
+    policy: Path | None = None,
+    training: int | None = None,
+) -> DatasetConfig:
+    """The dataset to replay: the only one declared (or the one ``settings`` was narrowed to),
+    with its landing folder, policy or training window replaced where asked."""
+    if len(settings.datasets) != 1:
+        names = [d.name for d in settings.datasets]
+        raise ConfigError(f"name the dataset to backtest with --dataset; declared: {names}")
+    dataset = settings.datasets[0]
+    changes: dict[str, Any] = {}
+    if batches is not None:
+        changes.update(landing=batches, patterns=("*.parquet", "*.csv"))
+    if policy is not None:
+        changes["policy"] = policy
+    if training is not None:
+        changes["training_batches"] = training
+    return dataclasses.replace(dataset, **changes)
+
+
+def landed(dataset: DatasetConfig) -> list[Path]:
+    """The dataset's batch files in landing order (modification time, then name)."""
+    paths = {p for pattern in dataset.patterns for p in dataset.landing.glob(pattern) if p.is_file()}
+    visible = [p for p in paths if not p.name.startswith(".") and not p.name.endswith(".tmp")]
+    return sorted(visible, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def backtest(dataset: DatasetConfig, *, every: dt.timedelta = dt.timedelta(days=1)) -> list[dict[str, Any]]:
     """One row per batch (the demo's columns, plus the approvals asked and the breaker's state).
 
-    The first ``training`` batches learn the contract and the drift reference and are published
-    as they are; contract versions the policy accepts carry over to later batches. Guardrails
-    remember through a ledger in memory, on a clock that moves ``every`` per batch, so cooldowns,
-    requests asked once and the circuit breaker behave as they would live. Nothing is written.
+    The first ``training_batches`` learn the contract and the drift reference and are published
+    as they are; contract versions the loop publishes carry over to later batches. Guardrails
+    remember through a ledger in memory and count each batch's event time (the date in its
+    name, else ``every`` apart), as they do live.
     """
-    paths = sorted(p for pattern in ("*.parquet", "*.csv") for p in Path(folder).glob(pattern) if p.is_file())
+    paths = landed(dataset)
+    training = dataset.training_batches
     if len(paths) <= training:
-        raise ValueError(f"{folder}: {len(paths)} batches, but the first {training} only train the contract")
+        raise ConfigError(
+            f"{dataset.landing}: {len(paths)} batches, but the first {training} only train the contract"
+        )
     frames = [read_batch(path) for path in paths]
-    contract = schemasense.infer(frames[:training], name=Path(folder).name)
-    reference = driftguard.profile(pd.concat(frames[:training], ignore_index=True))
-    detector = driftguard.DriftDetector(multivariate=False).fit(reference)
-    ledger = datareflex.Ledger("sqlite://")  # in memory: gone with the backtest
-    clock = _Clock(START)
-    reflex = datareflex.Reflex(policy, ledger, clock=clock)
-    history = [driftguard.batch_metrics(driftguard.profile(f, like=reference)) for f in frames[:training]]
-    rows = []
-    for index, (path, frame) in enumerate(zip(paths, frames, strict=True)):
-        clock.now = START + index * every
-        if index < training:
-            rows.append(_row(path.name, datareflex.Outcome.untouched(frame), [], [], [], "closed"))
-            continue
-        batch_profile = driftguard.profile(frame, like=reference)
-        report = detector.score(batch_profile)
-        history.append(driftguard.batch_metrics(batch_profile))
-        jumped = [m for m, found in driftguard.watch(history).items() if len(history) - 1 in found]
-        signals = datareflex.sense(contract.validate(frame), report, jumped)
-        outcome = reflex.handle(
-            frame, signals, contract=contract, batch_id=path.name, reference_profile=reference
-        )
-        contract = outcome.contract or contract
-        records = ledger.records()
-        asked = [
-            f"{a.action} ({', '.join(a.targets)})"
-            for a in datareflex.approvals_of(records)
-            if a.batch == path.name
-        ]
-        breaker = datareflex.breaker_state(
-            records, clock.now, policy.breaker_failures, policy.breaker_reset_minutes
-        )
-        rows.append(
-            _row(
-                path.name,
-                outcome,
-                report.drifted_columns,
-                datareflex.schema_changes(signals),
-                asked,
-                breaker.value,
-            )
-        )
-    ledger.dispose()
+    replay = _Replay(dataset, frames[:training])
+    rows = [
+        _row(p.name, datareflex.Outcome.untouched(f), [], [], [], "closed")
+        for p, f in zip(paths, frames, strict=True)
+    ]
+    for index in range(training, len(paths)):
+        when = event_time(paths[index].name, START + index * every)
+        rows[index] = replay.handle(paths[index].name, frames[index], when)
+    replay.ledger.dispose()
     return rows
 
 
-class _Clock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
+class _Replay:
+    """The live loop's state, in memory: the contract in force, the reference, the ledger."""
 
-    def __call__(self) -> dt.datetime:
-        return self.now
+    def __init__(self, dataset: DatasetConfig, training: list[pd.DataFrame]) -> None:
+        self.dataset = dataset
+        self.policy = read_policy(dataset)
+        self.contract = learn_contract(dataset, training)
+        self.reference = driftguard.profile(pd.concat(training, ignore_index=True))
+        self.imputer_rows = imputer_rows(training)
+        self.history = [
+            driftguard.batch_metrics(driftguard.profile(f, like=self.reference)) for f in training
+        ]
+        self.ledger = datareflex.Ledger("sqlite://")  # in memory: gone with the backtest
+
+    def handle(self, name: str, frame: pd.DataFrame, when: dt.datetime | dt.date | None) -> dict[str, Any]:
+        contract = schemasense.settle(self.contract, frame)
+        batch_profile = driftguard.profile(frame, like=self.reference)
+        report = drift_detector(self.dataset, contract).fit(self.reference).score(batch_profile)
+        self.history.append(driftguard.batch_metrics(batch_profile))
+        now = len(self.history) - 1
+        jumped = sorted(m for m, found in driftguard.watch(self.history).items() if now in found)
+        outcome = datareflex.handle_batch(
+            frame,
+            contract=contract,
+            policy=self.policy,
+            ledger=self.ledger,
+            dataset=self.dataset.name,
+            batch_id=name,
+            drift_report=report,
+            anomalies=jumped,
+            reference=f"{self.dataset.name}/reference_profile",
+            reference_rows=self.imputer_rows,
+            reference_profile=self.reference,
+            event_time=when,
+        )
+        if outcome.contract is not None and len(outcome.published):
+            self.contract = outcome.contract  # stored live only with a batch published under it
+        records = self.ledger.records(self.dataset.name, name)
+        asked = [f"{a.action} ({', '.join(a.targets)})" for a in datareflex.approvals_of(records)]
+        breaker = datareflex.breaker_state(
+            self.ledger.records(self.dataset.name),
+            when,
+            self.policy.breaker_failures,
+            self.policy.breaker_reset_minutes,
+        )
+        changes = datareflex.schema_changes(outcome.signals)
+        return _row(name, outcome, report.drifted_columns, changes, asked, breaker.value)
 
 
 def _row(

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 PACKAGE_DIR = Path(__file__).parent
 BUNDLED_CONFIG = PACKAGE_DIR / "suite.yaml"
@@ -33,6 +33,8 @@ class DriftSettings:
     reference: str = "fixed"
     window: int = 7
     methods: Mapping[str, str] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    """Columns never tested for drift (besides those the contract says are identifiers)."""
 
     def __post_init__(self) -> None:
         if self.reference not in self.REFERENCES:
@@ -55,6 +57,8 @@ class DatasetConfig:
     keys: tuple[str, ...] = ()
     contract: Mapping[str, float] = field(default_factory=dict)
     """Options of :func:`schemasense.infer` (``margin``, ``max_categories``…)."""
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    """Per-column declarations (:class:`schemasense.ColumnDeclaration`) inference respects."""
     drift: DriftSettings = field(default_factory=DriftSettings)
     model_target: str = ""
     """A column the suite's downstream model predicts; empty: the dataset has no model."""
