@@ -95,7 +95,9 @@ def circuit_breaker(situation: Situation, proposal: Proposal) -> Proposal:
     if not situation.signals or ledger is None:
         return proposal
     records = breaker_records(ledger, situation.dataset, policy.breaker_failures)
-    state = breaker_state(records, situation.event_time, policy.breaker_failures, policy.breaker_reset_minutes)
+    state = breaker_state(
+        records, situation.event_time, policy.breaker_failures, policy.breaker_reset_minutes
+    )
     if state is not BreakerState.OPEN:
         return proposal
     reason = (
@@ -120,9 +122,13 @@ def cooldown(situation: Situation, proposal: Proposal) -> Proposal:
         recent = situation.ledger.records(
             situation.dataset, steps=("action",), kinds=(step.action.value,), event_since=since
         )
-        earlier = cooling(recent, step.action.value, step.targets, step.magnitude, situation.event_time, window)
+        earlier = cooling(
+            recent, step.action.value, step.targets, step.magnitude, situation.event_time, window
+        )
         if earlier is not None:
-            note = f"{step.action.value} on {', '.join(step.targets)} skipped: cooling down since {earlier.when}"
+            note = (
+                f"{step.action.value} on {', '.join(step.targets)} skipped: cooling down since {earlier.when}"
+            )
             step = replace(step, skipped=note, ledgered=True)
         steps.append(step)
     return replace(proposal, steps=tuple(steps))
@@ -169,8 +175,11 @@ def ask_once(situation: Situation, proposal: Proposal) -> Proposal:
             if not asked:
                 step = replace(step, ask=True)
             else:
-                note = f"{step.action.value} on {', '.join(step.targets)}: approval {asked[-1].id} is {asked[-1].status}"
-                step = replace(step, notes=(note,)) if step.action.changes_data else replace(step, skipped=note)
+                latest, columns = asked[-1], ", ".join(step.targets)
+                note = f"{step.action.value} on {columns}: approval {latest.id} is {latest.status}"
+                step = (
+                    replace(step, notes=(note,)) if step.action.changes_data else replace(step, skipped=note)
+                )
         steps.append(step)
     return replace(proposal, steps=tuple(steps))
 

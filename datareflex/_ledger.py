@@ -216,7 +216,9 @@ class Ledger:
             rows = connection.execute(query).mappings().all()
         self.rows_read += len(rows)
         return [
-            Record(**{**{k: v for k, v in row.items() if k != "request"}, "detail": json.loads(row["detail"])})
+            Record(
+                **{**{k: v for k, v in row.items() if k != "request"}, "detail": json.loads(row["detail"])}
+            )
             for row in rows
         ]
 
@@ -242,5 +244,6 @@ def _migrate(engine: sa.Engine) -> None:
             for id, detail in answers:
                 request = json.loads(detail).get("request")
                 connection.execute(
-                    sa.text("UPDATE ledger SET request = :request WHERE id = :id"), {"request": request, "id": id}
+                    sa.text("UPDATE ledger SET request = :request WHERE id = :id"),
+                    {"request": request, "id": id},
                 )

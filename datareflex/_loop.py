@@ -28,7 +28,6 @@ from ._signals import Scope, Signal, SignalKind, sense
 from ._verify import verify
 
 
-
 def handle_batch(
     batch: pd.DataFrame,
     *,

@@ -48,7 +48,7 @@ from .errors import PolicyError
 def _as_list(value: Any) -> Any:
     """``kind: drift`` means ``kind: [drift]``; scalars of a list of names are read as text."""
     values = value if isinstance(value, list | tuple) else [value]
-    return [v if isinstance(v, str) or isinstance(v, bool | dict | list) else str(v) for v in values]
+    return [v if isinstance(v, str | bool | dict | list) else str(v) for v in values]
 
 
 _Kinds = Annotated[tuple[SignalKind, ...] | None, BeforeValidator(_as_list)]
@@ -64,13 +64,23 @@ class When(pydantic.BaseModel):
 
     model_config = _FORBID
 
-    kind: _Kinds = Field(None, description="Signal kinds: contract_violation, schema_change, drift, ….")
-    column: _Texts = Field(None, description="Column names the signal is about.")
-    rule: _Texts = Field(None, description="Contract rules (not_null, maximum, …) or drift methods (ks, …).")
-    severity: _Severities = Field(None, description="Severities: info, warning, critical.")
-    scope: _Scopes = Field(None, description="row (the signal names rows) or batch (it describes the batch).")
-    min_magnitude: float | None = Field(None, description="Only signals with a magnitude at least this.")
-    max_magnitude: float | None = Field(None, description="Only signals with a magnitude at most this.")
+    kind: _Kinds = Field(
+        default=None, description="Signal kinds: contract_violation, schema_change, drift, …."
+    )
+    column: _Texts = Field(default=None, description="Column names the signal is about.")
+    rule: _Texts = Field(
+        default=None, description="Contract rules (not_null, maximum, …) or drift methods (ks, …)."
+    )
+    severity: _Severities = Field(default=None, description="Severities: info, warning, critical.")
+    scope: _Scopes = Field(
+        default=None, description="row (the signal names rows) or batch (it describes the batch)."
+    )
+    min_magnitude: float | None = Field(
+        default=None, description="Only signals with a magnitude at least this."
+    )
+    max_magnitude: float | None = Field(
+        default=None, description="Only signals with a magnitude at most this."
+    )
 
     def matches(self, signal: Signal) -> bool:
         """Whether ``signal`` has every property named here.
@@ -83,7 +93,7 @@ class When(pydantic.BaseModel):
             "column": signal.column,
             "rule": signal.rule,
             "severity": signal.severity.value,
-            "scope": Scope(signal.scope).value,
+            "scope": str(signal.scope),
         }
         for key, value in names.items():
             allowed = getattr(self, key)
@@ -109,8 +119,8 @@ class PolicyRule(pydantic.BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    name: str = Field("", description="A sentence for people; the ledger names the rule by it.")
-    when: When = Field(default_factory=When, description="Which signals the rule takes.")
+    name: str = Field(default="", description="A sentence for people; the ledger names the rule by it.")
+    when: When = Field(default_factory=lambda: When(), description="Which signals the rule takes.")
     then: ActionKind = Field(description="The action for the signals the rule takes.")
     params: dict[str, Any] = Field(
         default_factory=dict,
@@ -137,7 +147,7 @@ class Guardrails(pydantic.BaseModel):
     model_config = _FORBID
 
     max_removed_share: float = Field(
-        0.2,
+        default=0.2,
         ge=0,
         le=1,
         description="The largest share of a batch that actions may remove; past it the whole batch "
@@ -149,10 +159,12 @@ class Guardrails(pydantic.BaseModel):
         "(unless its signal grew by half since).",
     )
     breaker_failures: int = Field(
-        3, ge=1, description="Remediations in a row that fail verification before the breaker opens."
+        default=3, ge=1, description="Remediations in a row that fail verification before the breaker opens."
     )
     breaker_reset_minutes: float = Field(
-        1440.0, ge=0, description="Event time after the last failure before one trial runs (half-open)."
+        default=1440.0,
+        ge=0,
+        description="Event time after the last failure before one trial runs (half-open).",
     )
 
 
@@ -186,8 +198,8 @@ class Policy(pydantic.BaseModel):
     model_config = _FORBID
 
     rules: tuple[PolicyRule, ...] = Field(description="Rules tried in order; the first match takes a signal.")
-    default: ActionKind = Field(ActionKind.HOLD, description="The action for signals no rule takes.")
-    guardrails: Guardrails = Field(default_factory=Guardrails, description="Limits on the policy.")
+    default: ActionKind = Field(default=ActionKind.HOLD, description="The action for signals no rule takes.")
+    guardrails: Guardrails = Field(default_factory=lambda: Guardrails(), description="Limits on the policy.")
     _version: str = pydantic.PrivateAttr("")
 
     @property
@@ -247,10 +259,11 @@ class Policy(pydantic.BaseModel):
     def from_yaml(cls, text: str, source: str = "<policy>") -> Policy:
         """Read a policy; any mistake raises :class:`PolicyError` naming file, line and key.
 
-        >>> Policy.from_yaml("rules:\\n  - then: quarantin\\n", "p.yaml")
-        Traceback (most recent call last):
-        ...
-        datareflex.errors.PolicyError: p.yaml, line 2: rules.0.then must be one of ['accept_schema_change', 'rename', 'coerce', 'deduplicate', 'clip', 'impute', 'quarantine', 'hold', 'rollback', 'change_contract', 'alert', 'refresh_reference', 'retrain'], got 'quarantin'
+        >>> try:
+        ...     Policy.from_yaml("rules:\\n  - when: {kind: drift}\\n    then: quarantin\\n", "p.yaml")
+        ... except PolicyError as error:
+        ...     print(str(error)[:45], "…", str(error)[-15:])
+        p.yaml, line 3: rules.0.then must be one of [ … got 'quarantin'
         """
         policy = load_yaml_model(cls, text, source, error=PolicyError)
         policy._version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

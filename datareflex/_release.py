@@ -74,7 +74,9 @@ def release(
     return outcome
 
 
-def close_breaker(ledger: Ledger, dataset: str, *, by: str, at: dt.datetime | dt.date | None = None) -> Record:
+def close_breaker(
+    ledger: Ledger, dataset: str, *, by: str, at: dt.datetime | dt.date | None = None
+) -> Record:
     """Close the circuit breaker of ``dataset``: it stays closed until new failures open it.
 
     ``at`` is the event time from which it is closed (default now). Returns the ledger record.

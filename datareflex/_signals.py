@@ -97,7 +97,7 @@ class Signal:
             "magnitude": self.magnitude,
             "detail": self.detail,
             "severity": self.severity.value,
-            "scope": Scope(self.scope).value,
+            "scope": str(self.scope),
         }
 
 
@@ -120,9 +120,10 @@ def sense(
 
     >>> import pandas as pd, schemasense
     >>> contract = schemasense.infer(pd.DataFrame({"qty": [1, 2, 3] * 10}), name="t")
-    >>> [(s.kind.value, s.rule, s.magnitude, s.severity.value, s.scope.value)
-    ...  for s in sense(contract.validate(pd.DataFrame({"qty": [1, 2, 99, 3]})), anomalies=["rows"])]
-    [('contract_violation', 'maximum', 0.25, 'critical', 'row'), ('metric_anomaly', 'page_hinkley', None, 'warning', 'batch')]
+    >>> for s in sense(contract.validate(pd.DataFrame({"qty": [1, 2, 99, 3]})), anomalies=["rows"]):
+    ...     print(s.kind.value, s.rule, s.magnitude, s.severity.value, s.scope.value)
+    contract_violation maximum 0.25 critical row
+    metric_anomaly page_hinkley None warning batch
     """
     signals = _validation_signals(validation) if validation is not None else []
     signals += _drift_signals(drift) if drift is not None else []

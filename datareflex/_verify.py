@@ -87,4 +87,8 @@ def _still_drifting(
         .fit(reference)
         .score(driftguard.profile(frame[columns], like=reference))
     )
-    return [f"{t.column}: still drifts ({t.method})" for t in again.rows() if t.drifted and (t.column, t.method) in pairs]
+    return [
+        f"{t.column}: still drifts ({t.method})"
+        for t in again.rows()
+        if t.drifted and (t.column, t.method) in pairs
+    ]

@@ -109,7 +109,10 @@ def test_ledger_records_every_step(contract, frames) -> None:
             "'deduplicate', 'clip', 'impute', 'quarantine', 'hold', 'rollback', 'change_contract', "
             "'alert', 'refresh_reference', 'retrain'], got 'explode'",
         ),
-        ("rules:\n  - when: {kind: drift, colour: red}\n    then: alert\n", "line 2: rules.0.when.colour is not a valid key; valid keys: ['column', 'kind'"),
+        (
+            "rules:\n  - when: {kind: drift, colour: red}\n    then: alert\n",
+            "line 2: rules.0.when.colour is not a valid key; valid keys: ['column', 'kind'",
+        ),
         (
             "rules:\n  - when: {kind: weather}\n    then: alert\n",
             "line 2: rules.0.when.kind must be one of ['contract_violation', 'schema_change', 'drift', "
@@ -120,9 +123,7 @@ def test_ledger_records_every_step(contract, frames) -> None:
     ],
 )
 def test_a_wrong_policy_names_file_line_and_key(text: str, message: str) -> None:
-    with pytest.raises(
-        datareflex.PolicyError, match=f"^policy.yaml, {re.escape(message)}"
-    ):
+    with pytest.raises(datareflex.PolicyError, match=f"^policy.yaml, {re.escape(message)}"):
         datareflex.Policy.from_yaml(text, source="policy.yaml")
 
 
@@ -161,7 +162,8 @@ def test_a_remediation_past_the_budget_holds_the_batch_instead(contract, frames)
 
 def test_a_budget_outside_zero_to_one_is_refused_with_its_line() -> None:
     with pytest.raises(
-        datareflex.PolicyError, match="line 3: guardrails.max_removed_share must be less than or equal to 1, got 3"
+        datareflex.PolicyError,
+        match="line 3: guardrails.max_removed_share must be less than or equal to 1, got 3",
     ):
         datareflex.Policy.from_yaml("rules: []\nguardrails:\n  max_removed_share: 3\n", source="p.yaml")
 

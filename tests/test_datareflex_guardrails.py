@@ -99,7 +99,10 @@ def test_guardrail_settings_are_checked_at_load() -> None:
         datareflex.Policy.from_yaml(
             "rules: []\nguardrails:\n  cooldown_minutes: {explode: 5}\n", source="p.yaml"
         )
-    with pytest.raises(datareflex.PolicyError, match="line 2: guardrails.breaker_failures must be greater than or equal to 1, got 0"):
+    with pytest.raises(
+        datareflex.PolicyError,
+        match="line 2: guardrails.breaker_failures must be greater than or equal to 1, got 0",
+    ):
         datareflex.Policy.from_yaml("rules: []\nguardrails: {breaker_failures: 0}\n", source="p.yaml")
 
 
@@ -187,7 +190,8 @@ default: alert
     assert routed == {0.9: 0, 0.3: 1, 2.0: 2, 0.12: "default"}
     assert plan.actions[0] == "hold"  # data actions come before alerts
     with pytest.raises(
-        datareflex.PolicyError, match=r"line 1: rules.0.when.severity must be one of \['info', 'warning', 'critical'\], got 'fatal'"
+        datareflex.PolicyError,
+        match=r"line 1: rules.0.when.severity must be one of \['info', 'warning', 'critical'\], got 'fatal'",
     ):
         datareflex.Policy.from_yaml("rules: [{when: {severity: fatal}, then: alert}]", source="p.yaml")
     with pytest.raises(datareflex.PolicyError, match=r"rules.0.when.min_magnitude must be a valid number"):
