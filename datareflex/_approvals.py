@@ -63,7 +63,16 @@ class Record:
 
 
 def approvals_of(records: Iterable[Record]) -> list[Approval]:
-    """The approval requests among ``records``, each with its latest decision."""
+    """The approval requests among ``records``, each with its latest decision.
+
+    >>> from datareflex import Ledger
+    >>> ledger = Ledger("sqlite://")
+    >>> request = {"action": "retrain", "targets": ["qty"]}
+    >>> asked = ledger.append("orders", "d1", "approval", "requested", request)
+    >>> _ = ledger.decide(asked, granted=True, by="ana")
+    >>> [(a.action, a.status, a.by) for a in approvals_of(ledger.records("orders"))]
+    [('retrain', 'granted', 'ana')]
+    """
     requests: dict[int, Approval] = {}
     for record in records:
         if record.step != "approval":

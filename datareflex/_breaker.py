@@ -22,6 +22,12 @@ COUNTED = ("verified", FAILED, "breaker_closed")
 
 
 class BreakerState(enum.StrEnum):
+    """Where the breaker stands: ``closed`` (actions run), ``open`` or ``half_open``.
+
+    >>> [state.value for state in BreakerState]
+    ['closed', 'open', 'half_open']
+    """
+
     CLOSED = "closed"  # actions run
     OPEN = "open"  # too many failed remediations: batches wait for a person
     HALF_OPEN = "half_open"  # the reset time passed: one trial may run

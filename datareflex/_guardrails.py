@@ -77,6 +77,15 @@ class Situation:
 
 
 Guardrail = Callable[[Situation, Proposal], Proposal]
+"""A guardrail's one signature. A chain of them runs with :func:`guard`:
+
+>>> import datetime as dt
+>>> from datareflex import Policy, SignalKind
+>>> policy = Policy.from_yaml("rules: []\nguardrails: {max_removed_share: 0.1}")
+>>> situation = Situation(policy, None, "orders", "day-1", dt.datetime(2026, 1, 1), 100, ())
+>>> guard(AFTER_ACTING, situation, Proposal((), removed=30)).hold
+'held: remediation would remove 30 of 100 rows, more than the budget of 10%'
+"""
 _HANDLED = ("publish", "alert", "remediate", "hold")  # decisions of a handling, not of a person
 
 

@@ -59,6 +59,9 @@ def handle_batch(
     the wall clock, so a backfill behaves like the same days arriving live. Without it the
     batch's arrival (``clock``, the wall clock by default) stands in.
 
+    A frame without columns stands for a batch that never arrived (its run failed, it is late):
+    it is not validated, and only ``extra_signals`` speak for it.
+
     >>> import pandas as pd, schemasense
     >>> contract = schemasense.infer(pd.DataFrame({"id": range(40)}), name="t")
     >>> policy = Policy.from_yaml("rules: [{when: {kind: contract_violation}, then: quarantine}]")
@@ -68,7 +71,8 @@ def handle_batch(
     ('remediate', 6, ['id: 55 repeats an earlier row'])
     """
     batch = batch.reset_index(drop=True)
-    signals = [*sense(contract.validate(batch), drift_report, anomalies), *extra_signals]
+    validation = contract.validate(batch) if len(batch.columns) else None  # no columns: no batch came
+    signals = [*sense(validation, drift_report, anomalies), *extra_signals]
     now = (clock or wall_clock)()
     handling = Handling(
         policy, ledger, dataset or contract.name, batch_id, as_datetime(event_time) or now, now, reference

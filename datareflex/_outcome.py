@@ -17,6 +17,12 @@ from ._signals import Signal
 
 
 class Decision(enum.StrEnum):
+    """What the loop decided for a batch, as a whole.
+
+    >>> decide(["deduplicate", "alert"]).value, decide([]).value, decide(["rollback"]).value
+    ('remediate', 'publish', 'hold')
+    """
+
     PUBLISH = "publish"  # nothing was wrong
     ALERT = "alert"  # published as is, with an alert
     REMEDIATE = "remediate"  # actions changed the batch

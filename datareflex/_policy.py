@@ -142,7 +142,11 @@ class PolicyRule(pydantic.BaseModel):
 
 
 class Guardrails(pydantic.BaseModel):
-    """Limits on what the policy may do by itself."""
+    """Limits on what the policy may do by itself.
+
+    >>> Guardrails(cooldown_minutes={"alert": 60}).cooldown_minutes
+    {<ActionKind.ALERT: 'alert'>: 60.0}
+    """
 
     model_config = _FORBID
 

@@ -26,7 +26,11 @@ class SignalKind(enum.StrEnum):
 
 
 class Scope(enum.StrEnum):
-    """What a signal is about: single rows (they can be removed) or the batch as a whole."""
+    """What a signal is about: single rows (they can be removed) or the batch as a whole.
+
+    >>> Signal(SignalKind.DRIFT, "amount", "ks").scope is Scope.BATCH
+    True
+    """
 
     ROW = "row"  # a row-level rule broke on some rows: those rows can be quarantined or held
     BATCH = "batch"  # a null share over its cap, drift, a schema change: routed, never removes rows
@@ -190,7 +194,11 @@ def _drift_signals(drift: DriftReport) -> list[Signal]:
 
 
 def schema_changes(signals: Iterable[Signal]) -> list[str]:
-    """Readable names of the schema changes among ``signals``."""
+    """Readable names of the schema changes among ``signals``.
+
+    >>> schema_changes([Signal(SignalKind.SCHEMA_CHANGE, "coupon", "unexpected_column", detail="text")])
+    ['coupon: column added (text)']
+    """
     words = {
         Rule.UNEXPECTED_COLUMN.value: "column added",
         Rule.MISSING_COLUMN.value: "column removed",

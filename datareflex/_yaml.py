@@ -10,7 +10,7 @@ of the offending key, the dotted path of keys, and a short message.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import pydantic
@@ -86,8 +86,9 @@ def _message(model_cls: type[pydantic.BaseModel], root: yaml.Node | None, error:
     else:
         path = found  # a scalar where a list was wanted: name the key, not a position in it
         text = _short(error["msg"], error.get("ctx") or {}, kind)
-        if not isinstance(value, dict | list):
-            text += f", got {value!r}"
+        shown = repr(value)
+        if len(shown) <= 60:
+            text += f", got {shown}"
     where = ".".join(str(part) for part in path) or "the document"
     return f"{source}, line {line}: {where} {text}"
 
@@ -132,23 +133,36 @@ def _field_names(model_cls: type[pydantic.BaseModel], loc: Sequence[Any]) -> lis
     """The keys the model accepts at ``loc`` (empty when the place is not a model)."""
     current: Any = model_cls
     for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
+        current = _inside(current, part)
+        if current is None:
             return []
-        field = next((f for name, f in fields.items() if (f.alias or name) == part), None)
-        if field is None:
-            return []
-        current = _model_in(field.annotation)
-    fields = getattr(current, "model_fields", None)
-    return sorted(f.alias or name for name, f in fields.items()) if fields else []
+    model = _model_in(current)
+    return sorted(f.alias or name for name, f in model.model_fields.items()) if model else []
 
 
-def _model_in(annotation: Any) -> Any:
-    """The pydantic model inside ``annotation`` (``Rule``, ``list[Rule]``, ``Rule | None``)."""
+def _inside(annotation: Any, part: Any) -> Any:
+    """The annotation of ``part`` within ``annotation``: a model's field, a mapping's value or a
+    list's item."""
+    model = _model_in(annotation)
+    if model is not None and annotation is model:
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
+        return None if field is None else field.annotation
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        origin = getattr(candidate, "__origin__", None)
+        arguments: tuple[Any, ...] = tuple(getattr(candidate, "__args__", ()))
+        if origin in (dict, Mapping) and len(arguments) == 2 and not isinstance(part, int):
+            return arguments[1]
+        if origin in (list, tuple, Sequence) and arguments and isinstance(part, int):
+            return arguments[0]
+    return _inside(model, part) if model is not None else None
+
+
+def _model_in(annotation: Any) -> type[pydantic.BaseModel] | None:
+    """The pydantic model ``annotation`` is, or holds directly (``Rule | None``, ``Annotated``)."""
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return annotation
+    if getattr(annotation, "__origin__", None) in (dict, list, tuple, Mapping, Sequence):
+        return None
     for argument in getattr(annotation, "__args__", ()):
         found = _model_in(argument)
         if found is not None:

@@ -257,3 +257,31 @@ def test_a_person_releases_held_rows_and_closes_the_breaker(contract) -> None:
     )
     assert (again.actions, again.verified) == (("alert",), False)  # let through; it failed again
     assert datareflex.breaker_state(ledger.records("t"), DAY0, 1, 100000) is BreakerState.OPEN
+
+
+@pytest.mark.parametrize(
+    "guardrail", [*datareflex._guardrails.BEFORE_ACTING, *datareflex._guardrails.AFTER_ACTING]
+)
+def test_every_guardrail_has_the_one_signature_and_works_without_a_ledger(guardrail) -> None:
+    situation = datareflex.Situation(
+        PLAIN,
+        None,
+        "t",
+        "b",
+        dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        10,
+        (Signal(SignalKind.DRIFT, "qty", "ks"),),
+    )
+    proposal = datareflex._loop.propose(PLAIN, situation.signals)
+    after = guardrail(situation, proposal)
+    assert isinstance(after, datareflex.Proposal) and after.hold is None
+    assert [s.action for s in after.steps] == [s.action for s in proposal.steps]
+
+
+def test_a_batch_that_never_came_is_judged_by_its_failure_signals_only(contract) -> None:
+    failed = Signal(SignalKind.RUN_FAILURE, "t", "run_failed", severity=datareflex.Severity.CRITICAL)
+    policy = datareflex.Policy.from_yaml("rules: [{when: {kind: run_failure}, then: alert}]")
+    outcome = datareflex.handle_batch(
+        pd.DataFrame(), contract=contract, policy=policy, extra_signals=[failed]
+    )
+    assert (outcome.decision, outcome.signals, outcome.rows_in) == (Decision.ALERT, (failed,), 0)
