@@ -70,6 +70,8 @@ class Ledger:
         self._engine = sa.create_engine(url)
         _migrate(self._engine)
         _METADATA.create_all(self._engine)
+        for index in _RECORDS.indexes:  # a table that existed before gets the indexes it lacks
+            index.create(self._engine, checkfirst=True)
 
     def append(
         self,
