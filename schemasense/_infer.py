@@ -18,7 +18,7 @@ type, format, role, category kind, bound, null rule, pattern or key flag wins ov
   mixing types becomes a string column; an all-null column a nullable string with no other rule.
 - **role** (needs two training batches, in arrival order): an *identifier* brings at least
   ``min_new_share`` of distinct values never seen in an earlier batch, in every batch (invoice
-  numbers, customer ids; numbers only when whole and repeated within a batch, or a key); a
+  numbers, customer ids; numbers only when keys, or codes: whole, one length, four digits or more); a
   *timestamp* is a datetime whose batches advance (each batch's median after the previous
   batch's last time); a *calendar* column holds at most ``max_calendar_values`` values per
   batch, none seen in an earlier batch (day of month in a daily file). These move with the
