@@ -117,8 +117,8 @@ def coerce(
     if pd.api.types.is_object_dtype(dtype):
         return Coerced(series, none_failed)
     if _is_number(dtype) and pd.api.types.is_float_dtype(dtype):
-        numbers = series.to_numpy(dtype=float)
-        whole = np.isfinite(numbers) & (np.mod(np.nan_to_num(numbers), 1) == 0)
+        floats = series.to_numpy(dtype=float)
+        whole = np.isfinite(floats) & (np.mod(np.nan_to_num(floats), 1) == 0)
         if whole[series.notna().to_numpy()].all():  # integers stored as floats because of gaps
             series = series.astype("Int64")
     present = series.notna()

@@ -30,29 +30,33 @@ class ColumnDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Role | None = Field(
-        None,
+        default=None,
         description="What the column is for: attribute (compared with training), identifier, "
         "timestamp or calendar (new values in every batch: no range, no closed category, no drift test).",
     )
     categories: Literal["open", "closed"] | None = Field(
-        None,
+        default=None,
         description="open: a value never seen is reported as a new category, not rejected; "
         "closed: each row with an unknown value is rejected.",
     )
-    min: float | None = Field(None, description="Smallest value allowed (numbers).")
-    max: float | None = Field(None, description="Largest value allowed (numbers).")
-    nullable: bool | None = Field(None, description="Whether a row may miss a value.")
+    min: float | None = Field(default=None, description="Smallest value allowed (numbers).")
+    max: float | None = Field(default=None, description="Largest value allowed (numbers).")
+    nullable: bool | None = Field(default=None, description="Whether a row may miss a value.")
     max_null_fraction: float | None = Field(
-        None, ge=0, le=1, description="Largest share of missing values in one batch (0 to 1)."
+        default=None, ge=0, le=1, description="Largest share of missing values in one batch (0 to 1)."
     )
     type: LogicalType | None = Field(
-        None, description="Logical type: integer, float, boolean, string, category or datetime."
+        default=None, description="Logical type: integer, float, boolean, string, category or datetime."
     )
     format: str | None = Field(
-        None, description="How text dates are written, as a strftime format such as %m/%d/%Y %H:%M."
+        default=None, description="How text dates are written, as a strftime format such as %m/%d/%Y %H:%M."
     )
-    pattern: str | None = Field(None, description="Regular expression every value must match in full.")
-    unique: bool | None = Field(None, description="Whether no value may repeat within a batch (a key).")
+    pattern: str | None = Field(
+        default=None, description="Regular expression every value must match in full."
+    )
+    unique: bool | None = Field(
+        default=None, description="Whether no value may repeat within a batch (a key)."
+    )
 
 
 def declarations(columns: Mapping[str, Any] | None, known: list[str]) -> dict[str, ColumnDeclaration]:

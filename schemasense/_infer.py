@@ -19,14 +19,16 @@ type, format, role, category kind, bound, null rule, pattern or key flag wins ov
 - **role** (needs two training batches, in arrival order): an *identifier* brings at least
   ``min_new_share`` of distinct values never seen in an earlier batch, in every batch (invoice
   numbers, customer ids; numbers only when keys, or codes: whole, one length, four digits or more); a
-  *timestamp* is a datetime whose batches advance (each batch's median after the previous
-  batch's last time); a *calendar* column holds at most ``max_calendar_values`` values per
-  batch, none seen in an earlier batch (day of month in a daily file). These move with the
+  *timestamp* is a datetime with several values per batch whose batches advance (each batch's
+  median after the previous batch's last time); a *calendar* column holds at most
+  ``max_calendar_values`` values per batch (each repeated), none seen in an earlier batch (day
+  of month, or the date itself, in a daily file). These move with the
   batches: they keep type, format, null, pattern and key rules, get no upper bound, no closed
   category, and :meth:`Contract.drift_exclusions` lists them so no drift test runs on them.
 - **categories**: *open* when new values still appeared in the second half of training (new
   countries): validation reports an unseen value in ``ValidationResult.new_categories`` instead
-  of rejecting its row. Otherwise *closed*: each row with an unseen value fails.
+  of rejecting its row. Otherwise *closed*: each row with an unseen value fails. Declaring
+  ``categories`` makes a text column a category however many values it has.
 - **nulls**: a column never null in training is not nullable: each null row fails. Otherwise a
   batch may miss up to ``mean + null_spread * sd`` of the per-batch null shares of training, at
   least ``p + null_floor`` (``p``: the overall share); one batch gives ``p + max(p, null_floor)``.
@@ -193,6 +195,8 @@ def contract_from(
     logical_type, formats = _logical_type(stats, o)
     if d.type is not None and d.type is not logical_type:
         logical_type, formats = d.type, ()
+    if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
+        logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
     if d.format is not None:
         formats = (d.format,)
     history: tuple[BatchValues, ...] = value_history(batches) if len(batches) > 1 else ()

@@ -56,15 +56,15 @@ def infer_role(
     if not later or any(b.distinct == 0 for b in history) or logical_type is LogicalType.BOOLEAN:
         return Role.ATTRIBUTE, ""
     most = max(b.distinct for b in history)
+    if logical_type is LogicalType.DATETIME and most > 1:  # times, not one date per batch
+        if _advancing([coerce(s, logical_type, formats).values for s in batches]):
+            return Role.TIMESTAMP, "each training batch's times lie after the previous batch's"
+        return Role.ATTRIBUTE, ""
     if all(b.new == b.distinct for b in later) and all(
         b.distinct <= max_calendar_values and 2 * b.distinct <= b.present for b in history
     ):
         count = "one value" if most == 1 else f"at most {most} values"
         return Role.CALENDAR, f"{count} per training batch, never repeated in a later batch"
-    if logical_type is LogicalType.DATETIME:
-        if _advancing([coerce(s, logical_type, formats).values for s in batches]):
-            return Role.TIMESTAMP, "each training batch's times lie after the previous batch's"
-        return Role.ATTRIBUTE, ""
     share = min(b.new / b.distinct for b in later)
     # A measure (an income) also brings new values every day: numbers are identifiers only when
     # they are keys, or codes: whole and all written with the same number of digits (17850).
