@@ -72,7 +72,8 @@ def declarations(columns: Mapping[str, Any] | None, known: list[str]) -> dict[st
                 else ColumnDeclaration.model_validate(declared)
             )
         except ValidationError as exc:
-            raise InferenceError(f"column {name!r}: {exc}") from None
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise InferenceError(f"column {name!r}: {problems}") from None
     return out
 
 
