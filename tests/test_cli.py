@@ -121,8 +121,10 @@ def test_backtest_shows_approvals_asked_once_and_the_breaker_tripping(stream, tm
         (folder / batch.name).write_bytes((landing / batch.name).read_bytes())
     corrupt = next(b for b in batches if b.kind == "corrupt")
     drift = next(b for b in batches if b.kind == "drift")
-    for day in range(4):  # four days of drift, then a source that keeps sending broken rows
+    # Landed in this order: four days of drift, then a source that keeps sending broken rows.
+    for day in range(4):
         (folder / f"x{day}_drift.parquet").write_bytes((landing / drift.name).read_bytes())
+    for day in range(4):
         (folder / f"y{day}_corrupt.parquet").write_bytes((landing / corrupt.name).read_bytes())
     policy = tmp_path / "policy.yaml"
     policy.write_text(

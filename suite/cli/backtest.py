@@ -74,8 +74,9 @@ def backtest(dataset: DatasetConfig, *, every: dt.timedelta = dt.timedelta(days=
         _row(p.name, datareflex.Outcome.untouched(f), [], [], [], "closed")
         for p, f in zip(paths, frames, strict=True)
     ]
+    when = START
     for index in range(training, len(paths)):
-        when = event_time(paths[index].name, START + index * every)
+        when = event_time(paths[index].name, when + every)  # undated names: ``every`` apart
         rows[index] = replay.handle(paths[index].name, frames[index], when)
     replay.ledger.dispose()
     return rows
@@ -95,7 +96,7 @@ class _Replay:
         ]
         self.ledger = datareflex.Ledger("sqlite://")  # in memory: gone with the backtest
 
-    def handle(self, name: str, frame: pd.DataFrame, when: dt.datetime | dt.date | None) -> dict[str, Any]:
+    def handle(self, name: str, frame: pd.DataFrame, when: dt.datetime | dt.date) -> dict[str, Any]:
         contract = schemasense.settle(self.contract, frame)
         batch_profile = driftguard.profile(frame, like=self.reference)
         report = drift_detector(self.dataset, contract).fit(self.reference).score(batch_profile)

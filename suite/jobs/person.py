@@ -13,6 +13,7 @@ import dagster as dg
 import pandas as pd
 
 import datareflex
+import schemasense
 from suite.assets.approvals import approvals_key, approvals_metadata
 from suite.assets.metadata import latest_metadata
 from suite.config import DatasetConfig
@@ -43,9 +44,9 @@ def build_release_job(dataset: DatasetConfig) -> dg.JobDefinition:
         held = files.read(held_path, config.batch)
         if not len(held):
             raise dg.Failure(f"{dataset.name}: batch {config.batch!r} has no held rows left")
-        contract = files.contracts().latest(dataset.name)
         ledger = files.ledger()
         try:
+            contract = _judged_by(files.contracts(), ledger, dataset.name, config.batch)
             outcome = datareflex.release(
                 ledger,
                 dataset.name,
@@ -114,6 +115,17 @@ def _released(
             )
         )
     return events
+
+
+def _judged_by(
+    registry: schemasense.ContractRegistry, ledger: datareflex.Ledger, dataset: str, batch: str
+) -> schemasense.Contract | None:
+    """The contract version the batch was handled under (a later one may judge other columns)."""
+    handled = ledger.records(dataset, batch, steps=["outcome"], last=1)
+    version = handled[0].contract_version if handled else None
+    if version is not None and version in registry.versions(dataset):
+        return registry.get(dataset, version)
+    return registry.latest(dataset)
 
 
 def _extended(files: BatchStorage, path: list[str], batch: str, rows: pd.DataFrame) -> pd.DataFrame:
