@@ -70,7 +70,31 @@ def _load(text: str, source: str, error: type[ConfigError]) -> tuple[yaml.Node |
         loader.dispose()
     if data is None:
         raise error(f"{source}: the file is empty")
+    repeated = _repeated_key(node)
+    if repeated is not None:
+        key, path = repeated
+        where = ".".join([*path, str(key.value)])
+        raise error(f"{source}, line {key.start_mark.line + 1}: {where} is given twice")
     return node, data
+
+
+def _repeated_key(node: yaml.Node | None, path: tuple[str, ...] = ()) -> tuple[yaml.Node, list[str]] | None:
+    """The first key that a mapping repeats (YAML would silently keep the last), with its path."""
+    children: list[tuple[str, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+                return key, list(path)
+            seen.add(str(key.value))
+            children.append((str(key.value), value))
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(str(i), item) for i, item in enumerate(node.value)]
+    for name, child in children:
+        found = _repeated_key(child, (*path, name))
+        if found is not None:
+            return found
+    return None
 
 
 def _message(model_cls: type[pydantic.BaseModel], root: yaml.Node | None, error: Any, source: str) -> str:

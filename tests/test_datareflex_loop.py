@@ -159,8 +159,11 @@ def _run(contract, event_times: bool, clock) -> tuple[list, list]:
         seen.append(
             (outcome.decision.value, outcome.actions, outcome.verified, outcome.notes, len(outcome.held))
         )
-    trail = [(r.batch, r.step, r.kind, r.event_time) for r in ledger.records("t")]
-    return seen, trail
+    records = ledger.records("t")
+    handled = [dt.datetime.fromisoformat(r.recorded_at) for r in records]
+    spread = max(handled) - min(handled)
+    assert spread < dt.timedelta(seconds=1) if not clock.live else spread >= dt.timedelta(days=59)
+    return seen, [(r.batch, r.step, r.kind, r.event_time) for r in records]
 
 
 class WallClock:

@@ -65,6 +65,10 @@ def test_a_wrong_action_names_file_line_key_and_the_valid_values() -> None:
             "line 1: not valid YAML: 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed",
         ),
         ("", "suite.yaml: the file is empty"),
+        (
+            "datasets:\n  orders:\n    landing: in/\n    landing: out/\n",
+            "line 4: datasets.orders.landing is given twice",
+        ),
     ],
 )
 def test_any_model_reads_from_yaml_with_lines(text: str, message: str) -> None:
