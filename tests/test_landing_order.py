@@ -15,7 +15,7 @@ from suite.config import DriftSettings, Settings
 from suite.sensors.landing import LANDED_AT_TAG
 from suite.storage import BatchStorage
 from suite.storage.files import read_batch
-from suite.storage.partitions import landed_before, landing_order, landings, training_partitions
+from suite.storage.partitions import landed_before, landing_order, landing_record, training_partitions
 
 from .test_sensors import evaluate
 
@@ -69,7 +69,7 @@ def test_a_late_file_with_an_earlier_name_is_not_a_training_batch(settings, stre
     assert json.loads(second.cursor) == {"waiting": ["a.csv"]}
     instance.add_dynamic_partitions("orders_batches", ["a.csv"])
 
-    record = landings(dataset, files)
+    record = landing_record(dataset, files)
     assert [key for key, _ in record.landed()] == ["b.csv", "a.csv"]
     assert record.landed_at("b.csv") == b_landed < record.landed_at("a.csv")
     assert landing_order(instance, dataset, files) == ["b.csv", "a.csv"]
@@ -80,8 +80,8 @@ def test_a_late_file_with_an_earlier_name_is_not_a_training_batch(settings, stre
     # A lost cursor, or a tick seeing the file again, keeps the time it was first seen.
     again = evaluate(defs, SENSOR, instance, None)
     assert again.run_requests == [] and json.loads(again.cursor) == {"waiting": []}
-    assert [key for key, _ in landings(dataset, files).landed()] == ["b.csv", "a.csv"]
-    assert landings(dataset, files).landed_at("b.csv") == b_landed
+    assert [key for key, _ in landing_record(dataset, files).landed()] == ["b.csv", "a.csv"]
+    assert landing_record(dataset, files).landed_at("b.csv") == b_landed
 
 
 def test_the_loop_follows_landing_order_everywhere(settings, stream, instance) -> None:

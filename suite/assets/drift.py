@@ -21,7 +21,7 @@ from suite.config import DatasetConfig
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.partitions import (
     landed_before,
-    landings,
+    landing_record,
     latest_published,
     training_frames,
     training_partitions,
@@ -35,6 +35,28 @@ HISTORY = 60
 
 CHANGED_OVER_TIME = "changed_over_time"
 """Metadata of ``drift_report``: the batch metrics Page–Hinkley saw jump on this batch."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The profile a batch is scored against, and which batches it merges."""
+
+    profile: driftguard.Profile
+    kind: str
+    batches: tuple[str, ...]
+    note: str = ""
+
+    def describe(self, dataset: str) -> str:
+        """``orders/reference_profile`` (fixed), else ``orders: rolling of a.csv, b.csv``."""
+        if self.kind == "fixed":
+            return f"{dataset}/reference_profile"
+        return f"{dataset}: {self.kind} of {', '.join(self.batches)}"
+
+    def metadata(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"reference": self.kind, "reference_batches": ", ".join(self.batches)}
+        if self.note:
+            out["reference_note"] = self.note
+        return out
 
 
 def build_drift_assets(
@@ -125,7 +147,7 @@ def _drift_report_asset(
 
 
 def score(
-    dataset: DatasetConfig, reference: "Reference | None", batch_profile: driftguard.Profile
+    dataset: DatasetConfig, reference: Reference | None, batch_profile: driftguard.Profile
 ) -> driftguard.DriftReport:
     """The batch's drift against ``reference`` with the declared methods; none for a training batch."""
     if reference is None:
@@ -194,28 +216,6 @@ def current_reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftgua
     return files.read(key, None) if files.exists(key, None) else None
 
 
-@dataclass(frozen=True)
-class Reference:
-    """The profile a batch is scored against, and which batches it merges."""
-
-    profile: driftguard.Profile
-    kind: str
-    batches: tuple[str, ...]
-    note: str = ""
-
-    def describe(self, dataset: str) -> str:
-        """``orders/reference_profile`` (fixed), else ``orders: rolling of a.csv, b.csv``."""
-        if self.kind == "fixed":
-            return f"{dataset}/reference_profile"
-        return f"{dataset}: {self.kind} of {', '.join(self.batches)}"
-
-    def metadata(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"reference": self.kind, "reference_batches": ", ".join(self.batches)}
-        if self.note:
-            out["reference_note"] = self.note
-        return out
-
-
 def _reference_batches(
     instance: dg.DagsterInstance, dataset: DatasetConfig, storage: SuiteStorage
 ) -> tuple[str, ...]:
@@ -279,7 +279,7 @@ def _earlier_profiles(
 def _batch_days(dataset: DatasetConfig, storage: SuiteStorage, keys: list[str]) -> dict[str, dt.date | None]:
     """The day of each batch: the date in its name (the day its data describes), else the day it
     landed."""
-    landed = dict(landings(dataset, storage.files).landed())
+    landed = dict(landing_record(dataset, storage.files).landed())
     return {
         key: driftguard.batch_date(key) or (landed[key].date() if key in landed else None) for key in keys
     }

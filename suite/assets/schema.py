@@ -11,7 +11,7 @@ from suite.assets.metadata import changes_table, contract_schema, violations_tab
 from suite.config import DatasetConfig
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.files import BatchFileError, read_batch
-from suite.storage.partitions import landings, training_frames
+from suite.storage.partitions import landing_record, training_frames
 
 SCHEMA_CHECK = "schema_matches_contract"
 ROWS_CHECK = "rows_satisfy_contract"
@@ -41,7 +41,7 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
             if isinstance(exc.__cause__, OSError):
                 raise  # the file system: worth another try
             raise dg.Failure(str(exc), allow_retries=False) from exc  # the content: retrying cannot help
-        landed_at = landings(dataset, storage.files).landed_at(context.partition_key)
+        landed_at = landing_record(dataset, storage.files).landed_at(context.partition_key)
         metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path))}
         if landed_at is not None:
             metadata["landed_at"] = dg.MetadataValue.timestamp(landed_at)

@@ -10,7 +10,7 @@ from suite.config import DatasetConfig
 from suite.sensors.recovery import stranded_run_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord
-from suite.storage.partitions import landings, partitions_name
+from suite.storage.partitions import landing_record, partitions_name
 
 LANDED_AT_TAG = "dataops/landed_at"
 """On a batch run: when the landing sensor first saw the batch's file (ISO 8601, UTC)."""
@@ -55,7 +55,7 @@ def build_landing_sensor(
     )
     def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         files = BatchStorage(storage_root)
-        record = landings(dataset, files)
+        record = landing_record(dataset, files)
         known = list(context.instance.get_dynamic_partitions(partitions_name(dataset)))
         new = sorted(set(landed_files(dataset)) - set(known))
         record.record(new)  # a file a failed tick already saw keeps its first time

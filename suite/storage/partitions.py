@@ -15,14 +15,14 @@ def partitions_name(dataset: DatasetConfig) -> str:
     return f"{dataset.name}_batches"
 
 
-def landings(dataset: DatasetConfig, files: BatchStorage) -> LandingRecord:
+def landing_record(dataset: DatasetConfig, files: BatchStorage) -> LandingRecord:
     """When each batch of ``dataset`` landed (written by the landing sensor)."""
     return LandingRecord(files.root, dataset.name)
 
 
 def landing_order(instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage) -> list[str]:
     """Every partition key of ``dataset``, in the order its file was first seen."""
-    return landings(dataset, files).order(instance.get_dynamic_partitions(partitions_name(dataset)))
+    return landing_record(dataset, files).order(instance.get_dynamic_partitions(partitions_name(dataset)))
 
 
 def landed_before(
