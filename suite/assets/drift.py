@@ -3,12 +3,12 @@
 The training window's merged profile (``reference_profile``) is the reference of a ``fixed``
 declaration, and the bins every other profile is cut on. A ``rolling`` or ``same_weekday``
 declaration scores each batch against the merged profiles of earlier *published* batches (the
-rows consumers saw), chosen by :func:`reference_batches`; with none yet, the training profile.
+rows consumers saw), chosen by :func:`driftguard.reference_batches` among the batches that
+landed before it; with none yet, the training profile.
 """
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -19,7 +19,13 @@ import driftguard
 from suite.assets.metadata import drift_plots, drift_table
 from suite.config import DatasetConfig
 from suite.storage import IO_RETRY, SuiteStorage
-from suite.storage.partitions import latest_published, partitions_name, training_frames, training_partitions
+from suite.storage.partitions import (
+    landed_before,
+    landing_record,
+    latest_published,
+    training_frames,
+    training_partitions,
+)
 from suite.tags import APPROVAL_TAG
 
 DRIFT_CHECK = "no_drift"
@@ -29,145 +35,6 @@ HISTORY = 60
 
 CHANGED_OVER_TIME = "changed_over_time"
 """Metadata of ``drift_report``: the batch metrics Page–Hinkley saw jump on this batch."""
-
-
-def build_drift_assets(
-    dataset: DatasetConfig, partitions: dg.PartitionsDefinition, raw_batch: Any
-) -> list[Any]:
-    prefix = [dataset.name]
-    group = dataset.name
-
-    @dg.asset(
-        key_prefix=prefix,
-        deps=[raw_batch],
-        group_name=group,
-        kinds={"json"},
-        retry_policy=IO_RETRY,
-        description="Merged profile of the training window: the fixed drift reference, and the bins "
-        "every batch is profiled on.",
-    )
-    def reference_profile(
-        context: dg.AssetExecutionContext, storage: SuiteStorage
-    ) -> dg.Output[driftguard.Profile]:
-        approval = context.run.tags.get(APPROVAL_TAG)
-        if approval is None:
-            keys, frames = training_frames(context.instance, dataset, storage.files)
-        else:  # a person approved a refresh: learn what normal is now from the latest published batches
-            keys, frames = latest_published(context.instance, dataset, storage.files)
-        profile = driftguard.profile(pd.concat(frames, ignore_index=True))
-        metadata = {"batches": ", ".join(keys), "rows": profile.rows}
-        return dg.Output(profile, metadata={**metadata, **({"approval": int(approval)} if approval else {})})
-
-    @dg.asset(
-        key_prefix=prefix,
-        partitions_def=partitions,
-        group_name=group,
-        deps=[reference_profile],
-        ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
-        kinds={"json"},
-        description="Exact counts of the batch on the training reference's bins.",
-    )
-    def batch_profile(storage: SuiteStorage, raw_batch: pd.DataFrame) -> dg.Output[driftguard.Profile]:
-        reference = current_reference(dataset, storage)
-        profile = driftguard.profile(raw_batch, like=reference)
-        return dg.Output(profile, metadata={"rows": profile.rows})
-
-    drift_spec = dg.AssetCheckSpec(
-        DRIFT_CHECK,
-        asset=dg.AssetKey([*prefix, "drift_report"]),
-        blocking=True,
-        description="No column drifted from the reference.",
-    )
-
-    @dg.asset(
-        key_prefix=prefix,
-        partitions_def=partitions,
-        group_name=group,
-        check_specs=[drift_spec],
-        ins={"batch_profile": dg.AssetIn(key=batch_profile.key)},
-        deps=[reference_profile],
-        kinds={"json"},
-        description=f"Per-column drift of the batch against the {dataset.drift.reference} reference "
-        f"(drift.reference in suite.yaml).",
-    )
-    def drift_report(
-        context: dg.AssetExecutionContext, storage: SuiteStorage, batch_profile: driftguard.Profile
-    ) -> Iterator[Any]:
-        reference = reference_for(context, dataset, storage)
-        if reference is None:
-            report = driftguard.DriftReport(
-                {},
-                False,
-                0.05,
-                0,
-                batch_profile.rows,
-                skipped={"all columns": "no reference yet (training batch)"},
-            )
-        else:
-            detector = driftguard.DriftDetector(methods=dict(dataset.drift.methods) or None)
-            report = detector.fit(reference.profile).score(batch_profile)
-            report = replace(report, reference=reference.describe(dataset.name))
-        judged_against = reference.metadata() if reference else {"reference": "none (training batch)"}
-        history = _history(context, dataset, storage, batch_profile)
-        now = len(history) - 1
-        sudden = sorted(m for m, found in driftguard.watch(history).items() if now in found)
-        effects = {
-            f"effect/{c.column}": round(c.statistic, 4)
-            for c in report.columns.values()
-            if c.statistic is not None
-        }
-        numbers = {k: round(v, 6) for k, v in history[-1].items()}
-        yield dg.Output(
-            report,
-            metadata={
-                **judged_against,
-                "drifted_columns": ", ".join(report.drifted_columns) or "none",
-                "drift_share": report.drift_share,
-                "columns": drift_table(report),
-                "plots": drift_plots(report),
-                CHANGED_OVER_TIME: dg.MetadataValue.json(sudden),
-                **effects,
-                **numbers,
-            },
-        )
-        yield dg.AssetCheckResult(
-            check_name=DRIFT_CHECK,
-            passed=not report.drifted,
-            metadata={
-                "batch": context.partition_key,
-                **judged_against,
-                "drifted_columns": ", ".join(report.drifted_columns) or "none",
-                "columns": drift_table(report),
-                "report": dg.MetadataValue.md(report.to_markdown()),
-                "plots": drift_plots(report),
-            },
-        )
-
-    return [reference_profile, batch_profile, drift_report]
-
-
-def _history(
-    context: dg.AssetExecutionContext,
-    dataset: DatasetConfig,
-    storage: SuiteStorage,
-    current: driftguard.Profile,
-) -> list[dict[str, float]]:
-    """Batch metrics of up to ``HISTORY`` earlier partitions (in landing order), then of this one."""
-    files = storage.files
-    earlier = sorted(
-        k
-        for k in context.instance.get_dynamic_partitions(partitions_name(dataset))
-        if k < context.partition_key
-    )
-    key = [dataset.name, "batch_profile"]
-    profiles = [files.read(key, k) for k in earlier[-HISTORY:] if files.exists(key, k)]
-    return [driftguard.batch_metrics(p) for p in [*profiles, current]]
-
-
-def current_reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:
-    files = storage.files
-    key = [dataset.name, "reference_profile"]
-    return files.read(key, None) if files.exists(key, None) else None
 
 
 @dataclass(frozen=True)
@@ -192,14 +59,173 @@ class Reference:
         return out
 
 
-def _reference_batches(instance: dg.DagsterInstance, dataset: DatasetConfig) -> tuple[str, ...]:
+def build_drift_assets(
+    dataset: DatasetConfig, partitions: dg.PartitionsDefinition, raw_batch: Any
+) -> list[Any]:
+    reference_profile = _reference_profile_asset(dataset, raw_batch)
+    batch_profile = _batch_profile_asset(dataset, partitions, raw_batch, reference_profile)
+    drift_report = _drift_report_asset(dataset, partitions, batch_profile, reference_profile)
+    return [reference_profile, batch_profile, drift_report]
+
+
+def _reference_profile_asset(dataset: DatasetConfig, raw_batch: Any) -> dg.AssetsDefinition:
+    @dg.asset(
+        key_prefix=[dataset.name],
+        deps=[raw_batch],
+        group_name=dataset.name,
+        kinds={"json"},
+        retry_policy=IO_RETRY,
+        description="Merged profile of the training window: the fixed drift reference, and the bins "
+        "every batch is profiled on.",
+    )
+    def reference_profile(
+        context: dg.AssetExecutionContext, storage: SuiteStorage
+    ) -> dg.Output[driftguard.Profile]:
+        approval = context.run.tags.get(APPROVAL_TAG)
+        if approval is None:
+            keys, frames = training_frames(context.instance, dataset, storage.files)
+        else:  # a person approved a refresh: learn what normal is now from the latest published batches
+            keys, frames = latest_published(context.instance, dataset, storage.files)
+        profile = driftguard.profile(pd.concat(frames, ignore_index=True))
+        metadata: dict[str, Any] = {"batches": ", ".join(keys), "rows": profile.rows}
+        return dg.Output(profile, metadata={**metadata, **({"approval": int(approval)} if approval else {})})
+
+    return reference_profile
+
+
+def _batch_profile_asset(
+    dataset: DatasetConfig, partitions: dg.PartitionsDefinition, raw_batch: Any, reference_profile: Any
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key_prefix=[dataset.name],
+        partitions_def=partitions,
+        group_name=dataset.name,
+        deps=[reference_profile],
+        ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
+        kinds={"json"},
+        description="Exact counts of the batch on the training reference's bins.",
+    )
+    def batch_profile(storage: SuiteStorage, raw_batch: pd.DataFrame) -> dg.Output[driftguard.Profile]:
+        profile = driftguard.profile(raw_batch, like=current_reference(dataset, storage))
+        return dg.Output(profile, metadata={"rows": profile.rows})
+
+    return batch_profile
+
+
+def _drift_report_asset(
+    dataset: DatasetConfig, partitions: dg.PartitionsDefinition, batch_profile: Any, reference_profile: Any
+) -> dg.AssetsDefinition:
+    drift_spec = dg.AssetCheckSpec(
+        DRIFT_CHECK,
+        asset=dg.AssetKey([dataset.name, "drift_report"]),
+        blocking=True,
+        description="No column drifted from the reference.",
+    )
+
+    @dg.asset(
+        key_prefix=[dataset.name],
+        partitions_def=partitions,
+        group_name=dataset.name,
+        check_specs=[drift_spec],
+        ins={"batch_profile": dg.AssetIn(key=batch_profile.key)},
+        deps=[reference_profile],
+        kinds={"json"},
+        description=f"Per-column drift of the batch against the {dataset.drift.reference} reference "
+        f"(drift.reference in suite.yaml).",
+    )
+    def drift_report(
+        context: dg.AssetExecutionContext, storage: SuiteStorage, batch_profile: driftguard.Profile
+    ) -> Iterator[Any]:
+        reference = reference_for(context, dataset, storage)
+        report = score(dataset, reference, batch_profile)
+        history = _history(context, dataset, storage, batch_profile)
+        judged_against = reference.metadata() if reference else {"reference": "none (training batch)"}
+        yield dg.Output(report, metadata={**judged_against, **report_metadata(report, history)})
+        yield drift_check(context.partition_key, report, judged_against)
+
+    return drift_report
+
+
+def score(
+    dataset: DatasetConfig, reference: Reference | None, batch_profile: driftguard.Profile
+) -> driftguard.DriftReport:
+    """The batch's drift against ``reference`` with the declared methods; none for a training batch."""
+    if reference is None:
+        skipped = {"all columns": "no reference yet (training batch)"}
+        return driftguard.DriftReport({}, False, 0.05, 0, batch_profile.rows, skipped=skipped)
+    detector = driftguard.DriftDetector(methods=dict(dataset.drift.methods) or None)
+    report = detector.fit(reference.profile).score(batch_profile)
+    return replace(report, reference=reference.describe(dataset.name))
+
+
+def report_metadata(report: driftguard.DriftReport, history: list[dict[str, float]]) -> dict[str, Any]:
+    """What ``drift_report`` shows: drifted columns, effects, plots, this batch's metrics, and
+    which of them Page–Hinkley saw jump (``history`` ends with this batch)."""
+    now = len(history) - 1
+    sudden = sorted(m for m, found in driftguard.watch(history).items() if now in found)
+    effects = {
+        f"effect/{c.column}": round(c.statistic, 4)
+        for c in report.columns.values()
+        if c.statistic is not None
+    }
+    return {
+        "drifted_columns": ", ".join(report.drifted_columns) or "none",
+        "drift_share": report.drift_share,
+        "columns": drift_table(report),
+        "plots": drift_plots(report),
+        CHANGED_OVER_TIME: dg.MetadataValue.json(sudden),
+        **effects,
+        **{k: round(v, 6) for k, v in history[-1].items()},
+    }
+
+
+def drift_check(
+    batch: str, report: driftguard.DriftReport, judged_against: dict[str, Any]
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=DRIFT_CHECK,
+        passed=not report.drifted,
+        metadata={
+            "batch": batch,
+            **judged_against,
+            "drifted_columns": ", ".join(report.drifted_columns) or "none",
+            "columns": drift_table(report),
+            "report": dg.MetadataValue.md(report.to_markdown()),
+            "plots": drift_plots(report),
+        },
+    )
+
+
+def _history(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    current: driftguard.Profile,
+) -> list[dict[str, float]]:
+    """Batch metrics of up to ``HISTORY`` partitions that landed earlier, then of this one."""
+    files = storage.files
+    earlier = landed_before(context.instance, dataset, files, context.partition_key)
+    key = [dataset.name, "batch_profile"]
+    profiles = [files.read(key, k) for k in earlier[-HISTORY:] if files.exists(key, k)]
+    return [driftguard.batch_metrics(p) for p in [*profiles, current]]
+
+
+def current_reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:
+    files = storage.files
+    key = [dataset.name, "reference_profile"]
+    return files.read(key, None) if files.exists(key, None) else None
+
+
+def _reference_batches(
+    instance: dg.DagsterInstance, dataset: DatasetConfig, storage: SuiteStorage
+) -> tuple[str, ...]:
     """The batches the stored reference profile was learned from (training, or a refresh)."""
     event = instance.get_latest_materialization_event(dg.AssetKey([dataset.name, "reference_profile"]))
     batches = (
         event.asset_materialization.metadata.get("batches") if event and event.asset_materialization else None
     )
     if batches is None:
-        return tuple(training_partitions(instance, dataset))
+        return tuple(training_partitions(instance, dataset, storage.files))
     return tuple(b for b in str(batches.value).split(", ") if b)
 
 
@@ -210,98 +236,50 @@ def reference_for(
     training = current_reference(dataset, storage)
     if training is None:
         return None
-    fixed = Reference(training, "fixed", _reference_batches(context.instance, dataset))
-    kind, window = dataset.drift.reference, dataset.drift.window
+    fixed = Reference(training, "fixed", _reference_batches(context.instance, dataset, storage))
+    kind = dataset.drift.reference
     if kind == "fixed":
         return fixed
-    files = storage.files
-    published = [dataset.name, "published_batch"]
-    earlier = sorted(
-        k
-        for k in context.instance.get_dynamic_partitions(partitions_name(dataset))
-        if k < context.partition_key and files.exists(published, k)
-    )
-
-    def landed_on(key: str) -> dt.date | None:
-        return _landed_on(context.instance, dataset, key)
-
-    day = landed_on(context.partition_key)
-    chosen = reference_batches(kind, earlier, day, window, landed_on)
-    profiles = {}
-    for key in chosen:
-        frame = files.read(published, key)
-        if len(frame):  # a batch held or quarantined whole published no row
-            columns = [c for c in frame.columns if c in training.columns]
-            profiles[key] = driftguard.profile(frame[columns], like=training)
+    profiles = _earlier_profiles(context, dataset, storage, training)
     if not profiles:
         return replace(
             fixed, note=f"no earlier published batch for a {kind} reference yet: the training window"
         )
-    if kind == "rolling" or day is None:
-        merged = driftguard.rolling(list(profiles.values()), window)
-    else:  # several files may land on one day: one merged profile a day
-        by_day: dict[dt.date, list[driftguard.Profile]] = {}
-        for key, profile in profiles.items():
-            by_day.setdefault(landed_on(key) or day, []).append(profile)
-        days = {landed: driftguard.merge_all(group) for landed, group in by_day.items()}
-        merged = driftguard.same_weekday(days, day, weeks=window)
-    return Reference(merged, kind, tuple(profiles))
+    return Reference(driftguard.merge_all(profiles.values()), kind, tuple(profiles))
 
 
-def reference_batches(
-    kind: str,
-    earlier: list[str],
-    day: dt.date | None,
-    window: int,
-    landed_on: Callable[[str], dt.date | None],
-) -> list[str]:
-    """Which earlier published batches make the reference of a batch that landed on ``day``.
-
-    ``rolling``: the last ``window``; ``same_weekday``: those that landed on the same weekday in
-    the ``window`` weeks before (dates from :func:`batch_date`, else the day the file was read).
-
-    >>> keys = [f"s_2026-11-{d:02d}.csv" for d in range(1, 22)]
-    >>> reference_batches("rolling", keys, dt.date(2026, 11, 22), 3, batch_date)
-    ['s_2026-11-19.csv', 's_2026-11-20.csv', 's_2026-11-21.csv']
-    >>> reference_batches("same_weekday", keys, dt.date(2026, 11, 22), 2, batch_date)
-    ['s_2026-11-08.csv', 's_2026-11-15.csv']
-    """
-    if kind == "rolling":
-        return earlier[-window:]
-    if day is None:
-        return []
-    wanted = {day - dt.timedelta(weeks=w) for w in range(1, window + 1)}
-    return [key for key in earlier if landed_on(key) in wanted]
-
-
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def batch_date(key: str) -> dt.date | None:
-    """The date written in a batch's file name (``orders_2026-11-05.parquet``), if any.
-
-    >>> batch_date("orders_2026-11-05.parquet"), batch_date("batch-7.csv")
-    (datetime.date(2026, 11, 5), None)
-    """
-    found = _DATE.search(key)
-    if found is None:
-        return None
-    try:
-        return dt.date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return None
-
-
-def _landed_on(instance: dg.DagsterInstance, dataset: DatasetConfig, key: str) -> dt.date | None:
-    """The date in the file name, else the day its raw batch was first stored."""
-    named = batch_date(key)
-    if named is not None:
-        return named
-    result = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey([dataset.name, "raw_batch"]), asset_partitions=[key]),
-        limit=1,
-        ascending=True,
+def _earlier_profiles(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    training: driftguard.Profile,
+) -> dict[str, driftguard.Profile]:
+    """Profiles, on the training bins, of the published batches that make this batch's rolling
+    or same-weekday reference (a batch held or quarantined whole published no row: left out)."""
+    files = storage.files
+    published = [dataset.name, "published_batch"]
+    earlier = [
+        k
+        for k in landed_before(context.instance, dataset, files, context.partition_key)
+        if files.exists(published, k)
+    ]
+    days = _batch_days(dataset, storage, [*earlier, context.partition_key])
+    chosen = driftguard.reference_batches(
+        dataset.drift.reference, earlier, dataset.drift.window, days[context.partition_key], days
     )
-    if not result.records:
-        return None
-    return dt.datetime.fromtimestamp(result.records[0].timestamp, tz=dt.UTC).date()
+    profiles = {}
+    for key in chosen:
+        frame = files.read(published, key)
+        if len(frame):
+            columns = [c for c in frame.columns if c in training.columns]
+            profiles[key] = driftguard.profile(frame[columns], like=training)
+    return profiles
+
+
+def _batch_days(dataset: DatasetConfig, storage: SuiteStorage, keys: list[str]) -> dict[str, dt.date | None]:
+    """The day of each batch: the date in its name (the day its data describes), else the day it
+    landed."""
+    landed = dict(landing_record(dataset, storage.files).landed())
+    return {
+        key: driftguard.batch_date(key) or (landed[key].date() if key in landed else None) for key in keys
+    }

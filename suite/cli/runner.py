@@ -7,9 +7,9 @@ instance, and each run executes in process against the same instance (SQLite by 
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
-from dagster._core.definitions.run_status_sensor_definition import RunStatusSensorDefinition
 
 _CURSOR_PREFIX = "dataops/sensor_cursor/"
 
@@ -35,52 +35,69 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, log_level: str = "W
     for sensor in (defs.resolve_sensor_def(s.name) for s in defs.sensors or []):
         cursor_key = _CURSOR_PREFIX + sensor.name
         cursor = instance.run_storage.get_cursor_values({cursor_key}).get(cursor_key)
-        if isinstance(sensor, RunStatusSensorDefinition):
+        if isinstance(sensor, dg.RunStatusSensorDefinition):
             _failed_runs(sensor, instance, cursor_key, cursor)
             continue
         context = dg.build_sensor_context(
             instance=instance, cursor=cursor, definitions=defs, sensor_name=sensor.name
         )
         result = sensor(context)
-        if not isinstance(result, dg.SensorResult):
-            continue
-        for event in result.asset_events or []:
-            instance.report_runless_asset_event(event)
-        for request in result.dynamic_partitions_requests or []:
-            if isinstance(request, dg.AddDynamicPartitionsRequest):
-                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-        for request in result.run_requests or []:
-            if request.run_key and _already_launched(instance, sensor.name, request.run_key):
-                continue
-            job_name = request.job_name or sensor.job_name
-            job = defs.resolve_job_def(job_name)
-            tags = {**request.tags, "dagster/sensor_name": sensor.name}
-            if request.run_key:
-                tags["dagster/run_key"] = request.run_key
-            outcome = job.execute_in_process(
-                instance=instance,
-                partition_key=request.partition_key,
-                tags=tags,
-                run_config=run_config,
-                raise_on_error=False,
-            )
-            launched.append(
-                LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id, outcome.success)
-            )
-            log.info(
-                "%s launched %s [%s]: %s",
-                sensor.name,
-                job_name,
-                request.partition_key,
-                "success" if outcome.success else "failure",
-            )
-        if result.cursor is not None:
-            instance.run_storage.set_cursor_values({cursor_key: result.cursor})
+        if isinstance(result, dg.SensorResult):
+            _apply(result, instance)
+            for request in result.run_requests or []:
+                run = _launch(defs, instance, sensor, request, run_config)
+                launched += [run] if run is not None else []
+        # A sensor that returns a SensorResult sets its cursor there; one that skips, through the context.
+        new_cursor = result.cursor if isinstance(result, dg.SensorResult) else context.cursor
+        if new_cursor is not None and new_cursor != cursor:
+            instance.run_storage.set_cursor_values({cursor_key: new_cursor})
     return launched
 
 
+def _apply(result: dg.SensorResult, instance: dg.DagsterInstance) -> None:
+    """What the daemon does with a tick's result before launching its runs."""
+    for event in result.asset_events or []:
+        instance.report_runless_asset_event(event)
+    for partitions in result.dynamic_partitions_requests or []:
+        if isinstance(partitions, dg.AddDynamicPartitionsRequest):
+            instance.add_dynamic_partitions(partitions.partitions_def_name, list(partitions.partition_keys))
+
+
+def _launch(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    sensor: dg.SensorDefinition,
+    request: dg.RunRequest,
+    run_config: dict[str, Any],
+) -> LaunchedRun | None:
+    """Execute one requested run in process, unless the sensor already used its run key."""
+    if request.run_key and _already_launched(instance, sensor.name, request.run_key):
+        return None
+    job_name = request.job_name or sensor.job_name
+    if job_name is None:
+        raise ValueError(f"sensor {sensor.name} asked for a run without naming its job")
+    tags = {**request.tags, "dagster/sensor_name": sensor.name}
+    if request.run_key:
+        tags["dagster/run_key"] = request.run_key
+    outcome = defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance,
+        partition_key=request.partition_key,
+        tags=tags,
+        run_config=run_config,
+        raise_on_error=False,
+    )
+    log.info(
+        "%s launched %s [%s]: %s",
+        sensor.name,
+        job_name,
+        request.partition_key,
+        "success" if outcome.success else "failure",
+    )
+    return LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id, outcome.success)
+
+
 def _failed_runs(
-    sensor: RunStatusSensorDefinition,
+    sensor: dg.RunStatusSensorDefinition,
     instance: dg.DagsterInstance,
     cursor_key: str,
     cursor: str | None,

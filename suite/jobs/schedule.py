@@ -6,6 +6,7 @@ import dagster as dg
 
 from suite.assets.metadata import latest_record
 from suite.config import DatasetConfig
+from suite.storage.partitions import partitions_name
 
 
 def build_drift_schedule(
@@ -24,10 +25,9 @@ def build_drift_schedule(
         reference = instance.get_latest_materialization_event(reference_key)
         if reference is None:
             return dg.SkipReason("no drift reference yet")
-        keys = instance.get_dynamic_partitions(f"{dataset.name}_batches")
-        stale = [
-            key for key in sorted(keys) if _materialized_at(instance, report_key, key) < reference.timestamp
-        ]
+        # In the order they were added: the landing sensor adds each file when it first sees it.
+        keys = instance.get_dynamic_partitions(partitions_name(dataset))
+        stale = [key for key in keys if _materialized_at(instance, report_key, key) < reference.timestamp]
         day = context.scheduled_execution_time.date().isoformat()
         return [
             dg.RunRequest(run_key=f"rescore:{day}:{key}", partition_key=key) for key in stale

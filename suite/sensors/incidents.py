@@ -70,11 +70,15 @@ def build_run_failure_sensor(
 
 
 def build_freshness_sensor(dataset: DatasetConfig, storage_root: str) -> dg.SensorDefinition:
+    expected = dataset.freshness_hours
+    if expected is None:
+        raise ValueError(f"dataset {dataset.name!r} declares no freshness_hours: it has no freshness sensor")
+
     @dg.sensor(
         name=f"{dataset.name}_freshness_sensor",
         minimum_interval_seconds=max(dataset.sensor_interval_seconds, 60),
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"A freshness signal when no batch lands for {dataset.freshness_hours:g} hours.",
+        description=f"A freshness signal when no batch lands for {expected:g} hours.",
     )
     def freshness_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         landed = [((dataset.landing / name).stat().st_mtime, name) for name in landed_files(dataset)]
@@ -82,7 +86,7 @@ def build_freshness_sensor(dataset: DatasetConfig, storage_root: str) -> dg.Sens
         if newest is None:
             return dg.SkipReason("no batch has landed yet")
         hours = (time.time() - newest[0]) / 3600
-        if hours <= dataset.freshness_hours:
+        if hours <= expected:
             return dg.SkipReason(f"last batch {newest[1]} landed {hours:.1f} hours ago")
         gap = f"after {newest[1]}"
         if context.cursor == gap:
@@ -91,8 +95,8 @@ def build_freshness_sensor(dataset: DatasetConfig, storage_root: str) -> dg.Sens
             datareflex.SignalKind.FRESHNESS,
             dataset.name,
             "overdue",
-            magnitude=round(hours / dataset.freshness_hours, 3),
-            detail=f"no batch for {hours:.1f} hours (expected every {dataset.freshness_hours:g})",
+            magnitude=round(hours / expected, 3),
+            detail=f"no batch for {hours:.1f} hours (expected every {expected:g})",
         )
         outcome = handle_failure(dataset, storage_root, f"(none {gap})", [signal])
         context.update_cursor(gap)

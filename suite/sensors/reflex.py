@@ -3,11 +3,14 @@
 from typing import Any
 
 import dagster as dg
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from suite.config import DatasetConfig
 from suite.sensors.recovery import stranded_run_requests
 from suite.tags import FAILED_CHECK_RUN_TAG, FAILED_CHECKS_TAG
+
+# Values of a check execution record's status; Dagster does not export its enum publicly.
+PLANNED = "PLANNED"
+FAILED = "FAILED"
 
 
 def build_reflex_sensor(
@@ -37,12 +40,10 @@ def build_reflex_sensor(
         runs = {r: context.instance.get_run_by_id(r) for r in {record.run_id for record in records}}
         for record in records:
             run = runs[record.run_id]
-            if record.status is AssetCheckExecutionRecordStatus.PLANNED and (
-                run is None or not run.is_finished
-            ):
+            if record.status.value == PLANNED and (run is None or not run.is_finished):
                 break
             cursor = record.id
-            if record.status is not AssetCheckExecutionRecordStatus.FAILED:
+            if record.status.value != FAILED:
                 continue
             partition = record.partition or (run.tags.get("dagster/partition") if run else None)
             if run is None or run.job_name != batch_job.name or partition is None:
