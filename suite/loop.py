@@ -9,7 +9,6 @@ None of them imports Dagster.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -59,25 +58,7 @@ def read_policy(dataset: DatasetConfig) -> datareflex.Policy:
     return datareflex.Policy.from_file(dataset.policy)
 
 
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def batch_date(key: str) -> dt.date | None:
-    """The date written in a batch's file name (``orders_2026-11-05.parquet``), if any.
-
-    >>> batch_date("orders_2026-11-05.parquet"), batch_date("batch-7.csv")
-    (datetime.date(2026, 11, 5), None)
-    """
-    found = _DATE.search(key)
-    if found is None:
-        return None
-    try:
-        return dt.date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return None
-
-
 def event_time(key: str, landed_at: dt.datetime | None) -> dt.datetime | dt.date | None:
     """The batch's own time, which cooldowns and the breaker count: the date in its name, else
     when it landed. A backfill of dated files therefore behaves like the same days live."""
-    return batch_date(key) or landed_at
+    return driftguard.batch_date(key) or landed_at

@@ -16,8 +16,10 @@ import dagster as dg
 import pandas as pd
 
 import driftguard
+import schemasense
 from suite.assets.metadata import drift_plots, drift_table
 from suite.config import DatasetConfig
+from suite.loop import drift_detector
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.partitions import (
     landed_before,
@@ -137,7 +139,7 @@ def _drift_report_asset(
         context: dg.AssetExecutionContext, storage: SuiteStorage, batch_profile: driftguard.Profile
     ) -> Iterator[Any]:
         reference = reference_for(context, dataset, storage)
-        report = score(dataset, reference, batch_profile)
+        report = score(dataset, reference, batch_profile, storage.files.contracts().latest(dataset.name))
         history = _history(context, dataset, storage, batch_profile)
         judged_against = reference.metadata() if reference else {"reference": "none (training batch)"}
         yield dg.Output(report, metadata={**judged_against, **report_metadata(report, history)})
@@ -147,14 +149,18 @@ def _drift_report_asset(
 
 
 def score(
-    dataset: DatasetConfig, reference: Reference | None, batch_profile: driftguard.Profile
+    dataset: DatasetConfig,
+    reference: Reference | None,
+    batch_profile: driftguard.Profile,
+    contract: schemasense.Contract | None,
 ) -> driftguard.DriftReport:
-    """The batch's drift against ``reference`` with the declared methods; none for a training batch."""
+    """The batch's drift against ``reference`` with the declared methods, leaving out the columns
+    the contract and the declaration exclude (:func:`suite.loop.drift_detector`); none for a
+    training batch."""
     if reference is None:
         skipped = {"all columns": "no reference yet (training batch)"}
         return driftguard.DriftReport({}, False, 0.05, 0, batch_profile.rows, skipped=skipped)
-    detector = driftguard.DriftDetector(methods=dict(dataset.drift.methods) or None)
-    report = detector.fit(reference.profile).score(batch_profile)
+    report = drift_detector(dataset, contract).fit(reference.profile).score(batch_profile)
     return replace(report, reference=reference.describe(dataset.name))
 
 

@@ -15,7 +15,7 @@ from suite.assets.schema import contract_metadata
 from suite.config import DatasetConfig
 from suite.loop import event_time, imputer_rows, read_policy
 from suite.storage import SuiteStorage
-from suite.storage.partitions import training_frames
+from suite.storage.partitions import landing_record, training_frames
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
 
 OUTPUTS = ("published_batch", "quarantine", "held_batch")
@@ -72,7 +72,7 @@ def _signal_summary(signal: datareflex.Signal) -> dict[str, Any]:
         "kind": signal.kind.value,
         "column": signal.column,
         "rule": signal.rule,
-        "scope": signal.scope.value,
+        "scope": signal.scope.value if signal.scope else "",
         "count": signal.count,
     }
 
@@ -130,7 +130,7 @@ def _handle(
                 reference=reference.describe(dataset.name) if reference else None,
                 reference_rows=imputer_rows(training_frames(context.instance, dataset, storage.files)[1]),
                 reference_profile=reference.profile if reference else None,
-                event_time=event_time(key, None),  # TODO(landing time): when it landed
+                event_time=event_time(key, landing_record(dataset, storage.files).landed_at(key)),
             )
         return outcome, ledger.records(dataset.name, key)
     finally:

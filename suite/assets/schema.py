@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 import schemasense
+from suite import loop
 from suite.assets.metadata import changes_table, contract_schema, violations_table
 from suite.config import DatasetConfig
 from suite.storage import IO_RETRY, SuiteStorage
@@ -156,12 +157,10 @@ def validate(batch: str, raw_batch: pd.DataFrame, current: schemasense.Contract)
 
 
 def learn_contract(dataset: DatasetConfig, frames: list[pd.DataFrame]) -> schemasense.Contract:
-    """The first contract of ``dataset``: inference with the declared options, the declared keys
-    its only unique columns (``keys`` and ``contract`` in suite.yaml)."""
+    """The first contract of ``dataset`` (:func:`suite.loop.learn_contract`); a failure that
+    retrying cannot mend otherwise."""
     try:
-        return schemasense.infer(
-            frames, name=dataset.name, keys=list(dataset.keys) or None, **dict(dataset.contract)
-        )
+        return loop.learn_contract(dataset, frames)
     except schemasense.SchemaSenseError as exc:
         raise dg.Failure(f"dataset {dataset.name!r}: {exc}", allow_retries=False) from exc
 

@@ -18,7 +18,7 @@ import datareflex
 import driftguard
 import schemasense
 from suite.config import ConfigError, DatasetConfig, Settings
-from suite.loop import drift_detector, event_time, imputer_rows, learn_contract, read_policy
+from suite.loop import drift_detector, imputer_rows, learn_contract, read_policy
 from suite.storage.files import read_batch
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -74,9 +74,9 @@ def backtest(dataset: DatasetConfig, *, every: dt.timedelta = dt.timedelta(days=
         _row(p.name, datareflex.Outcome.untouched(f), [], [], [], "closed")
         for p, f in zip(paths, frames, strict=True)
     ]
-    when = START
+    when: dt.date = START
     for index in range(training, len(paths)):
-        when = event_time(paths[index].name, when + every)  # undated names: ``every`` apart
+        when = driftguard.batch_date(paths[index].name) or when + every  # undated names: ``every`` apart
         rows[index] = replay.handle(paths[index].name, frames[index], when)
     replay.ledger.dispose()
     return rows
@@ -96,7 +96,7 @@ class _Replay:
         ]
         self.ledger = datareflex.Ledger("sqlite://")  # in memory: gone with the backtest
 
-    def handle(self, name: str, frame: pd.DataFrame, when: dt.datetime | dt.date) -> dict[str, Any]:
+    def handle(self, name: str, frame: pd.DataFrame, when: dt.date) -> dict[str, Any]:
         contract = schemasense.settle(self.contract, frame)
         batch_profile = driftguard.profile(frame, like=self.reference)
         report = drift_detector(self.dataset, contract).fit(self.reference).score(batch_profile)

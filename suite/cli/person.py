@@ -117,7 +117,7 @@ def _launch(
         print(f"dataops: {error.message.strip() if error else 'the run failed'}", file=sys.stderr)
         return 1
     logs = instance.all_logs(result.run_id)
-    said = [e.user_message for e in logs if e.level >= 20 and e.user_message and e.step_key]
+    said = [e.user_message for e in logs if e.dagster_event is None and e.step_key and e.user_message]
     print(said[-1] if said else f"{dataset.name}: done")
     return 0
 

@@ -98,7 +98,7 @@ def corrupt(df: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, d
             "unknown_channel": ("channel", "fax"),
             "bad_date": ("created_at", "2026-11-06T25:61:00"),
         }[kind]
-        df.iloc[rows, df.columns.get_loc(column)] = value
+        df.loc[df.index[rows], column] = value
     clean = df.index.difference(df.index[positions])
     originals = rng.choice(clean[: len(clean) // 2], 5, replace=False)
     copies = df.loc[originals]
@@ -111,7 +111,7 @@ def change_schema(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Add ``coupon_code`` and send ``quantity`` as text, as an upstream release might."""
     df = df.copy()
     codes = rng.choice(["WELCOME10", "BLACKFRIDAY", "VIP5"], len(df))
-    df["coupon_code"] = np.where(rng.random(len(df)) < 0.2, codes, None)
+    df["coupon_code"] = pd.Series(codes, index=df.index).where(rng.random(len(df)) < 0.2, None)
     df["quantity"] = df["quantity"].astype(str)
     return df
 

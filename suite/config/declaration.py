@@ -78,12 +78,12 @@ class DatasetDeclaration(_Strict):
         default_factory=list, description="columns that each identify a row: unique, never null"
     )
     training_batches: int = Field(3, ge=1, description="the first batches that define normal")
-    contract: ContractOptions = Field(default_factory=ContractOptions)
+    contract: ContractOptions = ContractOptions()
     columns: dict[str, ColumnDeclaration] = Field(
         default_factory=dict,
         description="per-column choices inference must respect (role, bounds, categories…)",
     )
-    drift: DriftDeclaration = Field(default_factory=DriftDeclaration)
+    drift: DriftDeclaration = DriftDeclaration()
     policy: str | None = Field(None, description="the DataReflex policy file, relative to this file")
     schedule: str = Field("0 6 * * *", description="cron of the drift schedule")
     sensor_interval_seconds: int = Field(30, ge=1, description="how often the sensors look")

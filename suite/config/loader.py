@@ -37,7 +37,7 @@ import yaml
 import datareflex
 
 from .declaration import DatasetDeclaration, SuiteDeclaration
-from .settings import DatasetConfig, DriftSettings
+from .settings import PACKAGE_DIR, DatasetConfig, DriftSettings
 
 _FORMATS = {"csv": ("*.csv",), "parquet": ("*.parquet",), "auto": ("*.parquet", "*.csv")}
 
@@ -77,7 +77,7 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
     folder, pattern = (Path(*parts[:-1]), parts[-1]) if magic else (landing, "")
     if pattern and entry.format != "auto" and not pattern.endswith(_FORMATS[entry.format][0][1:]):
         raise fail("landing", f" pattern {pattern!r} does not match format {entry.format!r}")
-    policy = DatasetConfig.__dataclass_fields__["policy"].default
+    policy = PACKAGE_DIR / "orders_policy.yaml"  # the demo's, when none is declared
     if entry.policy is not None:
         policy = Path(entry.policy) if Path(entry.policy).is_absolute() else path.parent / entry.policy
         if not Path(policy).is_file():
