@@ -18,8 +18,10 @@ import dagster as dg
 import pandas as pd
 
 import datareflex
+import driftguard
 import schemasense
 from suite.config import DatasetConfig
+from suite.loop import read_policy
 from suite.sensors.landing import landed_files
 from suite.storage import BatchStorage
 
@@ -113,8 +115,16 @@ def handle_failure(
     contract = files.contracts().latest(dataset.name) or schemasense.Contract(name=dataset.name, columns={})
     ledger = files.ledger()
     try:
-        reflex = datareflex.Reflex(datareflex.Policy.from_file(dataset.policy), ledger)
-        return reflex.handle(pd.DataFrame(), signals, contract=contract, dataset=dataset.name, batch_id=batch)
+        return datareflex.handle_batch(
+            pd.DataFrame(),  # no columns: the batch never reached the suite, only the signals speak
+            contract=contract,
+            policy=read_policy(dataset),
+            ledger=ledger,
+            dataset=dataset.name,
+            batch_id=batch,
+            extra_signals=signals,
+            event_time=driftguard.batch_date(batch),
+        )
     finally:
         ledger.dispose()
 
