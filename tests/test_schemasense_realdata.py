@@ -134,6 +134,8 @@ def test_codes_that_arrive_as_numbers_stay_text() -> None:
     for day in days[7:]:
         zips = [v for v in contract.validate(day).violations if v.column == "zip_code"]
         assert zips == [], (day["license_issue_date"].iloc[0], zips)
+    evolution = schemasense.evolve(contract, days[8])  # a digits-only day: no schema change
+    assert not [c for c in evolution.diff.changes if c.column == "zip_code"]
     digits_only = schemasense.infer(days[7:14], name="pets")  # 3-9 February: no ZIP+4, read as numbers
     assert digits_only.columns["zip_code"].logical_type.is_numeric
     declared = schemasense.infer(days[7:14], name="pets", columns={"zip_code": {"type": "string"}})
