@@ -192,25 +192,12 @@ def contract_from(
     """The contract of one column, from its statistics and, for roles, its training batches in order."""
     o = options or InferenceOptions()
     d = declared or ColumnDeclaration()
-    logical_type, formats = _logical_type(stats, o)
-    if d.type is not None and d.type is not logical_type:
-        logical_type, formats = d.type, ()
-    if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
-        logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
-    if d.format is not None:
-        formats = (d.format,)
+    logical_type, formats = _declared_type(stats, o, d)
     history: tuple[BatchValues, ...] = value_history(batches) if len(batches) > 1 else ()
     role, reason = (d.role, "declared") if d.role is not None else (Role.ATTRIBUTE, "")
     if d.role is None and history:
-        role, reason = infer_role(
-            batches,
-            history,
-            logical_type,
-            formats,
-            min_new_share=o.min_new_share,
-            max_calendar_values=o.max_calendar_values,
-            key=key or stats.unique,
-        )
+        limits = (o.min_new_share, o.max_calendar_values)
+        role, reason = infer_role(batches, history, logical_type, formats, key or stats.unique, *limits)
     nullable = stats.nulls > 0
     unique = (
         logical_type in (LogicalType.INTEGER, LogicalType.STRING)
@@ -247,6 +234,18 @@ def contract_from(
         role_reason=reason,
         categories_open=allowed is not None and is_open and not role.moves_with_batches,
     )
+
+
+def _declared_type(
+    stats: ColumnStatistics, o: InferenceOptions, d: ColumnDeclaration
+) -> tuple[LogicalType, tuple[str, ...]]:
+    """The inferred type and date formats, or the declared ones."""
+    logical_type, formats = _logical_type(stats, o)
+    if d.type is not None and d.type is not logical_type:
+        logical_type, formats = d.type, ()
+    if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
+        logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
+    return logical_type, (d.format,) if d.format is not None else formats
 
 
 def _logical_type(stats: ColumnStatistics, o: InferenceOptions) -> tuple[LogicalType, tuple[str, ...]]:

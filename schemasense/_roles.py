@@ -46,10 +46,9 @@ def infer_role(
     history: Sequence[BatchValues],
     logical_type: LogicalType,
     formats: tuple[str, ...],
-    *,
+    key: bool,
     min_new_share: float,
     max_calendar_values: int,
-    key: bool,
 ) -> tuple[Role, str]:
     """The role of one column and the reason, from at least two training batches."""
     later = history[1:]
