@@ -60,6 +60,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._contract import ColumnContract, Contract
@@ -193,7 +194,7 @@ def contract_from(
     o = options or InferenceOptions()
     d = declared or ColumnDeclaration()
     logical_type, formats = _declared_type(stats, o, d)
-    history: tuple[BatchValues, ...] = value_history(batches) if len(batches) > 1 else ()
+    history = _history(stats, logical_type, batches)
     role, reason = (d.role, "declared") if d.role is not None else (Role.ATTRIBUTE, "")
     if d.role is None and history:
         limits = (o.min_new_share, o.max_calendar_values)
@@ -234,6 +235,17 @@ def contract_from(
         role_reason=reason,
         categories_open=allowed is not None and is_open and not role.moves_with_batches,
     )
+
+
+def _history(
+    stats: ColumnStatistics, logical_type: LogicalType, batches: Sequence[pd.Series]
+) -> tuple[BatchValues, ...]:
+    """The batches one by one, as roles need them; none for a measure with fractions (an amount)."""
+    if len(batches) < 2 or (logical_type is LogicalType.FLOAT and bool(np.any(np.mod(stats.sample, 1)))):
+        return ()
+    if stats.unique:  # no value repeats anywhere: every value is new, no need to look again
+        return tuple(BatchValues(b.rows - b.nulls, b.rows - b.nulls, b.rows - b.nulls) for b in stats.batches)
+    return value_history(batches)
 
 
 def _declared_type(
