@@ -64,6 +64,9 @@ def test_us_dates_keep_both_orders_until_a_day_above_12_settles_them() -> None:
     assert settled.columns["DateTime"].datetime_format == US
     assert settled.columns["DateTime"].datetime_candidates == ()
     assert "10/13/2016" in settled.note and US in settled.note
+    (change,) = schemasense.diff(contract, settled).changes
+    assert (change.kind, change.breaking) == (schemasense.ChangeKind.FORMAT_CHANGED, False)
+    assert schemasense.Contract.from_yaml(settled.to_yaml()) == settled
     assert not any(_on(settled, day, "DateTime") for day in days[11:60])  # November 1-12 read month first
 
     # a file written day first is now an error, not a silent swap
