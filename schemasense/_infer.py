@@ -64,11 +64,12 @@ import numpy as np
 import pandas as pd
 
 from ._contract import ColumnContract, Contract
+from ._dates import best_formats
 from ._declaration import ColumnDeclaration, declarations, declare
 from ._patterns import text_pattern
 from ._ranges import grows, null_cap, numeric_range
 from ._roles import BatchValues, categories_open, infer_role, value_history
-from ._statistics import DATETIME_FORMATS, ColumnStatistics, column_statistics
+from ._statistics import ColumnStatistics, column_statistics
 from ._types import LogicalType, Role
 from .errors import InferenceError
 
@@ -274,17 +275,8 @@ def _logical_type(stats: ColumnStatistics, o: InferenceOptions) -> tuple[Logical
     if stats.formats and stats.text_seen:
         best = max(stats.formats.values())
         if best >= o.min_format_share * stats.text_seen:
-            return LogicalType.DATETIME, _best_formats(stats.formats, best)
+            return LogicalType.DATETIME, best_formats(stats.formats, best)
     distinct = len(stats.values) if stats.values is not None else math.inf
     if 0 < distinct <= o.max_categories and stats.present >= distinct * o.min_rows_per_category:
         return LogicalType.CATEGORY, ()
     return LogicalType.STRING, ()
-
-
-def _best_formats(counts: Mapping[str, int], best: int) -> tuple[str, ...]:
-    """The first format (in :data:`DATETIME_FORMATS` order) that parses most values, and, when
-    its day/month swap parses as many, that swap too: the order is then unknown."""
-    ranked = [f for f in DATETIME_FORMATS if counts.get(f) == best] or [max(counts, key=counts.__getitem__)]
-    first = ranked[0]
-    swapped = first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-    return (first, swapped) if swapped != first and swapped in ranked else (first,)
