@@ -258,7 +258,9 @@ def _declared_type(
         logical_type, formats = d.type, ()
     if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
         logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
-    return logical_type, (d.format,) if d.format is not None else formats
+    if d.format is not None:  # a declared date format makes a date column
+        return d.type or LogicalType.DATETIME, (d.format,)
+    return logical_type, formats
 
 
 def _logical_type(stats: ColumnStatistics, o: InferenceOptions) -> tuple[LogicalType, tuple[str, ...]]:

@@ -55,6 +55,8 @@ def test_us_dates_keep_both_orders_until_a_day_above_12_settles_them() -> None:
     contract = schemasense.infer(days[:7], name="key_west")  # 3-9 October: day and month <= 12
     column = contract.columns["DateTime"]
     assert (column.datetime_format, column.datetime_candidates) == (None, (DAY_FIRST, US))
+    declared = schemasense.infer(days[:7], columns={"DateTime": {"format": US}}).columns["DateTime"]
+    assert declared.formats == (US,) and declared.logical_type is schemasense.LogicalType.DATETIME
     assert schemasense.Contract.from_yaml(contract.to_yaml()) == contract
     assert not any(_on(contract, day, "DateTime") for day in days[7:11])  # 10-13 October: either order
 
