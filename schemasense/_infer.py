@@ -195,7 +195,7 @@ def contract_from(
     o = options or InferenceOptions()
     d = declared or ColumnDeclaration()
     logical_type, formats = _declared_type(stats, o, d)
-    history = _history(stats, logical_type, batches)
+    history = _history(stats, logical_type, batches, o.max_calendar_values)
     role, reason = (d.role, "declared") if d.role is not None else (Role.ATTRIBUTE, "")
     if d.role is None and history:
         limits = (o.min_new_share, o.max_calendar_values)
@@ -239,10 +239,14 @@ def contract_from(
 
 
 def _history(
-    stats: ColumnStatistics, logical_type: LogicalType, batches: Sequence[pd.Series]
+    stats: ColumnStatistics, logical_type: LogicalType, batches: Sequence[pd.Series], calendar_values: int
 ) -> tuple[BatchValues, ...]:
-    """The batches one by one, as roles need them; none for a measure with fractions (an amount)."""
-    if len(batches) < 2 or (logical_type is LogicalType.FLOAT and bool(np.any(np.mod(stats.sample, 1)))):
+    """The batches one by one, as roles need them; none for a measure with fractions (an amount)
+    unless its first batch holds few values (a rate quoted once per day may be a calendar value)."""
+    if len(batches) < 2:
+        return ()
+    fractions = logical_type is LogicalType.FLOAT and bool(np.any(np.mod(stats.sample, 1)))
+    if fractions and len(pd.unique(batches[0].dropna())) > calendar_values:
         return ()
     if stats.unique:  # no value repeats anywhere: every value is new, no need to look again
         return tuple(BatchValues(b.rows - b.nulls, b.rows - b.nulls, b.rows - b.nulls) for b in stats.batches)
