@@ -7,12 +7,13 @@ How a column is judged (the rule, so a user can predict it):
   has fewer than 20 bins (a discrete column);
 - categorical columns: effect = L-infinity, the largest change of one category's share
   (threshold 5 points); p-value from chi-square, sparse categories pooled;
-- every column, identifiers and timestamps included: the missing-value share (threshold 5
-  points, two-proportion z-test): a null burst is drift;
+- every column not excluded: the missing-value share (threshold 5 points, two-proportion
+  z-test): a null burst is drift;
 - ``exclude={"invoice": "identifier: new values every day"}`` (or a list of names) takes
   columns out of every test, missing rate and domain classifier included: identifiers,
   timestamps and calendar columns differ between batches by construction (SchemaSense's
-  ``Contract.drift_exclusions()`` lists them). The report names them with their reasons;
+  ``Contract.drift_exclusions()`` lists them; their null rules live in the contract). The
+  report names them with their reasons in ``excluded``;
 - ``methods={"amount": "psi"}`` overrides a column's method (``ks``, ``wasserstein``, ``psi``,
   ``chi_square``, ``jensen_shannon``, ``l_infinity``, or a method object).
 

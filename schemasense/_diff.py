@@ -210,13 +210,16 @@ def column_changes(old: ColumnContract, new: ColumnContract, label: str | None =
                 breaking=old.pattern is not None,
             )
         )
-    if old.datetime_format != new.datetime_format and before == after == "datetime":
+    if old.formats != new.formats and before == after == "datetime":
+        # Settling a day/month order narrows what is accepted: not breaking for batches that fit it.
+        settled = set(new.formats) < set(old.formats)
         out.append(
             Change(
                 ChangeKind.FORMAT_CHANGED,
                 name,
-                f"date format {old.datetime_format!r} → {new.datetime_format!r}",
-                breaking=True,
+                f"date format {' or '.join(map(repr, old.formats)) or None} → "
+                f"{' or '.join(map(repr, new.formats)) or None}",
+                breaking=not settled,
             )
         )
     return out
