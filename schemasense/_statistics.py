@@ -17,13 +17,12 @@ import pandas as pd
 from ._coerce import storage_kind
 from ._dates import format_matches
 from ._patterns import EMAIL, UUID, shape
+from ._text_counts import MAX_TRACKED_VALUES, text_counts
 
 SAMPLE_SIZE = 4096
 """Numbers kept per column to estimate quantiles."""
 TEXT_SAMPLE_SIZE = 1_000
 """Text values per batch examined for date formats and character shapes."""
-MAX_TRACKED_VALUES = 1000
-"""Exact value counts are kept while a text column has at most this many distinct values."""
 MAX_SHAPES = 20
 
 
@@ -129,26 +128,7 @@ def column_statistics(name: str, series: pd.Series) -> ColumnStatistics:
         return ColumnStatistics(
             name, kind, rows, nulls, (BatchSummary(rows, nulls),), formats=formats, text_seen=len(looked_at)
         )
-    # Exact counts only where the sample already shows repeats enough for a small value set.
-    few = looked_at.nunique() <= min(MAX_TRACKED_VALUES, len(looked_at) // 2)
-    counts, keys = None, None
-    if few:
-        # One hashing pass gives the nulls and the exact counts.
-        codes, uniques = pd.factorize(text)
-        coded = codes >= 0
-        nulls = rows - int(coded.sum())
-        if len(uniques) <= MAX_TRACKED_VALUES:
-            tally = np.bincount(codes[coded], minlength=len(uniques))
-            counts = {str(value): int(n) for value, n in zip(uniques, tally, strict=True)}
-        if len(uniques) == rows - nulls and len(uniques) > 1:
-            keys = np.asarray(uniques, dtype=object)
-    else:
-        missing = text.isna().to_numpy()
-        nulls = int(missing.sum())
-        if looked_at.is_unique:  # no repeat in the sample: maybe a key, so look at every row
-            values = text.to_numpy(dtype=object)
-            values = values[~missing] if nulls else values
-            keys = values if _all_distinct(values) else None
+    nulls, counts, keys = text_counts(text, looked_at)
     # Shapes and patterns are judged once per distinct sampled value, weighted by its count.
     distinct = looked_at.value_counts()
     words = pd.Series(distinct.index, dtype=object)
@@ -196,15 +176,6 @@ def _numeric_statistics(name: str, kind: str, rows: int, nulls: int, present: pd
         sample=_sample(ordered, SAMPLE_SIZE),
         keys=keys,
     )
-
-
-def _all_distinct(values: np.ndarray) -> bool:
-    """Whether no value repeats. Distinct hashes prove it cheaply; equal ones are checked exactly."""
-    try:
-        hashes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
-    except TypeError:  # unhashable objects
-        return bool(pd.Series(values).astype(str).is_unique)
-    return bool(pd.Series(hashes).is_unique) or bool(pd.Series(values).is_unique)
 
 
 def _no_repeats(values: np.ndarray) -> bool:
