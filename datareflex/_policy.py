@@ -85,9 +85,17 @@ class When(pydantic.BaseModel):
     def matches(self, signal: Signal) -> bool:
         """Whether ``signal`` has every property named here.
 
+        ``kind: drift`` also takes ``metric_anomaly`` signals: a batch metric that Page–Hinkley
+        saw change over the batches drifted too; ``kind: metric_anomaly`` takes only those.
+
         >>> When(kind=["drift"], scope=["batch"]).matches(Signal(SignalKind.DRIFT, "amount", "ks"))
         True
+        >>> When(kind=["drift"]).matches(Signal(SignalKind.METRIC_ANOMALY, "rows", "page_hinkley"))
+        True
         """
+        kinds = self.kind
+        if kinds is not None and signal.kind is SignalKind.METRIC_ANOMALY and SignalKind.DRIFT in kinds:
+            kinds = (*kinds, SignalKind.METRIC_ANOMALY)
         names = {
             "kind": signal.kind.value,
             "column": signal.column,
@@ -96,7 +104,7 @@ class When(pydantic.BaseModel):
             "scope": str(signal.scope),
         }
         for key, value in names.items():
-            allowed = getattr(self, key)
+            allowed = kinds if key == "kind" else getattr(self, key)
             if allowed is not None and value not in [str(a) for a in allowed]:
                 return False
         if self.min_magnitude is None and self.max_magnitude is None:

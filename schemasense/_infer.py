@@ -22,11 +22,14 @@ type, format, role, category kind, bound, null rule, pattern or key flag wins ov
   *timestamp* is a datetime with several values per batch whose batches advance (each batch's
   median after the previous batch's last time); a *calendar* column holds at most
   ``max_calendar_values`` values per batch (each repeated), none seen in an earlier batch (day
-  of month, or the date itself, in a daily file). These move with the
+  of month, or the date itself, in a daily file), or a number or date with one value in each
+  training batch (the month in January's weekly files). These move with the
   batches: they keep type, format, null, pattern and key rules, get no upper bound, no closed
   category, and :meth:`Contract.drift_exclusions` lists them so no drift test runs on them.
 - **categories**: *open* when new values still appeared in the second half of training (new
-  countries): validation reports an unseen value in ``ValidationResult.new_categories`` instead
+  countries), or when training held fewer than ``min_rows_to_close`` values, too few to rule
+  out rare ones (by the rule of three, values unseen in ``n`` rows may make up ``3/n`` of later
+  rows): validation reports an unseen value in ``ValidationResult.new_categories`` instead
   of rejecting its row. Otherwise *closed*: each row with an unseen value fails. Declaring
   ``categories`` makes a text column a category however many values it has.
 - **nulls**: a column never null in training is not nullable: each null row fails. Otherwise a
@@ -89,6 +92,7 @@ class InferenceOptions:
     null_spread: float = 4.0
     min_new_share: float = 0.5
     max_calendar_values: int = 31
+    min_rows_to_close: int = 600
 
 
 def infer(
@@ -215,7 +219,9 @@ def contract_from(
     allowed = None
     if logical_type is LogicalType.CATEGORY and stats.values is not None:
         allowed = tuple(sorted(stats.values))
-    is_open = categories_open(history) if d.categories is None else d.categories == "open"
+    is_open = (
+        categories_open(history, o.min_rows_to_close) if d.categories is None else d.categories == "open"
+    )
     return ColumnContract(
         name=stats.name,
         logical_type=logical_type,

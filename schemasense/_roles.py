@@ -76,21 +76,49 @@ def infer_role(
     ):
         count = "one value" if most == 1 else f"at most {most} values"
         return Role.CALENDAR, f"{count} per training batch, never repeated in a later batch"
+    constant = most == 1 and all(b.present >= 2 for b in history)  # month 1 in January's weekly files
+    if constant and (logical_type.is_numeric or logical_type is LogicalType.DATETIME):
+        return Role.CALENDAR, "one value in each training batch: it describes the batch, not its rows"
     share = min(b.new / b.distinct for b in later)
     # A measure (an income) also brings new values every day: numbers are identifiers only when
     # they are keys, or codes: whole and all written with the same number of digits (17850).
     code_like = logical_type.is_text or (logical_type.is_numeric and (key or _codes(batches)))
     if code_like and share >= min_new_share and min(b.distinct for b in history) >= 5:
         return Role.IDENTIFIER, f"{share:.0%} of values new in each training batch"
+    # Text naming many things, each on a few rows (a plane's tail number, a product code): a
+    # reference to entities, whose mix says little about the batch beyond its nulls.
+    fewest = min(b.distinct for b in history)
+    spread = min(b.distinct / b.present for b in history)
+    if logical_type.is_text and fewest >= _MANY and spread >= _FEW_ROWS_EACH:
+        return (
+            Role.IDENTIFIER,
+            f"{fewest} or more values per training batch, each on {1 / spread:.0f} rows or fewer",
+        )
     return Role.ATTRIBUTE, ""
 
 
-def categories_open(history: Sequence[BatchValues]) -> bool:
-    """Whether new values still appeared in the second half of training (needs two batches).
+_MANY = 100
+"""Distinct values per batch from which text naming many things is an identifier..."""
+_FEW_ROWS_EACH = 0.2
+"""...when they are at least this share of its rows (each value on five rows or fewer on average)."""
+
+
+def categories_open(history: Sequence[BatchValues], min_rows_to_close: int = 0) -> bool:
+    """Whether new values still appeared in the second half of training, or, with two batches or
+    more, training saw too few rows (fewer than ``min_rows_to_close``) to rule out rare values.
+
+    By the rule of three, values unseen in ``n`` rows may still make up to ``3 / n`` of later
+    rows: closing a category on 300 rows would reject up to 1% of clean rows.
 
     >>> categories_open([BatchValues(9, 3, 3), BatchValues(9, 3, 0), BatchValues(9, 4, 1)])
     True
+    >>> categories_open([BatchValues(900, 3, 3), BatchValues(900, 3, 0)], min_rows_to_close=600)
+    False
+    >>> categories_open([BatchValues(150, 3, 3), BatchValues(150, 3, 0)], min_rows_to_close=600)
+    True
     """
+    if len(history) > 1 and sum(b.present for b in history) < min_rows_to_close:
+        return True
     return any(b.new for b in history[max(1, len(history) // 2) :])
 
 
