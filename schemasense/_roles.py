@@ -76,9 +76,12 @@ def infer_role(
     ):
         count = "one value" if most == 1 else f"at most {most} values"
         return Role.CALENDAR, f"{count} per training batch, never repeated in a later batch"
-    constant = most == 1 and all(b.present >= 2 for b in history)  # month 1 in January's weekly files
-    if constant and (logical_type.is_numeric or logical_type is LogicalType.DATETIME):
-        return Role.CALENDAR, "one value in each training batch: it describes the batch, not its rows"
+    if logical_type.is_numeric or logical_type is LogicalType.DATETIME:
+        if most == 1 and all(b.present >= 2 for b in history):  # month 1 in January's weekly files
+            return Role.CALENDAR, "one value in each training batch: it describes the batch, not its rows"
+        # A unit coarser than the batch (the month of weekly files): one value, two at a boundary.
+        if most <= 2 and all(2 * b.distinct <= b.present for b in history) and _marching(batches):
+            return Role.CALENDAR, f"at most {most} values per training batch, moving forward with the batches"
     share = min(b.new / b.distinct for b in later)
     # A measure (an income) also brings new values every day: numbers are identifiers only when
     # they are keys, or codes: whole and all written with the same number of digits (17850).
@@ -128,6 +131,18 @@ def _advancing(stamps: Sequence[pd.Series]) -> bool:
     if any(pd.isna(median) for median, _ in ranges):
         return False
     return all(b[0] > a[1] for a, b in zip(ranges, ranges[1:], strict=False))
+
+
+def _marching(batches: Sequence[pd.Series]) -> bool:
+    """Each batch's smallest and largest values are at least the previous batch's, and rise."""
+    ends = []
+    for series in batches:
+        values = pd.to_numeric(series.dropna(), errors="coerce") if not series.empty else series
+        if values.empty or values.isna().any():
+            return False
+        ends.append((float(values.min()), float(values.max())))
+    steady = all(b[0] >= a[0] and b[1] >= a[1] for a, b in zip(ends, ends[1:], strict=False))
+    return steady and ends[-1] != ends[0]
 
 
 def _codes(batches: Sequence[pd.Series]) -> bool:
