@@ -42,6 +42,8 @@ class RealDataset:
     period: str = "week"
     """``week`` (Monday to Sunday) or ``month``: what one landed file holds."""
     since: str = ""
+    date_format: str = ""
+    """The text format of ``targets.date`` when it is not ISO 8601."""
     """The first period kept (``YYYY-MM-DD``); earlier ones are a sparse start of the records."""
 
     def batches(self, limit: int | None = None) -> list[tuple[str, pd.DataFrame]]:
@@ -227,7 +229,8 @@ def load_bird_strikes() -> RealDataset:
         ),
         notes="US-style text dates; nulls in most columns; free-text remarks",
         period="month",
-        since="1991-01-01",  # 1990 holds a few reports a month at first
+        since="1991-01-01",
+        date_format="%m/%d/%Y %H:%M:%S",  # 1990 holds a few reports a month at first
     )
 
 

@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from _quality_data import FAULT_KINDS, Fault, inject
+from _quality_data import FAULT_KINDS, NEW_DATE_FORMAT, Fault, inject
 from _real_datasets import LOADERS, RealDataset
 from _report import section, table
 
@@ -78,6 +78,7 @@ POLICY = Path(__file__).resolve().parent / "real_data" / "plain_policy.yaml"
 PUBLISHED_FLOOR = 0.99
 FULL_BATCHES = 52
 FULL_TRAINING = 4
+BAD_DATE = "bad date format"
 REFERENCE_ROWS = 5000
 """Known-good training rows handed to actions (imputers), as the suite does."""
 
@@ -265,7 +266,7 @@ class Score:
     clean: list[dict[str, Any]]
     shuffled: list[dict[str, Any]]
     landed: Landed
-    landed_shuffled: Landed
+    landed_shuffled: Landed | None
     faults: list[FaultVerdict] = field(default_factory=list)
 
     def later(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -312,6 +313,8 @@ class Score:
         """Rows neither published, quarantined nor held (and files with no batch row)."""
         missing, why = 0, []
         for rows, landed in ((self.clean, self.landed), (self.shuffled, self.landed_shuffled)):
+            if landed is None:
+                continue
             by_batch = {r["batch"]: r for r in rows}
             for file, count in landed.files:
                 r = by_batch.get(file)
@@ -374,64 +377,96 @@ def judge_fault(fault: Fault, faulted: dict[str, Any] | None, clean: dict[str, A
 # --- one dataset, end to end -------------------------------------------------------------------
 
 
-def measure(
-    dataset: RealDataset,
-    index: int,
-    batches: int,
-    training: int,
-    engine: str,
-    kinds: Sequence[int] | None = None,
-) -> Score:
-    """Land the clean, shuffled and faulted copies of ``dataset``, run the loop once, score."""
-    clean_batches = dataset.batches(batches)
-    if len(clean_batches) <= training:
-        raise LoopError(f"{dataset.name}: {len(clean_batches)} batches, {training} only train")
-    with tempfile.TemporaryDirectory(prefix=f"real-{dataset.name}-") as tmp:
+def fault_for(kind_index: int, index: int, batch: pd.DataFrame, dataset: RealDataset) -> Fault:
+    """Fault kind ``kind_index`` on a copy of ``batch`` (``_quality_data.inject``, which reads
+    dates as ISO 8601; a dataset with text dates of its own format gets them rewritten here)."""
+    kind, _ = FAULT_KINDS[kind_index]
+    column = dataset.targets.date
+    if kind != BAD_DATE or not dataset.date_format or column is None:
+        return inject(kind_index, index, batch, dataset.targets)
+    frame = batch.copy()
+    stamps = pd.to_datetime(batch[column], format=dataset.date_format)
+    frame[column] = stamps.dt.strftime(NEW_DATE_FORMAT).astype(object)
+    before, after = batch[column].iloc[0], frame[column].iloc[0]
+    return Fault(kind, (column,), f"{column} written as {NEW_DATE_FORMAT} ({before!r} -> {after!r})", frame)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to land for one dataset: its clean batches, and which copies beside them."""
+
+    index: int
+    dataset: RealDataset
+    batches: int
+    training: int
+    shuffled: bool = True
+    kinds: tuple[int, ...] = tuple(range(len(FAULT_KINDS)))
+
+
+def measure(plans: Sequence[Plan], engine: str) -> list[Score]:
+    """Land the clean, shuffled and faulted copies of each planned dataset, run the loop once
+    over all of them (one ``suite.yaml``), and score each dataset."""
+    with tempfile.TemporaryDirectory(prefix="real-data-") as tmp:
         home = Path(tmp)
-        name = dataset.name
-        keys = dataset.keys
-        clean = land(home, name, clean_batches, training, keys)
-        shuffled = land(home, f"{name}_shuffled", dataset.shuffled(clean_batches), training, keys)
-        declared = [clean, shuffled]
-        faults: list[tuple[Fault, Landed | None]] = []
-        label, target = clean_batches[training]
-        for kind_index in range(len(FAULT_KINDS)) if kinds is None else kinds:
-            fault = inject(kind_index, index, target, dataset.targets)
-            if fault.frame is None:
-                faults.append((fault, None))
-                continue
-            if fault.frame.to_csv(index=False) == target.to_csv(index=False):
-                # CSV has no types: numbers sent as text are the same bytes as the numbers.
-                faults.append((replace(fault, frame=None, reason="the CSV file is unchanged by it"), None))
-                continue
-            copy = land(
-                home,
-                f"{name}_fault{kind_index}",
-                [*clean_batches[:training], (label, fault.frame)],
-                training,
-                keys,
-            )
-            faults.append((fault, copy))
-            declared.append(copy)
+        declared: list[Landed] = []
+        landed = []
+        for plan in plans:
+            name, training, keys = plan.dataset.name, plan.training, plan.dataset.keys
+            batches = plan.dataset.batches(plan.batches)
+            if len(batches) <= training:
+                raise LoopError(f"{name}: {len(batches)} batches, and the first {training} only train")
+            clean = land(home, name, batches, training, keys)
+            shuffled = None
+            if plan.shuffled:
+                shuffled = land(home, f"{name}_shuffled", plan.dataset.shuffled(batches), training, keys)
+            faults: list[tuple[Fault, Landed | None]] = []
+            label, target = batches[training]
+            for kind_index in plan.kinds:
+                fault = fault_for(kind_index, plan.index, target, plan.dataset)
+                if fault.frame is not None and fault.frame.to_csv(index=False) == target.to_csv(index=False):
+                    # CSV has no types: numbers sent as text are the same bytes as the numbers.
+                    fault = replace(fault, frame=None, reason="the CSV file is unchanged by it")
+                if fault.frame is None:
+                    faults.append((fault, None))
+                    continue
+                copy = land(
+                    home,
+                    f"{name}_fault{kind_index}",
+                    [*batches[:training], (label, fault.frame)],
+                    training,
+                    keys,
+                )
+                faults.append((fault, copy))
+            declared += [clean, *([shuffled] if shuffled else []), *(c for _, c in faults if c is not None)]
+            landed.append((plan, clean, shuffled, faults, f"{name}_{label}.csv"))
         config = declare(home, declared)
         rows = run_cli(home, config) if engine == "cli" else run_library(home, declared)
     by_dataset: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_dataset.setdefault(r["dataset"], []).append(r)
-    score = Score(
-        dataset, training, by_dataset.get(name, []), by_dataset.get(f"{name}_shuffled", []), clean, shuffled
-    )
-    clean_row = next((r for r in score.clean if r["batch"] == f"{name}_{label}.csv"), None)
-    for fault, copy in faults:
-        if copy is None:
-            score.faults.append(FaultVerdict(fault.kind, "n/a", fault.reason))
-            continue
-        if clean_row is None:
-            score.faults.append(FaultVerdict(fault.kind, "MISSED", fault.description, ("no clean row",)))
-            continue
-        faulted = next((r for r in by_dataset.get(copy.name, []) if r["batch"] == copy.files[-1][0]), None)
-        score.faults.append(judge_fault(fault, faulted, clean_row))
-    return score
+    scores = []
+    for plan, clean, shuffled, faults, target_file in landed:
+        score = Score(
+            plan.dataset,
+            plan.training,
+            by_dataset.get(clean.name, []),
+            by_dataset.get(shuffled.name, []) if shuffled else [],
+            clean,
+            shuffled,
+        )
+        clean_row = next((r for r in score.clean if r["batch"] == target_file), None)
+        for fault, copy in faults:
+            if copy is None:
+                score.faults.append(FaultVerdict(fault.kind, "n/a", fault.reason))
+            elif clean_row is None:
+                score.faults.append(FaultVerdict(fault.kind, "MISSED", fault.description, ("no clean row",)))
+            else:
+                faulted = next(
+                    (r for r in by_dataset.get(copy.name, []) if r["batch"] == copy.files[-1][0]), None
+                )
+                score.faults.append(judge_fault(fault, faulted, clean_row))
+        scores.append(score)
+    return scores
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -606,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for index, dataset in chosen:
         began = time.perf_counter()
         try:
-            scores.append(measure(dataset, index, args.batches, args.training, args.engine))
+            scores += measure([Plan(index, dataset, args.batches, args.training)], args.engine)
         except LoopError as error:
             print(f"{dataset.name}: the loop could not run: {error}", file=sys.stderr)
             return 1
