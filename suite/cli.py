@@ -11,6 +11,7 @@ import datareflex
 import driftguard
 import schemasense
 
+from .config import ConfigError
 from .files import BatchFileError, read_batch
 
 
@@ -20,6 +21,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     demo = commands.add_parser("demo", help="run the closed loop on the sample orders stream")
     demo.add_argument("--json", action="store_true", help="print the rows as JSON")
+
+    run = commands.add_parser(
+        "run", help="process every landed file of the datasets in suite.yaml in process, as the daemon would"
+    )
+    run.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    run.add_argument("--json", action="store_true", help="print the rows as JSON, with each batch's signals")
 
     commands.add_parser("init", help="create the local Dagster home and landing folder; print where")
 
@@ -77,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         schemasense.SchemaSenseError,
         driftguard.DriftGuardError,
         datareflex.DataReflexError,
+        ConfigError,
         OSError,
     ) as exc:
         print(f"dataops: {exc}", file=sys.stderr)
@@ -84,11 +92,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import format_table, run_demo, to_json
-    from .settings import Settings
+    from .demo import demo_settings, format_table, run_demo, to_json
 
-    rows = run_demo(Settings.from_env())
+    rows = run_demo(demo_settings())
     print(to_json(rows) if args.json else format_table(rows))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .demo import format_table, run_datasets, to_json
+    from .settings import Settings, config_path
+
+    settings = Settings.from_env()
+    if args.dataset:
+        try:
+            settings = settings.only(args.dataset)
+        except ValueError as exc:
+            raise ConfigError(f"{config_path()}: {exc}") from None
+    rows = run_datasets(settings)
+    if args.json:
+        print(to_json(rows))
+    else:
+        print(format_table([{k: v for k, v in row.items() if k != "signals"} for row in rows]))
     return 0
 
 
@@ -217,6 +242,7 @@ def _drift(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "init": _init,
     "demo": _demo,
+    "run": _run,
     "infer": _infer,
     "validate": _validate,
     "diff": _diff,

@@ -11,7 +11,7 @@ from .dataset import build_definitions
 from .metadata import latest_metadata
 from .runner import run_until_quiet
 from .sample_data import write_orders
-from .settings import Settings
+from .settings import BUNDLED_CONFIG, Settings
 
 COLUMNS = (
     "batch",
@@ -43,14 +43,37 @@ def open_instance(dagster_home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def demo_settings() -> Settings:
+    """The instance of the environment with only the bundled orders declaration
+    (``suite/suite.yaml``): the demo never touches the datasets of a user's ``suite.yaml``."""
+    return Settings.from_env(BUNDLED_CONFIG)
+
+
 def run_demo(settings: Settings) -> list[dict[str, Any]]:
-    dataset = settings.datasets[0]
-    write_orders(dataset.landing)
+    """Land the sample orders in the first dataset's landing folder and run the loop on it."""
+    demo = settings.only([settings.datasets[0].name])
+    write_orders(demo.datasets[0].landing)
+    return [_without(row, "dataset", "signals") for row in run_datasets(demo)]
+
+
+def run_datasets(settings: Settings) -> list[dict[str, Any]]:
+    """Process every file landed for ``settings.datasets`` as the daemon would, in process;
+    one row per batch of each dataset, with the dataset's name and the batch's signals."""
     defs = build_definitions(settings)
     instance = open_instance(settings.dagster_home)
+    for dataset in settings.datasets:
+        dataset.landing.mkdir(parents=True, exist_ok=True)
     # Blocking checks fail runs on purpose (that is write-audit-publish); keep the console quiet.
     run_until_quiet(defs, instance, log_level="CRITICAL")
-    return batch_rows(instance, dataset.name)
+    return [
+        {"dataset": dataset.name, **row}
+        for dataset in settings.datasets
+        for row in batch_rows(instance, dataset.name)
+    ]
+
+
+def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in keys}
 
 
 def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any]]:
@@ -60,7 +83,10 @@ def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any
         metadata = latest_metadata(instance, dg.AssetKey([dataset, "published_batch"]), key)
         if "outcome" in metadata:
             outcome = metadata["outcome"].value
-            rows.append({"batch": key, **{c: outcome[c] for c in COLUMNS[1:]}})  # type: ignore[index]
+            assert isinstance(outcome, dict)
+            rows.append(
+                {"batch": key, **{c: outcome[c] for c in COLUMNS[1:]}, "signals": outcome.get("signals", [])}
+            )
         else:
             rows.append(
                 {
@@ -74,6 +100,7 @@ def batch_rows(instance: dg.DagsterInstance, dataset: str) -> list[dict[str, Any
                     "decision": "pending",
                     "actions": [],
                     "verified": None,
+                    "signals": [],
                 }
             )
     return rows

@@ -104,6 +104,7 @@ def build_remediation(
             "decision": outcome.decision.value,
             "actions": list(outcome.actions),
             "verified": outcome.verified,
+            "signals": [_signal_summary(s) for s in signals],
         }
         yield dg.Output(
             outcome.published,
@@ -129,6 +130,18 @@ def build_remediation(
             )
 
     return remediate
+
+
+def _signal_summary(signal: datareflex.Signal) -> dict[str, Any]:
+    """What ``dataops run --json`` and the demo table show of a signal."""
+    scope = getattr(signal, "scope", "batch" if signal.batch_level else "row")
+    return {
+        "kind": signal.kind.value,
+        "column": signal.column,
+        "rule": signal.rule,
+        "scope": str(scope),
+        "count": signal.count,
+    }
 
 
 def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:

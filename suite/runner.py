@@ -106,7 +106,7 @@ def _failed_runs(
 
 
 def run_until_quiet(
-    defs: dg.Definitions, instance: dg.DagsterInstance, max_ticks: int = 50, log_level: str = "WARNING"
+    defs: dg.Definitions, instance: dg.DagsterInstance, max_ticks: int = 10_000, log_level: str = "WARNING"
 ) -> list[LaunchedRun]:
     """Tick until no sensor asks for anything more."""
     launched: list[LaunchedRun] = []

@@ -81,12 +81,22 @@ class Settings:
         return self.dagster_home / "storage" / "dataops"
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, config: Path | None = None) -> Settings:
+        """The instance and data home from the environment; the datasets of ``config``
+        (default: :func:`config_path`)."""
         from .config import load_datasets
 
         home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
         dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))
-        return cls(dagster_home, load_datasets(config_path(), home))
+        return cls(dagster_home, load_datasets(config or config_path(), home))
+
+    def only(self, names: list[str] | tuple[str, ...]) -> Settings:
+        """These settings with only the datasets named (an unknown name is an error)."""
+        unknown = sorted(set(names) - {d.name for d in self.datasets})
+        if unknown:
+            declared = sorted(d.name for d in self.datasets)
+            raise ValueError(f"no dataset {unknown[0]!r} is declared; declared: {declared}")
+        return Settings(self.dagster_home, tuple(d for d in self.datasets if d.name in names))
 
 
 def config_path() -> Path:
