@@ -40,7 +40,7 @@ Page–Hinkley over batch metrics, ``datareflex.sense`` and ``Reflex(policy).han
 
 Run from the repository root::
 
-    .venv/bin/python bench/real_data.py                    # every dataset, about 52 batches each
+    .venv/bin/python bench/real_data.py                    # every dataset, 30 batches each
     .venv/bin/python bench/real_data.py --engine library   # the same through the stand-in
     .venv/bin/python bench/real_data.py --batches 6 --training 3 --dataset flights
 
@@ -76,7 +76,7 @@ import schemasense
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = Path(__file__).resolve().parent / "real_data" / "plain_policy.yaml"
 PUBLISHED_FLOOR = 0.99
-FULL_BATCHES = 52
+FULL_BATCHES = 30
 FULL_TRAINING = 4
 BAD_DATE = "bad date format"
 REFERENCE_ROWS = 5000
@@ -235,7 +235,7 @@ def _row(
                 "kind": s.kind.value,
                 "column": s.column,
                 "rule": s.rule,
-                "scope": "batch" if s.batch_level else "rows",
+                "scope": "batch" if s.batch_level else "row",
                 "count": s.count,
                 "detail": s.detail,
                 "examples": [str(e) for e in examples.get((s.column, s.rule), [])],
