@@ -241,3 +241,5 @@ LOADERS: tuple[Callable[[], RealDataset], ...] = (
     load_mpls_stops,
     load_bird_strikes,
 )
+NAMES = ("flights", "weather", "pizza_sales", "mpls_stops", "bird_strikes")
+"""The datasets' names, in the order of :data:`LOADERS` (without loading them)."""
