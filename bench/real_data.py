@@ -164,20 +164,27 @@ def run_library(home: Path, datasets: Sequence[Landed]) -> list[dict[str, Any]]:
     """The stand-in: the libraries called directly, as the suite's assets call them."""
     policy = datareflex.Policy.from_file(home / "plain_policy.yaml")
     rows: list[dict[str, Any]] = []
+    learned: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for d in datasets:
         folder = home / "landing" / d.name
         paths = sorted(folder.glob("*.csv"))
         frames = [pd.read_csv(path, keep_default_na=True) for path in paths]
         training = frames[: d.training]
-        contract = schemasense.infer(training, name=d.name, keys=list(d.keys) or None)
-        reference = driftguard.profile(pd.concat(training, ignore_index=True))
+        # Copies of a dataset share their training files: learn from them once.
+        same = (d.keys, *(path.read_bytes() for path in paths[: d.training]))
+        if same not in learned:
+            contract = schemasense.infer(training, name=d.name, keys=list(d.keys) or None)
+            reference = driftguard.profile(pd.concat(training, ignore_index=True))
+            known_good = pd.concat(training, ignore_index=True)
+            if len(known_good) > REFERENCE_ROWS:
+                known_good = known_good.sample(n=REFERENCE_ROWS, random_state=0)
+            metrics = [driftguard.batch_metrics(driftguard.profile(frame)) for frame in training]
+            learned[same] = (contract, reference, known_good, metrics)
+        contract, reference, known_good, metrics = learned[same]
         detector = driftguard.DriftDetector().fit(reference)
-        known_good = pd.concat(training, ignore_index=True)
-        if len(known_good) > REFERENCE_ROWS:
-            known_good = known_good.sample(n=REFERENCE_ROWS, random_state=0)
+        history = list(metrics)
         ledger = datareflex.Ledger("sqlite://")
         reflex = datareflex.Reflex(policy, ledger)
-        history = [driftguard.batch_metrics(driftguard.profile(frame)) for frame in training]
         for index, (path, frame) in enumerate(zip(paths, frames, strict=True)):
             if index < d.training:
                 rows.append(_row(d.name, path.name, datareflex.Outcome.untouched(frame), None, []))
@@ -403,10 +410,14 @@ class Plan:
     kinds: tuple[int, ...] = tuple(range(len(FAULT_KINDS)))
 
 
-def measure(plans: Sequence[Plan], engine: str) -> list[Score]:
+def measure(plans: Sequence[Plan], engine: str, workdir: str | None = None) -> list[Score]:
     """Land the clean, shuffled and faulted copies of each planned dataset, run the loop once
-    over all of them (one ``suite.yaml``), and score each dataset."""
-    with tempfile.TemporaryDirectory(prefix="real-data-") as tmp:
+    over all of them (one ``suite.yaml``), and score each dataset.
+
+    Everything goes in a temporary folder under ``workdir`` (the system's default if ``None``),
+    gone afterwards.
+    """
+    with tempfile.TemporaryDirectory(prefix="real-data-", dir=workdir) as tmp:
         home = Path(tmp)
         declared: list[Landed] = []
         landed = []

@@ -14,6 +14,7 @@ These floors are the target of the work on the libraries: on the code of Decembe
 them fail, and the messages say which column and rule broke them.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from _real_datasets import LOADERS, NAMES, RealDataset  # noqa: E402
 
 BATCHES = 5
 TRAINING = 3
+SHM = "/dev/shm"
+WORKDIR = SHM if os.path.isdir(SHM) and os.access(SHM, os.W_OK) else None
+"""Dagster's SQLite storage syncs every event to disk: in memory the slice runs about twice as fast."""
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +44,13 @@ def clean(datasets: list[RealDataset]) -> dict[str, real_data.Score]:
     plans = [
         real_data.Plan(i, d, BATCHES, TRAINING, shuffled=False, kinds=()) for i, d in enumerate(datasets)
     ]
-    return {s.dataset.name: s for s in real_data.measure(plans, "cli")}
+    return {s.dataset.name: s for s in real_data.measure(plans, "cli", WORKDIR)}
 
 
 @pytest.fixture(scope="module")
 def faulted(datasets: list[RealDataset]) -> dict[str, real_data.Score]:
     plans = [real_data.Plan(i, d, TRAINING + 1, TRAINING, shuffled=False) for i, d in enumerate(datasets)]
-    return {s.dataset.name: s for s in real_data.measure(plans, "library")}
+    return {s.dataset.name: s for s in real_data.measure(plans, "library", WORKDIR)}
 
 
 def _signals(score: real_data.Score) -> str:
