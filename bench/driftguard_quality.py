@@ -74,7 +74,7 @@ from _report import section, table  # noqa: E402
 from scipy import stats  # noqa: E402
 
 import driftguard  # noqa: E402
-from suite.sample_data import orders_for_day  # noqa: E402
+from suite.cli.sample_data import orders_for_day  # noqa: E402
 
 SEED = 20261126
 ORDER_DAYS = 50

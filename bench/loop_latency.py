@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from suite.reflex import FAILED_CHECK_RUN_TAG
-from suite.sample_data import corrupt, orders_for_day
-from suite.servers import REPO, DagsterServers, Postgres, wait_for, write_instance_yaml
+from suite.cli.sample_data import corrupt, orders_for_day
+from suite.tags import FAILED_CHECK_RUN_TAG
+from tests.support.servers import REPO, DagsterServers, Postgres, wait_for, write_instance_yaml
 
 TRAINING_DAYS = 3
 RUN_EVENTS = """

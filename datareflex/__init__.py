@@ -1,5 +1,12 @@
 """DataReflex: policy-driven remediation with verification and a ledger.
 
+One function runs the loop for a batch: :func:`handle_batch` senses (validation, drift, metric
+anomalies become row- or batch-scope signals), decides (the policy, then a chain of guardrails:
+breaker, cooldown, ``after_batches``, ask-once approvals, the removal budget), acts and verifies,
+writing every step to the :class:`Ledger` in the batch's event time. :func:`release` and
+:func:`close_breaker` are a person's way out. Policies are pydantic models read from YAML with
+:func:`load_yaml_model`, whose errors name the file, line and key.
+
 >>> import pandas as pd, schemasense, datareflex
 >>> contract = schemasense.infer(pd.DataFrame({"qty": [1, 2, 3] * 10}), name="orders")
 >>> policy = datareflex.Policy.from_yaml('''
@@ -8,19 +15,25 @@
 ...     then: quarantine
 ... ''')
 >>> batch = pd.DataFrame({"qty": [2, 3, 1, 2, 3, 1, 2, 3, 1, -1]})
->>> outcome = datareflex.Reflex(policy).handle(batch, datareflex.sense(contract.validate(batch)),
-...                                            contract=contract)
+>>> outcome = datareflex.handle_batch(batch, contract=contract, policy=policy, batch_id="day-1")
 >>> len(outcome.published), len(outcome.quarantined), outcome.verified
 (9, 1, True)
 """
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
-from ._guardrails import BreakerState, breaker_state, cooling
-from ._ledger import Approval, Ledger, Record, approvals_of
-from ._policy import Plan, Policy, PolicyRule
-from ._reflex import Decision, Outcome, Reflex
-from ._signals import Severity, Signal, SignalKind, schema_changes, sense
-from .errors import DataReflexError, PolicyError
+from ._approvals import Approval, Record, approvals_of
+from ._breaker import BreakerState, breaker_state
+from ._guardrails import Guardrail, Proposal, Situation, Step, cooling
+from ._ledger import Ledger
+from ._loop import handle_batch
+from ._outcome import Decision, Outcome
+from ._policy import Guardrails, Plan, Policy, PolicyRule, When
+from ._reflex import Reflex
+from ._release import close_breaker, release
+from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense
+from ._verify import Verification, verify
+from ._yaml import load_yaml_model
+from .errors import ConfigError, DataReflexError, PolicyError
 
 __all__ = [
     "ACTIONS",
@@ -30,22 +43,36 @@ __all__ = [
     "ActionResult",
     "Approval",
     "BreakerState",
+    "ConfigError",
     "DataReflexError",
     "Decision",
+    "Guardrail",
+    "Guardrails",
     "Ledger",
     "Outcome",
     "Plan",
     "Policy",
     "PolicyError",
     "PolicyRule",
+    "Proposal",
     "Record",
     "Reflex",
+    "Scope",
     "Severity",
     "Signal",
     "SignalKind",
+    "Situation",
+    "Step",
+    "Verification",
+    "When",
     "approvals_of",
     "breaker_state",
+    "close_breaker",
     "cooling",
+    "handle_batch",
+    "load_yaml_model",
+    "release",
     "schema_changes",
     "sense",
+    "verify",
 ]

@@ -1,14 +1,22 @@
-"""The ledger: one append-only record per step of the loop (signal, decision, action, outcome)."""
+"""The ledger: one append-only record per step of the loop (signal, decision, action, outcome).
+
+Records carry the batch's event time (its own date, not when it was handled) in an indexed
+column, so guardrails count event time and a backfill reads like the same days arriving live.
+Guardrails read only the window they need (:meth:`Ledger.records` with ``steps``, ``kinds``,
+``last``, ``event_since``; :meth:`Ledger.open_approvals`), through indexes on
+(dataset, batch), (dataset, id), (dataset, event time) and the request an answer refers to.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+
+from ._approvals import Approval, Record, approvals_of
 
 _METADATA = sa.MetaData()
 _RECORDS = sa.Table(
@@ -23,64 +31,47 @@ _RECORDS = sa.Table(
     sa.Column("contract_version", sa.Integer, nullable=True),
     sa.Column("reference", sa.String(500), nullable=True),
     sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("event_time", sa.String(32), nullable=True),
+    sa.Column("request", sa.Integer, nullable=True),  # the approval request an answer is about
+    sa.Index("ix_ledger_dataset_batch", "dataset", "batch"),
+    sa.Index("ix_ledger_dataset_id", "dataset", "id"),
+    sa.Index("ix_ledger_dataset_kind_id", "dataset", "kind", "id"),
+    sa.Index("ix_ledger_dataset_event_time", "dataset", "event_time"),
+    sa.Index("ix_ledger_request", "request"),
 )
 STEPS = ("signal", "decision", "action", "approval", "outcome")
 
 
-@dataclass(frozen=True)
-class Approval:
-    """A request for a person's approval and, once given, the answer."""
-
-    id: int
-    dataset: str
-    batch: str
-    action: str
-    targets: tuple[str, ...]
-    status: str  # requested, granted, refused, or done (granted and carried out)
-    requested_at: str
-    decided_at: str | None = None
-    by: str | None = None
-
-
-@dataclass(frozen=True)
-class Record:
-    id: int
-    recorded_at: str
-    dataset: str
-    batch: str
-    step: str
-    kind: str
-    contract_version: int | None
-    reference: str | None
-    detail: dict[str, Any]
-
-    def describe(self) -> str:
-        """One line a person reads for this record."""
-        d = self.detail
-        if self.step == "signal":
-            return f"{d.get('column')} {d.get('rule')} × {d.get('count')}"
-        if self.step == "decision":
-            return ", ".join(d.get("actions", [])) or str(d.get("reason", ""))
-        if self.step in ("action", "approval"):
-            return "; ".join(d.get("notes", [])) or ", ".join(d.get("targets", []))
-        rows = (d.get("rows_published"), d.get("rows_quarantined"), d.get("rows_held"))
-        return "published {}, quarantined {}, held {}".format(*rows)
+def timestamp(moment: dt.datetime | dt.date) -> str:
+    """``moment`` as the ledger stores it: ISO 8601 in UTC (a date is its midnight; naive is UTC)."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 class Ledger:
     """Append-only records in any SQLAlchemy database (SQLite by default).
 
+    ``rows_read`` counts the records read back since the ledger was opened: guardrails must
+    read a bounded number of them however long the ledger grows.
+
     >>> ledger = Ledger("sqlite://")
     >>> ledger.append("orders", "day-1", "decision", "publish", {"signals": 0})
     1
-    >>> [(r.step, r.kind, r.detail) for r in ledger.records(batch="day-1")]
-    [('decision', 'publish', {'signals': 0})]
+    >>> [(r.step, r.kind, r.detail) for r in ledger.records(batch="day-1")], ledger.rows_read
+    ([('decision', 'publish', {'signals': 0})], 1)
     """
 
     def __init__(self, url: str = "sqlite:///ledger.db") -> None:
         self.url = url
+        self.rows_read = 0
         self._engine = sa.create_engine(url)
+        _migrate(self._engine)
         _METADATA.create_all(self._engine)
+        for index in _RECORDS.indexes:  # a table that existed before gets the indexes it lacks
+            index.create(self._engine, checkfirst=True)
 
     def append(
         self,
@@ -93,12 +84,15 @@ class Ledger:
         contract_version: int | None = None,
         reference: str | None = None,
         at: dt.datetime | None = None,
+        event_time: dt.datetime | dt.date | None = None,
     ) -> int:
-        """Append one record and return its id."""
+        """Append one record and return its id. ``at`` is when (default now); ``event_time`` the
+        batch's own time (default ``at``)."""
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
+        recorded = at or dt.datetime.now(dt.UTC)
         row = {
-            "recorded_at": (at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds"),
+            "recorded_at": timestamp(recorded),
             "dataset": dataset,
             "batch": batch,
             "step": step,
@@ -106,25 +100,82 @@ class Ledger:
             "contract_version": contract_version,
             "reference": reference,
             "detail": json.dumps(dict(detail or {}), default=str),
+            "event_time": timestamp(event_time if event_time is not None else recorded),
+            "request": (detail or {}).get("request") if step == "approval" else None,
         }
         with self._engine.begin() as connection:
             key = connection.execute(_RECORDS.insert().values(**row)).inserted_primary_key
         assert key is not None  # an autoincrement id is always returned on insert
         return int(key[0])
 
-    def records(self, dataset: str | None = None, batch: str | None = None) -> list[Record]:
-        query = sa.select(_RECORDS).order_by(_RECORDS.c.id)
-        if dataset is not None:
-            query = query.where(_RECORDS.c.dataset == dataset)
-        if batch is not None:
-            query = query.where(_RECORDS.c.batch == batch)
-        with self._engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
-        return [Record(**{**row, "detail": json.loads(row["detail"])}) for row in rows]
+    def records(
+        self,
+        dataset: str | None = None,
+        batch: str | Sequence[str] | None = None,
+        *,
+        steps: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        since_id: int | None = None,
+        event_since: dt.datetime | dt.date | None = None,
+        limit: int | None = None,
+        last: int | None = None,
+    ) -> list[Record]:
+        """Records in the order they were appended, filtered in the database.
+
+        ``since_id`` keeps ids above it and ``limit`` the first so many of those; ``last`` keeps
+        the newest so many (still oldest first); ``event_since`` keeps event times from it on.
+        """
+        query = sa.select(_RECORDS)
+        conditions = {
+            "dataset": (_RECORDS.c.dataset == dataset) if dataset is not None else None,
+            "batch": (
+                None
+                if batch is None
+                else _RECORDS.c.batch == batch
+                if isinstance(batch, str)
+                else _RECORDS.c.batch.in_(list(batch))
+            ),
+            "steps": _RECORDS.c.step.in_(list(steps)) if steps is not None else None,
+            "kinds": _RECORDS.c.kind.in_(list(kinds)) if kinds is not None else None,
+            "since_id": (_RECORDS.c.id > since_id) if since_id is not None else None,
+            "event_since": (
+                (_RECORDS.c.event_time >= timestamp(event_since)) if event_since is not None else None
+            ),
+        }
+        for condition in conditions.values():
+            if condition is not None:
+                query = query.where(condition)
+        query = query.order_by(_RECORDS.c.id.desc() if last is not None else _RECORDS.c.id)
+        if last is not None or limit is not None:
+            query = query.limit(last if last is not None else limit)
+        found = self._read(query)
+        return found[::-1] if last is not None else found
+
+    def record(self, id: int) -> Record | None:
+        """The record with ``id``, if there is one."""
+        found = self._read(sa.select(_RECORDS).where(_RECORDS.c.id == id))
+        return found[0] if found else None
 
     def approvals(self, dataset: str | None = None) -> list[Approval]:
         """Every approval request with its current status."""
-        return approvals_of(self.records(dataset=dataset))
+        return approvals_of(self.records(dataset=dataset, steps=("approval",)))
+
+    def open_approvals(self, dataset: str) -> list[Approval]:
+        """The requests of ``dataset`` not yet carried out (asked, granted or refused).
+
+        Reads only those requests and their answers, however many were carried out before.
+        """
+        answers = sa.alias(_RECORDS)
+        done = sa.exists().where(answers.c.request == _RECORDS.c.id, answers.c.kind == "done")
+        requests = self._read(
+            sa.select(_RECORDS)
+            .where(_RECORDS.c.dataset == dataset, _RECORDS.c.step == "approval")
+            .where(_RECORDS.c.kind == "requested", ~done)
+            .order_by(_RECORDS.c.id)
+        )
+        ids = [r.id for r in requests]
+        replies = self._read(sa.select(_RECORDS).where(_RECORDS.c.request.in_(ids)).order_by(_RECORDS.c.id))
+        return approvals_of(sorted([*requests, *replies], key=lambda r: r.id))
 
     def decide(self, request: int, granted: bool, by: str = "") -> Approval:
         """Grant or refuse a pending request (``dataops approve ID`` / ``dataops reject ID``)."""
@@ -134,9 +185,17 @@ class Ledger:
         """Record that a granted request was carried out; what was done goes in ``notes``."""
         return self._answer(request, "granted", "done", {"notes": notes})
 
+    def _approval(self, request: int) -> Approval | None:
+        """One request as it is now, read from its own records only."""
+        asked = self.record(request)
+        if asked is None or asked.step != "approval" or asked.kind != "requested":
+            return None
+        replies = self._read(sa.select(_RECORDS).where(_RECORDS.c.request == request).order_by(_RECORDS.c.id))
+        return approvals_of([asked, *replies])[0]
+
     def _answer(self, request: int, expected: str, kind: str, detail: Mapping[str, Any]) -> Approval:
         """Append ``kind`` to a request whose status is ``expected``; return it as it is now."""
-        found = {a.id: a for a in self.approvals()}.get(request)
+        found = self._approval(request)
         if expected == "granted" and (found is None or found.status != expected):
             raise ValueError(f"approval request {request} is not granted: nothing to carry out")
         if found is None:
@@ -150,31 +209,43 @@ class Ledger:
             kind,
             {"request": request, "action": found.action, **detail},
         )
-        return next(a for a in self.approvals(found.dataset) if a.id == request)
+        answered = self._approval(request)
+        assert answered is not None  # it was there a moment ago, and records are never deleted
+        return answered
+
+    def _read(self, query: sa.Select[Any]) -> list[Record]:
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        self.rows_read += len(rows)
+        return [
+            Record(
+                **{**{k: v for k, v in row.items() if k != "request"}, "detail": json.loads(row["detail"])}
+            )
+            for row in rows
+        ]
 
     def dispose(self) -> None:
         self._engine.dispose()
 
 
-def approvals_of(records: list[Record]) -> list[Approval]:
-    """The approval requests among ``records``, each with its latest decision."""
-    requests: dict[int, Approval] = {}
-    for record in records:
-        if record.step != "approval":
-            continue
-        if record.kind == "requested":
-            requests[record.id] = Approval(
-                record.id,
-                record.dataset,
-                record.batch,
-                str(record.detail.get("action")),
-                tuple(record.detail.get("targets", ())),
-                "requested",
-                record.recorded_at,
-            )
-        elif record.detail.get("request") in requests:
-            request = requests[record.detail["request"]]
-            requests[request.id] = replace(
-                request, status=record.kind, decided_at=record.recorded_at, by=record.detail.get("by")
-            )
-    return list(requests.values())
+def _migrate(engine: sa.Engine) -> None:
+    """Bring a ledger written before event times and request links up to date, in place."""
+    inspector = sa.inspect(engine)
+    if not inspector.has_table("ledger"):
+        return
+    present = {c["name"] for c in inspector.get_columns("ledger")}
+    with engine.begin() as connection:
+        if "event_time" not in present:
+            connection.execute(sa.text("ALTER TABLE ledger ADD COLUMN event_time VARCHAR(32)"))
+            connection.execute(sa.text("UPDATE ledger SET event_time = recorded_at"))
+        if "request" not in present:
+            connection.execute(sa.text("ALTER TABLE ledger ADD COLUMN request INTEGER"))
+            answers = connection.execute(
+                sa.text("SELECT id, detail FROM ledger WHERE step = 'approval' AND kind != 'requested'")
+            ).all()
+            for id, detail in answers:
+                request = json.loads(detail).get("request")
+                connection.execute(
+                    sa.text("UPDATE ledger SET request = :request WHERE id = :id"),
+                    {"request": request, "id": id},
+                )

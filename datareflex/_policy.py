@@ -12,60 +12,93 @@ policy does not know, a person decides)::
         with: {strategy: most_frequent}
       - when: {kind: drift, severity: critical, min_magnitude: 0.3}
         then: hold
+      - when: {kind: contract_violation, scope: batch}   # a null share over its cap
+        then: alert
       - when: {kind: contract_violation}
         then: quarantine
     default: hold
     guardrails:
       max_removed_share: 0.2   # past it, the batch is held instead of thinned
-      cooldown_minutes: {alert: 360}
+      cooldown_minutes: {alert: 360}   # of event time: a backfill cools down like live
       breaker_failures: 3
+
+The models are pydantic (``extra="forbid"`` everywhere), so :meth:`Policy.json_schema` is the
+file's JSON Schema and every mistake is a :class:`PolicyError` naming the file, line and key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+import pydantic
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from ._actions import ActionKind
-from ._signals import Severity, Signal, SignalKind
+from ._signals import Scope, Severity, Signal, SignalKind
+from ._yaml import load_yaml_model
 from .errors import PolicyError
 
-_TOP_KEYS = {"rules", "default", "guardrails"}
-_GUARDRAIL_KEYS = {"max_removed_share", "cooldown_minutes", "breaker_failures", "breaker_reset_minutes"}
-_RULE_KEYS = {"name", "when", "then", "with"}
-_MATCH_KEYS = {"kind", "column", "rule", "severity", "min_magnitude", "max_magnitude"}
+
+def _as_list(value: Any) -> Any:
+    """``kind: drift`` means ``kind: [drift]``; scalars of a list of names are read as text."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [v if isinstance(v, str | bool | dict | list) else str(v) for v in values]
 
 
-@dataclass(frozen=True)
-class PolicyRule:
-    """Route signals matching every key of ``when`` to ``then``.
+_Kinds = Annotated[tuple[SignalKind, ...] | None, BeforeValidator(_as_list)]
+_Texts = Annotated[tuple[str, ...] | None, BeforeValidator(_as_list)]
+_Severities = Annotated[tuple[Severity, ...] | None, BeforeValidator(_as_list)]
+_Scopes = Annotated[tuple[Scope, ...] | None, BeforeValidator(_as_list)]
 
-    ``when`` holds the allowed values of ``kind``, ``column``, ``rule`` and ``severity``; a
-    signal matches ``min_magnitude`` / ``max_magnitude`` only if it has a magnitude in range.
-    """
+_FORBID = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 
-    then: ActionKind
-    when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    params: Mapping[str, Any] = field(default_factory=dict)
-    name: str = ""
-    min_magnitude: float | None = None
-    max_magnitude: float | None = None
+
+class When(pydantic.BaseModel):
+    """Which signals a rule takes: every key given must match (each key a name or a list)."""
+
+    model_config = _FORBID
+
+    kind: _Kinds = Field(
+        default=None, description="Signal kinds: contract_violation, schema_change, drift, …."
+    )
+    column: _Texts = Field(default=None, description="Column names the signal is about.")
+    rule: _Texts = Field(
+        default=None, description="Contract rules (not_null, maximum, …) or drift methods (ks, …)."
+    )
+    severity: _Severities = Field(default=None, description="Severities: info, warning, critical.")
+    scope: _Scopes = Field(
+        default=None, description="row (the signal names rows) or batch (it describes the batch)."
+    )
+    min_magnitude: float | None = Field(
+        default=None, description="Only signals with a magnitude at least this."
+    )
+    max_magnitude: float | None = Field(
+        default=None, description="Only signals with a magnitude at most this."
+    )
 
     def matches(self, signal: Signal) -> bool:
-        fields = {
+        """Whether ``signal`` has every property named here.
+
+        >>> When(kind=["drift"], scope=["batch"]).matches(Signal(SignalKind.DRIFT, "amount", "ks"))
+        True
+        """
+        names = {
             "kind": signal.kind.value,
             "column": signal.column,
             "rule": signal.rule,
             "severity": signal.severity.value,
+            "scope": str(signal.scope),
         }
-        if not all(fields[key] in allowed for key, allowed in self.when.items()):
-            return False
+        for key, value in names.items():
+            allowed = getattr(self, key)
+            if allowed is not None and value not in [str(a) for a in allowed]:
+                return False
         if self.min_magnitude is None and self.max_magnitude is None:
             return True
         size = signal.magnitude
@@ -74,6 +107,69 @@ class PolicyRule:
             and (self.min_magnitude is None or size >= self.min_magnitude)
             and (self.max_magnitude is None or size <= self.max_magnitude)
         )
+
+
+class PolicyRule(pydantic.BaseModel):
+    """Route signals matching ``when`` to the action ``then``, with the action's ``with`` params.
+
+    >>> rule = PolicyRule(when=When(kind=["drift"]), then=ActionKind.ALERT)
+    >>> rule.matches(Signal(SignalKind.DRIFT, "amount", "ks")), rule.params
+    (True, {})
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(default="", description="A sentence for people; the ledger names the rule by it.")
+    when: When = Field(default_factory=lambda: When(), description="Which signals the rule takes.")
+    then: ActionKind = Field(description="The action for the signals the rule takes.")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="with",
+        description="The action's parameters (strategy, webhook, reason, accept_additive) and "
+        "after_batches: act only once the signal was seen in that many batches in a row.",
+    )
+
+    @pydantic.field_validator("params")
+    @classmethod
+    def _after_batches(cls, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = params.get("after_batches", 1)
+        if isinstance(wanted, bool) or not isinstance(wanted, int) or wanted < 1:
+            raise ValueError(f"after_batches must be a whole number of at least 1, got {wanted!r}")
+        return params
+
+    def matches(self, signal: Signal) -> bool:
+        return self.when.matches(signal)
+
+
+class Guardrails(pydantic.BaseModel):
+    """Limits on what the policy may do by itself.
+
+    >>> Guardrails(cooldown_minutes={"alert": 60}).cooldown_minutes
+    {<ActionKind.ALERT: 'alert'>: 60.0}
+    """
+
+    model_config = _FORBID
+
+    max_removed_share: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="The largest share of a batch that actions may remove; past it the whole batch "
+        "is held for a person (a decision, not a failed remediation).",
+    )
+    cooldown_minutes: dict[ActionKind, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Per action, the event time before it may act again on the same columns "
+        "(unless its signal grew by half since).",
+    )
+    breaker_failures: int = Field(
+        default=3, ge=1, description="Remediations in a row that fail verification before the breaker opens."
+    )
+    breaker_reset_minutes: float = Field(
+        default=1440.0,
+        ge=0,
+        description="Event time after the last failure before one trial runs (half-open).",
+    )
 
 
 @dataclass(frozen=True)
@@ -87,27 +183,52 @@ class Plan:
         return [rule.then.value for rule, _ in self.steps]
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(pydantic.BaseModel):
     """Rules, the action for signals no rule takes, and guardrails.
 
     ``max_removed_share`` is the budget: the largest share of a batch that actions may remove
     (quarantine, deduplicate, rows that cannot be coerced). Past it the whole batch is held for
-    a person rather than silently thinned. ``cooldown_minutes`` maps an action to the time
+    a person rather than silently thinned. ``cooldown_minutes`` maps an action to the event time
     before it may act again on the same columns (unless its signal grew by half since).
     After ``breaker_failures`` remediations in a row that failed verification, the circuit
-    breaker opens: batches are held for a person until ``breaker_reset_minutes`` pass, then one
-    trial runs (half-open) and a verified outcome closes it again.
+    breaker opens: batches are held for a person until ``breaker_reset_minutes`` of event time
+    pass, then one trial runs (half-open) and a verified outcome closes it again.
+
+    >>> policy = Policy.from_yaml("rules: [{when: {kind: drift}, then: alert}]")
+    >>> policy.default.value, policy.max_removed_share, len(policy.version)
+    ('hold', 0.2, 12)
     """
 
-    rules: tuple[PolicyRule, ...]
-    default: ActionKind = ActionKind.HOLD
-    max_removed_share: float = 0.2
-    cooldown_minutes: Mapping[str, float] = field(default_factory=dict)
-    breaker_failures: int = 3
-    breaker_reset_minutes: float = 1440.0
-    version: str = ""
-    """The first 12 hex digits of the SHA-256 of the policy's text: every ledger record names it."""
+    model_config = _FORBID
+
+    rules: tuple[PolicyRule, ...] = Field(description="Rules tried in order; the first match takes a signal.")
+    default: ActionKind = Field(default=ActionKind.HOLD, description="The action for signals no rule takes.")
+    guardrails: Guardrails = Field(default_factory=lambda: Guardrails(), description="Limits on the policy.")
+    _version: str = pydantic.PrivateAttr("")
+
+    @property
+    def version(self) -> str:
+        """The first 12 hex digits of the SHA-256 of the policy's text: every ledger record names it."""
+        if not self._version:
+            text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+            self._version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        return self._version
+
+    @property
+    def max_removed_share(self) -> float:
+        return self.guardrails.max_removed_share
+
+    @property
+    def cooldown_minutes(self) -> dict[str, float]:
+        return {action.value: minutes for action, minutes in self.guardrails.cooldown_minutes.items()}
+
+    @property
+    def breaker_failures(self) -> int:
+        return self.guardrails.breaker_failures
+
+    @property
+    def breaker_reset_minutes(self) -> float:
+        return self.guardrails.breaker_reset_minutes
 
     def plan(self, signals: Sequence[Signal]) -> Plan:
         """Route each signal to its first matching rule; order the steps by action kind.
@@ -118,7 +239,7 @@ class Policy:
         ['alert']
         """
         taken: dict[int, list[Signal]] = {}
-        fallback = PolicyRule(self.default, name="default")
+        fallback = PolicyRule(then=self.default, name="default")
         rules = [*self.rules, fallback]
         for signal in signals:
             index = next(i for i, r in enumerate(rules) if r is fallback or r.matches(signal))
@@ -130,139 +251,28 @@ class Policy:
         return Plan(tuple(steps))
 
     @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of a policy file, with a description of every key.
+
+        >>> sorted(Policy.json_schema()["properties"])
+        ['default', 'guardrails', 'rules']
+        """
+        return cls.model_json_schema(by_alias=True)
+
+    @classmethod
     def from_yaml(cls, text: str, source: str = "<policy>") -> Policy:
-        """Read a policy; any mistake raises :class:`PolicyError` naming file, line and key."""
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            raise PolicyError(f"{source}: not valid YAML: {exc}") from None
-        if node is None:
-            raise PolicyError(f"{source}: the policy is empty")
-        top = _mapping(node, source, "the policy")
-        _no_unknown(top, _TOP_KEYS, source, "the policy")
-        default = ActionKind.HOLD
-        if "default" in top:
-            default = _action(top["default"][1], source, "default")
-        rules_node = top.get("rules", (None, None))[1]
-        if rules_node is None or not isinstance(rules_node, yaml.SequenceNode):
-            raise PolicyError(f"{source}, line {node.start_mark.line + 1}: 'rules' must be a list")
-        rules = tuple(_rule(item, source, i) for i, item in enumerate(rules_node.value))
-        settings: dict[str, Any] = {}
-        if "guardrails" in top:
-            guards = _mapping(top["guardrails"][1], source, "guardrails")
-            _no_unknown(guards, _GUARDRAIL_KEYS, source, "guardrails")
-            if "max_removed_share" in guards:
-                settings["max_removed_share"] = _share(
-                    guards["max_removed_share"][1], source, "guardrails.max_removed_share"
-                )
-            if "breaker_failures" in guards:
-                settings["breaker_failures"] = int(
-                    _number(guards["breaker_failures"][1], source, "guardrails.breaker_failures", minimum=1)
-                )
-            if "breaker_reset_minutes" in guards:
-                settings["breaker_reset_minutes"] = _number(
-                    guards["breaker_reset_minutes"][1], source, "guardrails.breaker_reset_minutes"
-                )
-            if "cooldown_minutes" in guards:
-                cooldowns = _mapping(guards["cooldown_minutes"][1], source, "guardrails.cooldown_minutes")
-                settings["cooldown_minutes"] = {
-                    _action(key_node, source, "guardrails.cooldown_minutes").value: _number(
-                        value_node, source, f"guardrails.cooldown_minutes.{name}"
-                    )
-                    for name, (key_node, value_node) in cooldowns.items()
-                }
-        version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-        return cls(rules, default, **settings, version=version)
+        """Read a policy; any mistake raises :class:`PolicyError` naming file, line and key.
+
+        >>> try:
+        ...     Policy.from_yaml("rules:\\n  - when: {kind: drift}\\n    then: quarantin\\n", "p.yaml")
+        ... except PolicyError as error:
+        ...     print(str(error)[:45], "…", str(error)[-15:])
+        p.yaml, line 3: rules.0.then must be one of [ … got 'quarantin'
+        """
+        policy = load_yaml_model(cls, text, source, error=PolicyError)
+        policy._version = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        return policy
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Policy:
         return cls.from_yaml(Path(path).read_text(), source=str(path))
-
-
-def _rule(node: yaml.Node, source: str, index: int) -> PolicyRule:
-    where = f"rules[{index}]"
-    entries = _mapping(node, source, where)
-    _no_unknown(entries, _RULE_KEYS, source, where)
-    if "then" not in entries:
-        raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} needs 'then' (an action)")
-    then = _action(entries["then"][1], source, f"{where}.then")
-    when: dict[str, tuple[str, ...]] = {}
-    bounds: dict[str, float] = {}
-    if "when" in entries:
-        match = _mapping(entries["when"][1], source, f"{where}.when")
-        _no_unknown(match, _MATCH_KEYS, source, f"{where}.when")
-        for key, (_, value_node) in match.items():
-            if key in ("min_magnitude", "max_magnitude"):
-                bounds[key] = _number(value_node, source, f"{where}.when.{key}")
-                continue
-            values = yaml.safe_load(yaml.serialize(value_node))
-            values = tuple(str(v) for v in (values if isinstance(values, list) else [values]))
-            enums: dict[str, list[str]] = {
-                "kind": [k.value for k in SignalKind],
-                "severity": [k.value for k in Severity],
-            }
-            for v in values:
-                if key in enums and v not in enums[key]:
-                    raise PolicyError(
-                        f"{source}, line {value_node.start_mark.line + 1}: "
-                        f"{where}.when.{key} {v!r} is not one of {enums[key]}"
-                    )
-            when[key] = values
-    params: dict[str, Any] = {}
-    if "with" in entries:
-        params = yaml.safe_load(yaml.serialize(entries["with"][1])) or {}
-        if not isinstance(params, dict):
-            raise PolicyError(
-                f"{source}, line {entries['with'][1].start_mark.line + 1}: {where}.with must be a mapping"
-            )
-    name = str(yaml.safe_load(yaml.serialize(entries["name"][1]))) if "name" in entries else ""
-    return PolicyRule(then, when, params, name, **bounds)
-
-
-def _mapping(node: yaml.Node, source: str, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    if not isinstance(node, yaml.MappingNode):
-        raise PolicyError(f"{source}, line {node.start_mark.line + 1}: {where} must be a mapping")
-    return {str(k.value): (k, v) for k, v in node.value}
-
-
-def _no_unknown(
-    entries: Mapping[str, tuple[yaml.Node, yaml.Node]], valid: set[str], source: str, where: str
-) -> None:
-    for key, (key_node, _) in entries.items():
-        if key not in valid:
-            raise PolicyError(
-                f"{source}, line {key_node.start_mark.line + 1}: unknown key {key!r} in "
-                f"{where}; valid keys: {sorted(valid)}"
-            )
-
-
-def _share(node: yaml.Node, source: str, where: str) -> float:
-    value = yaml.safe_load(yaml.serialize(node))
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise PolicyError(
-            f"{source}, line {node.start_mark.line + 1}: {where} must be a share between 0 and 1, "
-            f"got {value!r}"
-        )
-    return float(value)
-
-
-def _number(node: yaml.Node, source: str, where: str, minimum: float = 0.0) -> float:
-    value = yaml.safe_load(yaml.serialize(node))
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise PolicyError(
-            f"{source}, line {node.start_mark.line + 1}: {where} must be a number of at least "
-            f"{minimum:g}, got {value!r}"
-        )
-    return float(value)
-
-
-def _action(node: yaml.Node, source: str, where: str) -> ActionKind:
-    value = str(node.value) if isinstance(node, yaml.ScalarNode) else None
-    try:
-        return ActionKind(value or "")
-    except ValueError:
-        valid = [a.value for a in ActionKind]
-        raise PolicyError(
-            f"{source}, line {node.start_mark.line + 1}: {where} {value!r} is not an "
-            f"action; valid actions: {valid}"
-        ) from None

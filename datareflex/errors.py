@@ -7,5 +7,13 @@ class DataReflexError(Exception):
     """Base class of every DataReflex error."""
 
 
-class PolicyError(DataReflexError, ValueError):
+class ConfigError(DataReflexError, ValueError):
+    """A configuration file is wrong: the message names the file, the line and the key.
+
+    >>> str(ConfigError("policy.yaml, line 3: rules.0.then is required"))
+    'policy.yaml, line 3: rules.0.then is required'
+    """
+
+
+class PolicyError(ConfigError):
     """A policy file is wrong; the message names the file, line and key."""

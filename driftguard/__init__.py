@@ -22,7 +22,7 @@ from ._missing_rate import MissingRate
 from ._page_hinkley import PageHinkley
 from ._profile import OTHER, ColumnProfile, Profile, merge_all, profile
 from ._psi import PSI
-from ._reference import rolling, same_weekday
+from ._reference import batch_date, reference_batches, rolling, same_weekday
 from ._report import ColumnDrift, Distribution, DriftReport
 from ._wasserstein import Wasserstein
 from .errors import DriftGuardError, IncompatibleProfilesError, NotFittedError
@@ -51,11 +51,13 @@ __all__ = [
     "PageHinkley",
     "Profile",
     "Wasserstein",
+    "batch_date",
     "batch_metrics",
     "detect",
     "distribution_svg",
     "merge_all",
     "profile",
+    "reference_batches",
     "rolling",
     "same_weekday",
     "watch",

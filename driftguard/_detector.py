@@ -9,6 +9,10 @@ How a column is judged (the rule, so a user can predict it):
   (threshold 5 points); p-value from chi-square, sparse categories pooled;
 - every column, identifiers and timestamps included: the missing-value share (threshold 5
   points, two-proportion z-test): a null burst is drift;
+- ``exclude={"invoice": "identifier: new values every day"}`` (or a list of names) takes
+  columns out of every test, missing rate and domain classifier included: identifiers,
+  timestamps and calendar columns differ between batches by construction (SchemaSense's
+  ``Contract.drift_exclusions()`` lists them). The report names them with their reasons;
 - ``methods={"amount": "psi"}`` overrides a column's method (``ks``, ``wasserstein``, ``psi``,
   ``chi_square``, ``jensen_shannon``, ``l_infinity``, or a method object).
 
@@ -59,6 +63,9 @@ class DriftDetector:
     >>> current = pd.DataFrame({"x": rng.normal(0.5, 1, 1000), "y": rng.normal(0, 1, 1000)})
     >>> DriftDetector().fit(reference).score(current).drifted_columns
     ['x']
+    >>> report = DriftDetector(exclude=["x"]).fit(reference).score(current)
+    >>> report.drifted_columns, report.excluded
+    ([], {'x': 'excluded by declaration'})
     """
 
     def __init__(
@@ -71,6 +78,7 @@ class DriftDetector:
         weights: Mapping[str, float] | None = None,
         classifier: DomainClassifier | None = None,
         multivariate: bool = True,
+        exclude: Mapping[str, str] | Iterable[str] | None = None,
     ) -> None:
         self.alpha = alpha
         self.min_rows = min_rows
@@ -80,6 +88,7 @@ class DriftDetector:
         self.weights = weights
         self.classifier = classifier
         self.multivariate = multivariate
+        self.exclude = exclude
 
     def fit(self, reference: pd.DataFrame | Profile) -> DriftDetector:
         """Keep the reference as a profile (and, for the classifier, a small row sample)."""
@@ -92,6 +101,13 @@ class DriftDetector:
         for name, method in (self.methods or {}).items():
             if isinstance(method, str) and method not in METHODS:
                 raise ValueError(f"column {name!r}: method {method!r} is not one of {sorted(METHODS)}")
+        if isinstance(self.exclude, str):
+            raise ValueError(f"exclude must be a mapping or a list of column names, got {self.exclude!r}")
+        self.excluded_ = (
+            {str(k): str(v) for k, v in self.exclude.items()}
+            if isinstance(self.exclude, Mapping)
+            else {str(name): "excluded by declaration" for name in self.exclude or ()}
+        )
         self.reference_ = reference if isinstance(reference, Profile) else profile(reference)
         self.classifier_ = None
         if self.multivariate and isinstance(reference, pd.DataFrame):
@@ -168,6 +184,7 @@ class DriftDetector:
             skipped=skipped,
             missing=missing,
             multivariate=multivariate,
+            excluded={n: r for n, r in self.excluded_.items() if n in reference.columns},
         )
         distributions = {
             n: _distribution(reference.columns[n], batch.columns[n])
@@ -177,6 +194,8 @@ class DriftDetector:
         return replace(report, drifted=self._verdict(report), distributions=distributions)
 
     def _wanted(self, name: str) -> bool:
+        if name in self.excluded_:
+            return False
         return self.columns is None or name in set(self.columns)
 
     def _method(self, name: str, reference: ColumnProfile) -> ColumnMethod:

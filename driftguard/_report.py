@@ -45,6 +45,7 @@ class DriftReport:
     column drifts when either does. ``multivariate`` is the domain classifier's result when
     both samples were data frames. ``reference`` names what the batch was judged against, as the
     caller describes it (the detector leaves it empty), so a verdict can be reproduced later.
+    ``excluded`` names the columns taken out of every test on purpose, with the reason.
     """
 
     columns: dict[str, ColumnDrift]
@@ -57,6 +58,7 @@ class DriftReport:
     multivariate: DomainClassifierResult | None = None
     distributions: dict[str, Distribution] = field(default_factory=dict)
     reference: str = ""
+    excluded: dict[str, str] = field(default_factory=dict)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -82,6 +84,7 @@ class DriftReport:
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
             "distributions": {name: asdict(d) for name, d in self.distributions.items()},
             "reference": self.reference,
+            "excluded": dict(self.excluded),
         }
 
     @classmethod
@@ -101,6 +104,7 @@ class DriftReport:
                 for n, d in data.get("distributions", {}).items()
             },
             reference=str(data.get("reference", "")),
+            excluded={str(k): str(v) for k, v in data.get("excluded", {}).items()},
         )
 
     def rows(self) -> list[ColumnDrift]:
@@ -138,6 +142,8 @@ class DriftReport:
             )
         if self.skipped:
             lines += ["", "Not compared: " + ", ".join(f"{k} ({v})" for k, v in self.skipped.items())]
+        if self.excluded:
+            lines += ["", "Not tested, by design:"] + [f"- {k}: {v}" for k, v in self.excluded.items()]
         return "\n".join(lines)
 
     def to_html(self) -> str:

@@ -8,12 +8,14 @@
 
 from ._coerce import coerce
 from ._contract import ColumnContract, Contract
+from ._declaration import ColumnDeclaration
 from ._diff import Change, ChangeKind, SchemaDiff, diff
 from ._evolve import Evolution, EvolutionPolicy, evolve
 from ._infer import InferenceOptions, dataset_statistics, infer, infer_column
 from ._registry import ContractRegistry
+from ._settle import settle
 from ._statistics import DATETIME_FORMATS, EMAIL, UUID, ColumnStatistics, column_statistics
-from ._types import LogicalType
+from ._types import LogicalType, Role
 from ._validate import REASON_COLUMN, Rule, ValidationResult, Violation, validate
 from .errors import BatchError, ContractError, InferenceError, SchemaSenseError
 
@@ -22,6 +24,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "ColumnContract",
+    "ColumnDeclaration",
     "ColumnStatistics",
     "Contract",
     "ContractError",
@@ -34,6 +37,7 @@ __all__ = [
     "InferenceOptions",
     "LogicalType",
     "REASON_COLUMN",
+    "Role",
     "Rule",
     "SchemaDiff",
     "SchemaSenseError",
@@ -47,5 +51,6 @@ __all__ = [
     "evolve",
     "infer",
     "infer_column",
+    "settle",
     "validate",
 ]

@@ -6,6 +6,7 @@ the coerce action all go through it, so they cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,17 +61,24 @@ def is_native(series: pd.Series, logical_type: LogicalType) -> bool:
         return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if logical_type is LogicalType.DATETIME:
         return pd.api.types.is_datetime64_any_dtype(dtype) or _is_text(series)
-    return _is_text(series)
+    # Codes of digits only are read as numbers by CSV readers: still the same text column.
+    return _is_text(series) or _is_number(dtype)
 
 
-def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | None = None) -> Coerced:
+def coerce(
+    series: pd.Series, logical_type: LogicalType, datetime_format: str | Sequence[str] | None = None
+) -> Coerced:
     """Convert ``series`` to ``logical_type``; rows that cannot be converted are marked failed.
 
-    A column already stored as its type is returned as it is (no copy).
+    A column already stored as its type is returned as it is (no copy). ``datetime_format`` may
+    list several formats: a value is a date when one of them reads it. Numbers become text as a
+    person writes them (``536365.0`` reads ``"536365"``).
 
     >>> c = coerce(pd.Series(["3", "x", None]), LogicalType.INTEGER)
     >>> c.values.tolist(), c.failed.tolist()
     ([3, <NA>, <NA>], [False, True, False])
+    >>> coerce(pd.Series([536365.0, None]), LogicalType.STRING).values.tolist()
+    ['536365', nan]
     """
     none_failed = pd.Series(False, index=series.index)
     dtype = series.dtype
@@ -93,10 +101,11 @@ def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | 
     if logical_type is LogicalType.DATETIME:
         if pd.api.types.is_datetime64_any_dtype(dtype):
             return Coerced(series, none_failed)
-        try:
-            stamps = pd.to_datetime(series, format=datetime_format, errors="coerce")
-        except (TypeError, ValueError):  # objects that are not text
-            stamps = pd.to_datetime(series.astype("string"), format=datetime_format, errors="coerce")
+        formats = [datetime_format] if datetime_format is None or isinstance(datetime_format, str) else []
+        first, *others = formats or list(datetime_format)  # type: ignore[arg-type]
+        stamps = _parse(series, first)
+        for other in others:
+            stamps = stamps.fillna(_parse(series, other))
         return Coerced(stamps, stamps.isna() & series.notna())
     if logical_type is LogicalType.BOOLEAN:
         if pd.api.types.is_bool_dtype(dtype):
@@ -107,11 +116,31 @@ def coerce(series: pd.Series, logical_type: LogicalType, datetime_format: str | 
         return Coerced(flags, flags.isna() & series.notna())
     if pd.api.types.is_object_dtype(dtype):
         return Coerced(series, none_failed)
-    text = series.where(series.isna(), series.astype(str)).astype(object)
+    if _is_number(dtype) and pd.api.types.is_float_dtype(dtype):
+        floats = series.to_numpy(dtype=float)
+        whole = np.isfinite(floats) & (np.mod(np.nan_to_num(floats), 1) == 0)
+        if whole[series.notna().to_numpy()].all():  # integers stored as floats because of gaps
+            series = series.astype("Int64")
+    present = series.notna()
+    text = series.astype(object).where(present, np.nan)
+    text[present] = series[present].astype(str)
     return Coerced(text, none_failed)
 
 
-def canonical(series: pd.Series, logical_type: LogicalType, datetime_format: str | None = None) -> pd.Series:
+def _parse(series: pd.Series, datetime_format: str | None) -> pd.Series:
+    try:
+        return pd.to_datetime(series, format=datetime_format, errors="coerce")
+    except (TypeError, ValueError):  # objects that are not text
+        return pd.to_datetime(series.astype("string"), format=datetime_format, errors="coerce")
+
+
+def _is_number(dtype: Any) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def canonical(
+    series: pd.Series, logical_type: LogicalType, datetime_format: str | Sequence[str] | None = None
+) -> pd.Series:
     """The stored form a published batch uses: values converted, text dates kept as text."""
     if logical_type is LogicalType.DATETIME and not pd.api.types.is_datetime64_any_dtype(series.dtype):
         return series

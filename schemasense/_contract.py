@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from ._coerce import canonical
-from ._types import LogicalType
+from ._types import LogicalType, Role
 from .errors import ContractError
 
 if TYPE_CHECKING:
@@ -28,6 +28,10 @@ _COLUMN_KEYS = {
     "unique",
     "pattern",
     "datetime_format",
+    "datetime_candidates",
+    "role",
+    "role_reason",
+    "categories_open",
 }
 
 
@@ -39,6 +43,10 @@ class ColumnContract:
     missing values in a batch. ``minimum``/``maximum`` bound numbers (``None``: unbounded);
     ``allowed`` lists a category's values; ``unique`` marks a key; ``pattern`` is a regular
     expression every value must match in full; ``datetime_format`` is how text dates are written.
+    ``datetime_candidates`` lists the formats still possible while training could not tell day
+    from month (``datetime_format`` is then ``None``; see :func:`schemasense.settle`).
+    ``role`` says what the column is for and ``role_reason`` why; ``categories_open`` marks a
+    category whose new values are reported, not rejected.
     """
 
     name: str
@@ -51,6 +59,15 @@ class ColumnContract:
     unique: bool = False
     pattern: str | None = None
     datetime_format: str | None = None
+    datetime_candidates: tuple[str, ...] = ()
+    role: Role = Role.ATTRIBUTE
+    role_reason: str = ""
+    categories_open: bool = False
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """The date formats a value may be written in (none: not a text date)."""
+        return (self.datetime_format,) if self.datetime_format else self.datetime_candidates
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.logical_type.value, "nullable": self.nullable}
@@ -61,6 +78,13 @@ class ColumnContract:
             out["allowed"] = list(self.allowed)
         if self.unique:
             out["unique"] = True
+        if self.datetime_candidates:
+            out["datetime_candidates"] = list(self.datetime_candidates)
+        if self.role is not Role.ATTRIBUTE or self.role_reason:
+            out["role"] = self.role.value
+            out["role_reason"] = self.role_reason
+        if self.categories_open:
+            out["categories_open"] = True
         return out
 
     @classmethod
@@ -76,6 +100,10 @@ class ColumnContract:
             valid = [t.value for t in LogicalType]
             raise ContractError(f"column {name!r}: 'type' must be one of {valid}") from None
         allowed = data.get("allowed")
+        try:
+            role = Role(data.get("role", Role.ATTRIBUTE))
+        except ValueError:
+            raise ContractError(f"column {name!r}: 'role' must be one of {[r.value for r in Role]}") from None
         return cls(
             name=name,
             logical_type=logical_type,
@@ -87,6 +115,10 @@ class ColumnContract:
             unique=bool(data.get("unique", False)),
             pattern=data.get("pattern"),
             datetime_format=data.get("datetime_format"),
+            datetime_candidates=tuple(data.get("datetime_candidates") or ()),
+            role=role,
+            role_reason=str(data.get("role_reason", "")),
+            categories_open=bool(data.get("categories_open", False)),
         )
 
 
@@ -105,6 +137,23 @@ class Contract:
     name: str
     columns: dict[str, ColumnContract] = field(default_factory=dict)
     version: int = 1
+    note: str = ""
+
+    def drift_exclusions(self) -> dict[str, str]:
+        """Columns a drift test must skip, each with the reason a person reads.
+
+        Identifiers, timestamps and calendar columns differ between batches by construction.
+
+        >>> import schemasense
+        >>> days = [pd.DataFrame({"day": [d] * 30, "n": [1, 2, 3] * 10}) for d in (1, 2, 3)]
+        >>> schemasense.infer(days).drift_exclusions()
+        {'day': 'calendar: one value per training batch, never repeated in a later batch'}
+        """
+        return {
+            name: f"{c.role.value}: {c.role_reason}"
+            for name, c in self.columns.items()
+            if c.role.moves_with_batches
+        }
 
     def validate(self, df: pd.DataFrame) -> ValidationResult:
         """Check every row of ``df``; see :func:`schemasense.validate`."""
@@ -120,14 +169,15 @@ class Contract:
         out = df.copy()
         for name, column in self.columns.items():
             if name in out.columns:
-                out[name] = canonical(out[name], column.logical_type, column.datetime_format)
+                out[name] = canonical(out[name], column.logical_type, column.formats)
         return out
 
     def with_columns(self, *columns: ColumnContract) -> Contract:
         """A new version that adds or replaces ``columns``."""
         merged = dict(self.columns)
         merged.update({c.name: c for c in columns})
-        return replace(self, columns=merged, version=self.version + 1)
+        note = "changed " + ", ".join(c.name for c in columns)
+        return replace(self, columns=merged, version=self.version + 1, note=note)
 
     def with_keys(self, keys: Sequence[str]) -> Contract:
         """The same version with ``keys`` as its only unique columns, each never null.
@@ -166,11 +216,11 @@ class Contract:
         return replace(self, columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "columns": {name: c.to_dict() for name, c in self.columns.items()},
-        }
+        out: dict[str, Any] = {"name": self.name, "version": self.version}
+        if self.note:
+            out["note"] = self.note
+        out["columns"] = {name: c.to_dict() for name, c in self.columns.items()}
+        return out
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
@@ -185,6 +235,7 @@ class Contract:
         return cls(
             name=str(data["name"]),
             version=int(data.get("version", 1)),
+            note=str(data.get("note", "")),
             columns={str(n): ColumnContract.from_dict(str(n), c) for n, c in columns.items()},
         )
 

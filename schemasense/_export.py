@@ -31,14 +31,17 @@ def _pandera_column(pa: Any, column: ColumnContract) -> Any:
         checks.append(pa.Check.ge(column.minimum))
     if column.maximum is not None:
         checks.append(pa.Check.le(column.maximum))
-    if column.allowed is not None:
+    if column.allowed is not None and not column.categories_open:  # open: new values are no error
         checks.append(pa.Check.isin(list(column.allowed)))
     if column.pattern is not None:
         checks.append(pa.Check.str_matches(f"(?:{column.pattern})\\Z"))
     if column.nullable and column.max_null_fraction is not None:
         checks.append(_null_fraction_check(pa, column.max_null_fraction))
     dtype: Any = _PANDERA_DTYPES[column.logical_type]
-    if column.logical_type is LogicalType.DATETIME and column.datetime_format:
+    if column.datetime_candidates:  # day/month order still open: text that one candidate reads
+        dtype = "str"
+        checks.append(_any_format_check(pa, column.datetime_candidates))
+    elif column.logical_type is LogicalType.DATETIME and column.datetime_format:
         from pandera.engines import pandas_engine
 
         parse = {"format": column.datetime_format}
@@ -63,8 +66,21 @@ def _null_fraction_check(pa: Any, cap: float) -> Any:
     return pa.Check(within, ignore_na=False, element_wise=False, name="max_null_fraction")
 
 
+def _any_format_check(pa: Any, formats: tuple[str, ...]) -> Any:
+    from ._coerce import coerce
+
+    def readable(series: Any) -> Any:
+        return coerce(series, LogicalType.DATETIME, formats).values.notna() | series.isna()
+
+    return pa.Check(readable, ignore_na=False, name="datetime_candidates")
+
+
 def to_great_expectations(contract: Contract) -> Any:
-    """A Great Expectations ``ExpectationSuite`` with the contract's rules (GX imported lazily)."""
+    """A Great Expectations ``ExpectationSuite`` with the contract's rules (GX imported lazily).
+
+    GX has no expectation for "one of these date formats": a column whose day/month order is
+    still open (``datetime_candidates``) gets no format expectation until it is settled.
+    """
     import great_expectations as gx
 
     expectations: list[Any] = [
@@ -90,7 +106,7 @@ def to_great_expectations(contract: Contract) -> Any:
                     column=name, min_value=column.minimum, max_value=column.maximum
                 )
             )
-        if column.allowed is not None:
+        if column.allowed is not None and not column.categories_open:
             expectations.append(
                 gx.expectations.ExpectColumnValuesToBeInSet(column=name, value_set=list(column.allowed))
             )

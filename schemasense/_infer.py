@@ -1,27 +1,48 @@
 """Contract inference: statistics of the training batches, then rules from them.
 
-The rules, each documented because a user must be able to predict them:
+The rules, each documented because a user must be able to predict them. Every one can be
+overridden per column with a :class:`ColumnDeclaration` (``infer(columns={...})``): a declared
+type, format, role, category kind, bound, null rule, pattern or key flag wins over the data.
 
 - **type**: from the data, not only the dtype. A float dtype means floats, even when every
   training value is whole (incomes in whole dollars today may carry cents tomorrow); an integer
   contract still accepts whole floats, which is how CSV readers store integers with gaps. Text
-  whose sampled values parse with one format of :data:`DATETIME_FORMATS` (at least
-  ``min_format_share`` of them) is a datetime with that format. Other text is a *category* when it
-  has at most ``max_categories`` distinct values, each seen on average ``min_rows_per_category``
-  times (in the spirit of Deequ's categorical rule), else a string. An object column mixing
-  types becomes a string column (values are read as text); an all-null column becomes a nullable
-  string column with no other rule, since nothing is known about it yet.
-- **nulls**: a column never null in training is not nullable: each null row fails. A column null
-  in a share ``p`` of training rows is nullable up to ``p + max(p, 0.05)`` of a batch: a 0.3% null
-  column tolerates 5.3%, and a 30% burst fails the batch.
-- **range**: numbers get ``[q_low - margin*(median - q_low), q_high + margin*(q_high - median)]``
-  where ``q_low`` and ``q_high`` are the 0.5% and 99.5% quantiles (``margin`` = 2 by default).
-  Each side widens by its own spread, so skewed data (amounts, incomes) keeps room in its long
-  tail: for a normal column the bounds sit 7.7 standard deviations out. Data that never went
-  below zero keeps a lower bound of zero; bounds are rounded outwards (integers to whole
-  numbers, others to four significant digits).
-  Keys, and columns that grow from batch to batch (each batch starting above
-  the previous batch's median), get no upper bound: tomorrow's ids exceed today's maximum.
+  that parses as dates is a datetime whatever the training size: each format of
+  :data:`DATETIME_FORMATS` is scored by how many sampled values it parses, and the best one must
+  parse ``min_format_share`` of them. When the best formats differ only in day/month order and
+  parse the same values (every day and month at most 12), the order is not guessed: the
+  contract keeps both as ``datetime_candidates``, validation accepts either, and
+  :func:`schemasense.settle` picks one at the first batch with a field above 12. Other text is a
+  *category* when it has at most ``max_categories`` distinct values, each seen on average
+  ``min_rows_per_category`` times (Deequ's categorical rule), else a string. An object column
+  mixing types becomes a string column; an all-null column a nullable string with no other rule.
+- **role** (needs two training batches, in arrival order): an *identifier* brings at least
+  ``min_new_share`` of distinct values never seen in an earlier batch, in every batch (invoice
+  numbers, customer ids; numbers only when keys, or codes: whole, one length, four digits or more); a
+  *timestamp* is a datetime with several values per batch whose batches advance (each batch's
+  median after the previous batch's last time); a *calendar* column holds at most
+  ``max_calendar_values`` values per batch (each repeated), none seen in an earlier batch (day
+  of month, or the date itself, in a daily file). These move with the
+  batches: they keep type, format, null, pattern and key rules, get no upper bound, no closed
+  category, and :meth:`Contract.drift_exclusions` lists them so no drift test runs on them.
+- **categories**: *open* when new values still appeared in the second half of training (new
+  countries): validation reports an unseen value in ``ValidationResult.new_categories`` instead
+  of rejecting its row. Otherwise *closed*: each row with an unseen value fails. Declaring
+  ``categories`` makes a text column a category however many values it has.
+- **nulls**: a column never null in training is not nullable: each null row fails. Otherwise a
+  batch may miss up to ``mean + null_spread * sd`` of the per-batch null shares of training, at
+  least ``p + null_floor`` (``p``: the overall share); one batch gives ``p + max(p, null_floor)``.
+  A customer id missing 40% ± 10 points a day keeps room for its swings; a 30% burst in a column
+  with almost no nulls fails.
+- **range**: each side of a number's distribution gets a fence from the median ``m`` outwards
+  through ``q`` (the 0.5% or 99.5% quantile). A light side: ``q + margin*(q - m)`` (7.7
+  standard deviations for a normal column). A heavy side (``q`` more than 6 times as far from
+  the median as the quartile: quantities, prices, amounts, incomes): ``m + (q - m) *
+  10**tail_decades`` on a log scale, so bulk orders pass and a unit change (x100, x1000) breaks it.
+  Data that never went below zero keeps a lower bound of zero (a sign never seen fails). Bounds
+  are rounded outwards (integers to whole numbers, others to four significant digits). Keys,
+  identifiers, calendar columns and columns that grow from batch to batch (each batch starting
+  above the previous batch's median) get no upper bound: tomorrow's values exceed today's.
 - **unique**: integer or text columns of at least ``min_rows_for_key`` values with no repeat, in
   any batch or across batches. Declared ``keys`` replace this guess: each key column is unique
   and never null whatever the training data showed, and no other column is unique (a column
@@ -35,16 +56,19 @@ The rules, each documented because a user must be able to predict them:
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from ._contract import ColumnContract, Contract
-from ._statistics import EMAIL, UUID, ColumnStatistics, column_statistics
-from ._types import LogicalType
+from ._declaration import ColumnDeclaration, declarations, declare
+from ._patterns import text_pattern
+from ._ranges import grows, null_cap, numeric_range
+from ._roles import BatchValues, categories_open, infer_role, value_history
+from ._statistics import DATETIME_FORMATS, ColumnStatistics, column_statistics
+from ._types import LogicalType, Role
 from .errors import InferenceError
 
 
@@ -53,11 +77,16 @@ class InferenceOptions:
     """The thresholds of the rules in this module's docstring."""
 
     margin: float = 2.0
+    tail_decades: float = 1.5
     max_categories: int = 50
     min_rows_per_category: int = 10
     min_rows_for_key: int = 20
     min_format_share: float = 0.99
     min_pattern_share: float = 0.999
+    null_floor: float = 0.05
+    null_spread: float = 4.0
+    min_new_share: float = 0.5
+    max_calendar_values: int = 31
 
 
 def infer(
@@ -65,13 +94,15 @@ def infer(
     name: str = "dataset",
     *,
     keys: Sequence[str] | None = None,
+    columns: Mapping[str, ColumnDeclaration | Mapping[str, Any]] | None = None,
     **options: Any,
 ) -> Contract:
-    """Learn a contract from one batch or a list of batches (their statistics are merged).
+    """Learn a contract from one batch or a list of batches in arrival order.
 
     ``options`` are the fields of :class:`InferenceOptions` (``margin=3.0``, ``max_categories=20``…).
     ``keys`` names the columns that identify a row: each is unique and never null, and they
     are the only unique columns (see the module docstring); ``None`` lets inference guess.
+    ``columns`` declares what inference cannot know, per column (:class:`ColumnDeclaration`).
 
     >>> df = pd.DataFrame({"id": range(1000), "amount": [10.0, 20.0] * 500})
     >>> contract = infer(df, name="orders")
@@ -81,11 +112,31 @@ def infer(
     (True, True)
     >>> infer(df, keys=["amount"]).columns["id"].unique  # declared keys replace the guess
     False
+    >>> declared = infer(df, columns={"amount": {"max": 1000, "role": "identifier"}})
+    >>> declared.columns["amount"].maximum, declared.columns["amount"].role_reason
+    (1000.0, 'declared')
     """
     settings = InferenceOptions(**options)
-    statistics = dataset_statistics(data)
-    contract = Contract(name=name, columns={col: contract_from(s, settings) for col, s in statistics.items()})
-    return contract if keys is None else contract.with_keys(keys)
+    batches = _batches(data)
+    statistics = dataset_statistics(batches)
+    declared = declarations(columns, list(statistics))
+    labels = [{text: label for text, label in zip(column_names(b), b.columns, strict=True)} for b in batches]
+    contract = Contract(
+        name=name,
+        columns={
+            col: contract_from(
+                s,
+                settings,
+                batches=[b[label[col]] for b, label in zip(batches, labels, strict=True)],
+                declared=declared.get(col),
+                key=keys is not None and col in keys,
+            )
+            for col, s in statistics.items()
+        },
+    )
+    if keys is not None:
+        contract = contract.with_keys(keys)
+    return replace(contract, columns={n: declare(c, declared.get(n)) for n, c in contract.columns.items()})
 
 
 def infer_column(name: str, series: pd.Series, **options: Any) -> ColumnContract:
@@ -93,11 +144,16 @@ def infer_column(name: str, series: pd.Series, **options: Any) -> ColumnContract
     return contract_from(column_statistics(name, series), InferenceOptions(**options))
 
 
-def dataset_statistics(data: pd.DataFrame | Sequence[pd.DataFrame]) -> dict[str, ColumnStatistics]:
-    """Statistics of every column, merged over the batches; a column missing from a batch is an error."""
+def _batches(data: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
     batches = [data] if isinstance(data, pd.DataFrame) else list(data)
     if not batches:
         raise InferenceError("cannot infer a contract from an empty list of batches")
+    return batches
+
+
+def dataset_statistics(data: pd.DataFrame | Sequence[pd.DataFrame]) -> dict[str, ColumnStatistics]:
+    """Statistics of every column, merged over the batches; a column missing from a batch is an error."""
+    batches = _batches(data)
     merged: dict[str, ColumnStatistics] = {}
     for index, batch in enumerate(batches):
         names = column_names(batch, f"batch {index}")
@@ -125,17 +181,37 @@ def column_names(df: pd.DataFrame, where: str = "the batch") -> list[str]:
     return names
 
 
-def contract_from(stats: ColumnStatistics, options: InferenceOptions | None = None) -> ColumnContract:
-    """The contract of one column, from its statistics (see the module docstring for the rules)."""
+def contract_from(
+    stats: ColumnStatistics,
+    options: InferenceOptions | None = None,
+    *,
+    batches: Sequence[pd.Series] = (),
+    declared: ColumnDeclaration | None = None,
+    key: bool = False,
+) -> ColumnContract:
+    """The contract of one column, from its statistics and, for roles, its training batches in order."""
     o = options or InferenceOptions()
-    logical_type, datetime_format = _logical_type(
-        stats, o.max_categories, o.min_rows_per_category, o.min_format_share
-    )
+    d = declared or ColumnDeclaration()
+    logical_type, formats = _logical_type(stats, o)
+    if d.type is not None and d.type is not logical_type:
+        logical_type, formats = d.type, ()
+    if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
+        logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
+    if d.format is not None:
+        formats = (d.format,)
+    history: tuple[BatchValues, ...] = value_history(batches) if len(batches) > 1 else ()
+    role, reason = (d.role, "declared") if d.role is not None else (Role.ATTRIBUTE, "")
+    if d.role is None and history:
+        role, reason = infer_role(
+            batches,
+            history,
+            logical_type,
+            formats,
+            min_new_share=o.min_new_share,
+            max_calendar_values=o.max_calendar_values,
+            key=key or stats.unique,
+        )
     nullable = stats.nulls > 0
-    max_null_fraction = None
-    if nullable and stats.kind != "empty":
-        rate = stats.null_fraction
-        max_null_fraction = round(min(1.0, rate + max(rate, 0.05)), 4)
     unique = (
         logical_type in (LogicalType.INTEGER, LogicalType.STRING)
         and stats.present >= o.min_rows_for_key
@@ -143,30 +219,37 @@ def contract_from(stats: ColumnStatistics, options: InferenceOptions | None = No
     )
     minimum = maximum = None
     if logical_type.is_numeric and len(stats.sample):
-        minimum, maximum = _range(stats, o.margin, unbounded_above=unique or _grows(stats))
-    pattern = None
-    if logical_type is LogicalType.STRING and stats.kind == "text":
-        pattern = _pattern(stats, o.min_pattern_share)
+        open_ended = unique or role.moves_with_batches or grows(stats)
+        minimum, maximum = numeric_range(stats, o.margin, o.tail_decades, unbounded_above=open_ended)
+        if role.moves_with_batches:
+            minimum = 0.0 if stats.minimum is not None and stats.minimum >= 0 else None
     allowed = None
     if logical_type is LogicalType.CATEGORY and stats.values is not None:
         allowed = tuple(sorted(stats.values))
+    is_open = categories_open(history) if d.categories is None else d.categories == "open"
     return ColumnContract(
         name=stats.name,
         logical_type=logical_type,
         nullable=nullable,
-        max_null_fraction=max_null_fraction,
+        max_null_fraction=null_cap(stats, o.null_floor, o.null_spread)
+        if nullable and stats.kind != "empty"
+        else None,
         minimum=minimum,
         maximum=maximum,
-        allowed=allowed,
+        allowed=None if role.moves_with_batches else allowed,
         unique=unique,
-        pattern=pattern,
-        datetime_format=datetime_format,
+        pattern=text_pattern(stats, o.min_pattern_share)
+        if logical_type is LogicalType.STRING and stats.kind == "text"
+        else None,
+        datetime_format=formats[0] if len(formats) == 1 else None,
+        datetime_candidates=formats if len(formats) > 1 else (),
+        role=role,
+        role_reason=reason,
+        categories_open=allowed is not None and is_open and not role.moves_with_batches,
     )
 
 
-def _logical_type(
-    stats: ColumnStatistics, max_categories: int, min_rows_per_category: int, min_format_share: float
-) -> tuple[LogicalType, str | None]:
+def _logical_type(stats: ColumnStatistics, o: InferenceOptions) -> tuple[LogicalType, tuple[str, ...]]:
     simple = {
         "boolean": LogicalType.BOOLEAN,
         "integer": LogicalType.INTEGER,
@@ -174,82 +257,23 @@ def _logical_type(
         "datetime": LogicalType.DATETIME,
     }
     if stats.kind in simple:
-        return simple[stats.kind], None
+        return simple[stats.kind], ()
     if stats.kind != "text":
-        return LogicalType.STRING, None
+        return LogicalType.STRING, ()
     if stats.formats and stats.text_seen:
-        best = max(stats.formats, key=lambda f: stats.formats[f])
-        if stats.formats[best] >= min_format_share * stats.text_seen:
-            return LogicalType.DATETIME, best
+        best = max(stats.formats.values())
+        if best >= o.min_format_share * stats.text_seen:
+            return LogicalType.DATETIME, _best_formats(stats.formats, best)
     distinct = len(stats.values) if stats.values is not None else math.inf
-    if 0 < distinct <= max_categories and stats.present >= distinct * min_rows_per_category:
-        return LogicalType.CATEGORY, None
-    return LogicalType.STRING, None
+    if 0 < distinct <= o.max_categories and stats.present >= distinct * o.min_rows_per_category:
+        return LogicalType.CATEGORY, ()
+    return LogicalType.STRING, ()
 
 
-def _range(
-    stats: ColumnStatistics, margin: float, *, unbounded_above: bool
-) -> tuple[float | None, float | None]:
-    low, median, high = stats.quantile(0.005), stats.quantile(0.5), stats.quantile(0.995)
-    minimum = low - margin * (median - low)
-    if stats.minimum is not None and stats.minimum >= 0:
-        minimum = max(minimum, 0.0)
-    maximum = None if unbounded_above else high + margin * (high - median)
-    if stats.kind == "integer":
-        return float(math.floor(minimum)), None if maximum is None else float(math.ceil(maximum))
-    return _round_out(minimum, up=False), None if maximum is None else _round_out(maximum, up=True)
-
-
-def _grows(stats: ColumnStatistics) -> bool:
-    """Each batch starts at or above the previous batch's median, and the medians rise."""
-    batches = [b for b in stats.batches if b.median is not None]
-    if len(batches) < 2:
-        return False
-    return all(
-        b.low >= a.median and b.median > a.median  # type: ignore[operator]
-        for a, b in zip(batches, batches[1:], strict=False)
-    )
-
-
-def _pattern(stats: ColumnStatistics, min_share: float) -> str | None:
-    seen = stats.text_seen
-    if not seen:
-        return None
-    if stats.emails >= min_share * seen:
-        return EMAIL
-    if stats.uuids >= min_share * seen:
-        return UUID
-    if not stats.shapes:
-        return None
-    families: dict[tuple[str, ...], list[tuple[str, int]]] = {}
-    for shape, count in stats.shapes.items():
-        families.setdefault(_classes(shape), []).append((shape, count))
-    classes, members = max(families.items(), key=lambda item: sum(c for _, c in item[1]))
-    if sum(c for _, c in members) < min_share * seen or "[0-9]" not in classes:
-        return None
-    lengths = [[int(n) for n in re.findall(r"\{(\d+)\}", shape)] for shape, _ in members]
-    parts = []
-    position = 0
-    for token in classes:
-        if token in ("[0-9]", "[A-Z]", "[a-z]"):
-            low = min(lens[position] for lens in lengths)
-            high = max(lens[position] for lens in lengths)
-            parts.append(f"{token}{{{low}}}" if low == high else f"{token}{{{low},{high}}}")
-            position += 1
-        else:
-            parts.append(token)
-    return "".join(parts)
-
-
-def _classes(shape: str) -> tuple[str, ...]:
-    """The class sequence of a shape, without run lengths."""
-    return tuple(re.findall(r"\[0-9\]|\[A-Z\]|\[a-z\]|\\.|[^{}\d]", re.sub(r"\{\d+\}", "", shape)))
-
-
-def _round_out(bound: float, *, up: bool) -> float:
-    """Round a bound outwards to four significant digits, so contracts read well (129.2, not 129.18518)."""
-    if bound == 0 or not math.isfinite(bound):
-        return bound
-    step = 10 ** (math.floor(math.log10(abs(bound))) - 3)
-    rounded = (math.ceil if up else math.floor)(round(bound / step, 9)) * step
-    return float(f"{rounded:.12g}")
+def _best_formats(counts: Mapping[str, int], best: int) -> tuple[str, ...]:
+    """The first format (in :data:`DATETIME_FORMATS` order) that parses most values, and, when
+    its day/month swap parses as many, that swap too: the order is then unknown."""
+    ranked = [f for f in DATETIME_FORMATS if counts.get(f) == best] or [max(counts, key=counts.__getitem__)]
+    first = ranked[0]
+    swapped = first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    return (first, swapped) if swapped != first and swapped in ranked else (first,)

@@ -290,7 +290,11 @@ _INFERRED_KINDS = {
 
 
 def _format_matches(text: pd.Series) -> dict[str, int]:
-    """How many sampled values each date format parses; stops at the first that parses all."""
+    """How many sampled values each date format parses.
+
+    Every format is tried: ``10/3/2016`` reads both day first and month first, and only counts
+    over all formats show which order the data supports.
+    """
     if text.empty or not text.str.match(r"\d").mean() > 0.5:
         return {}
     matches = {}
@@ -298,8 +302,6 @@ def _format_matches(text: pd.Series) -> dict[str, int]:
         parsed = int(pd.to_datetime(text, format=fmt, errors="coerce").notna().sum())
         if parsed:
             matches[fmt] = parsed
-        if parsed == len(text):
-            break
     return matches
 
 

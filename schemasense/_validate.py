@@ -72,6 +72,8 @@ class ValidationResult:
 
     ``invalid`` carries a ``_reason`` column naming every rule each row broke. Both frames are
     built on first use: a caller that only needs the verdict pays for no copy.
+    ``new_categories`` lists, per open category, the values training never saw: a batch-level
+    signal (new-category drift), not a broken row.
     """
 
     contract_name: str
@@ -80,6 +82,7 @@ class ValidationResult:
     violations: tuple[Violation, ...]
     reasons: np.ndarray = field(repr=False)
     failures: dict[tuple[str, Rule], np.ndarray] = field(repr=False, default_factory=dict)
+    new_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property
     def _bad(self) -> np.ndarray:
@@ -118,6 +121,7 @@ class ValidationResult:
             "rows_valid": int((~self._bad).sum()),
             "rows_invalid": int(self._bad.sum()),
             "violations": [v.to_dict() for v in self.violations],
+            "new_categories": {name: list(values) for name, values in self.new_categories.items()},
         }
 
 
@@ -150,6 +154,7 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
             masks[(column, rule)] = hit
 
     labels = _labels(df)
+    new_categories: dict[str, tuple[str, ...]] = {}
     for name, column in contract.columns.items():
         if name not in labels:
             violations.append(Violation(name, Rule.MISSING_COLUMN, len(df), detail="column missing"))
@@ -157,7 +162,7 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
             failures.append((everyone, np.full(len(df), f"{name}: column missing", dtype=object)))
             masks[(name, Rule.MISSING_COLUMN)] = everyone
             continue
-        _check_column(column, df[labels[name]], fail, violations)
+        _check_column(column, df[labels[name]], fail, violations, new_categories)
 
     for name, label in labels.items():
         if name not in contract.columns:
@@ -170,10 +175,17 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
         violations=tuple(violations),
         reasons=_join_reasons(len(df), failures),
         failures=masks,
+        new_categories=new_categories,
     )
 
 
-def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violations: list[Violation]) -> None:
+def _check_column(
+    column: ColumnContract,
+    series: pd.Series,
+    fail: Any,
+    violations: list[Violation],
+    new_categories: dict[str, tuple[str, ...]],
+) -> None:
     name = column.name
     missing = series.isna()
     present = ~missing
@@ -187,11 +199,11 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
                 detail=f"{column.logical_type.value} → {dtype_word(series)}",
             )
         )
-    converted = coerce(series, column.logical_type, column.datetime_format)
+    converted = coerce(series, column.logical_type, column.formats)
     values = converted.values
     expected = column.logical_type.value
-    if column.datetime_format:
-        expected = f"datetime in format {column.datetime_format}"
+    if column.formats:
+        expected = "datetime in format " + " or ".join(column.formats)
     fail(name, Rule.TYPE, converted.failed, series, series, "'{}' is not " + expected)
     if not column.nullable:
         fail(name, Rule.NOT_NULL, missing, series, series, "missing value")
@@ -213,14 +225,20 @@ def _check_column(column: ColumnContract, series: pd.Series, fail: Any, violatio
     if column.maximum is not None:
         high = (values > column.maximum).fillna(False).astype(bool)
         fail(name, Rule.MAXIMUM, high, series, values, "{} above maximum " + f"{column.maximum}")
+    # Text rules read the values as text: codes that arrived as numbers (536365.0) read "536365".
+    text = values if column.logical_type.is_text else series
     if column.allowed is not None:
-        unknown = (present & ~series.isin(column.allowed)).to_numpy()
-        if unknown.any():  # values that are not text (1 for "1") get a second look as text
-            unknown[unknown] = ~series[unknown].astype(str).isin(column.allowed).to_numpy()
-        fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
+        unknown = (present & ~text.isin(column.allowed)).to_numpy()
+        if unknown.any() and not column.logical_type.is_text:  # 1 for "1": a second look as text
+            unknown[unknown] = ~text[unknown].astype(str).isin(column.allowed).to_numpy()
+        if column.categories_open:
+            if unknown.any():
+                new_categories[name] = tuple(sorted(text[unknown].astype(str).unique()))
+        else:
+            fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
     if column.pattern is not None:
         mismatch = present.to_numpy().copy()
-        mismatch[mismatch] = ~_fullmatch(series[mismatch], column.pattern)
+        mismatch[mismatch] = ~_fullmatch(text[mismatch], column.pattern)
         fail(name, Rule.PATTERN, mismatch, series, series, "'{}' does not match " + column.pattern)
     if column.unique:
         repeated = present & values.duplicated(keep="first")

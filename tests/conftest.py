@@ -7,9 +7,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from suite.files import read_batch
-from suite.sample_data import SampleBatch, write_orders
-from suite.settings import DatasetConfig, Settings
+from suite.cli.sample_data import SampleBatch, write_orders
+from suite.config import DatasetConfig, Settings
+from suite.storage.files import read_batch
 
 
 @pytest.fixture(scope="session")

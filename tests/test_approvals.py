@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import datareflex
-from suite.dataset import build_definitions
-from suite.runner import run_until_quiet
-from suite.settings import PACKAGE_DIR, Settings
+from suite.build import build_definitions
+from suite.cli.runner import run_until_quiet
+from suite.config import PACKAGE_DIR, Settings
 from suite.storage import BatchStorage
 
 from .conftest import land

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from suite.dataset import build_definitions
+from suite.build import build_definitions
 from suite.storage import IO_RETRY
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from suite.cli import main
-from suite.files import BatchFileError, read_batch
+from suite.storage.files import BatchFileError, read_batch
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_a_broken_contract_file_is_named(tmp_path, files, capsys) -> None:
 def test_ledger_prints_the_trail_of_a_batch(files, tmp_path, capsys) -> None:
     import datareflex
     import schemasense
-    from suite.settings import PACKAGE_DIR
+    from suite.config import PACKAGE_DIR
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     contract = schemasense.infer([read_batch(files[f"clean{i}"]) for i in range(3)], name="orders")
@@ -93,7 +93,7 @@ def test_ledger_prints_the_trail_of_a_batch(files, tmp_path, capsys) -> None:
 
 
 def test_backtest_replays_the_batches_and_writes_nothing(stream, tmp_path, capsys, monkeypatch) -> None:
-    from suite.settings import PACKAGE_DIR
+    from suite.config import PACKAGE_DIR
 
     landing, batches = stream
     before = {p.name: p.stat().st_mtime_ns for p in landing.iterdir()}
@@ -121,8 +121,10 @@ def test_backtest_shows_approvals_asked_once_and_the_breaker_tripping(stream, tm
         (folder / batch.name).write_bytes((landing / batch.name).read_bytes())
     corrupt = next(b for b in batches if b.kind == "corrupt")
     drift = next(b for b in batches if b.kind == "drift")
-    for day in range(4):  # four days of drift, then a source that keeps sending broken rows
+    # Landed in this order: four days of drift, then a source that keeps sending broken rows.
+    for day in range(4):
         (folder / f"x{day}_drift.parquet").write_bytes((landing / drift.name).read_bytes())
+    for day in range(4):
         (folder / f"y{day}_corrupt.parquet").write_bytes((landing / corrupt.name).read_bytes())
     policy = tmp_path / "policy.yaml"
     policy.write_text(

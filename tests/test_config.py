@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.config import ConfigError, load_datasets
-from suite.settings import BUNDLED_CONFIG, Settings
+from suite.config import BUNDLED_CONFIG, ConfigError, Settings, load_datasets
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -28,7 +27,8 @@ datasets:
     keys: [receipt_id, till_reference]
     training_batches: 5
     contract: {margin: 3, max_categories: 20}
-    drift: {reference: rolling, window: 14, methods: {total: ks}}
+    drift: {reference: rolling, window: 14, methods: {total: ks}, exclude: [day]}
+    columns: {"Customer ID": {role: identifier}, Country: {categories: open}, Quantity: {min: -80000}}
     policy: policy.yaml
     schedule: "30 5 * * 1-5"
     sensor_interval_seconds: 10
@@ -50,6 +50,13 @@ datasets:
     )
     assert sales.policy == tmp_path / "policy.yaml" and sales.drift_schedule == "30 5 * * 1-5"
     assert sales.freshness_hours == 36.0
+    assert sales.drift.exclude == ("day",)
+    columns = {name: c.model_dump(exclude_none=True) for name, c in sales.columns.items()}
+    assert columns == {
+        "Customer ID": {"role": "identifier"},
+        "Country": {"categories": "open"},
+        "Quantity": {"min": -80000.0},
+    }
 
 
 def test_relative_landing_is_under_the_data_home_and_format_picks_the_pattern(tmp_path: Path) -> None:
@@ -62,10 +69,10 @@ def test_relative_landing_is_under_the_data_home_and_format_picks_the_pattern(tm
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("datasets:\n  a: {landing: x, colour: red}\n", "line 2: unknown key 'colour' in datasets.a"),
+        ("datasets:\n  a: {landing: x, colour: red}\n", "line 2: datasets.a.colour is not a valid key"),
         (
             "datasets:\n  a:\n    landing: x\n    format: xlsx\n",
-            "datasets.a.format must be csv",
+            "datasets.a.format must be one of ['csv', 'parquet', 'auto'], got 'xlsx'",
         ),
         ("datasets:\n  a:\n    landing: x\n    training_batches: 0\n", "line 4: datasets.a.training_batches"),
         ("datasets:\n  a: {landing: x, schedule: every day}\n", "line 2: datasets.a.schedule must be a cron"),
@@ -76,27 +83,36 @@ def test_relative_landing_is_under_the_data_home_and_format_picks_the_pattern(tm
         ),
         (
             "datasets:\n  a: {landing: x, contract: {margn: 2}}\n",
-            "unknown key 'margn'",
+            "datasets.a.contract.margn is not a valid key",
         ),
         ("datasets:\n  my-data: {landing: x}\n", "must be a Python identifier"),
-        ("datasets:\n  a: {format: csv}\n", "line 2: datasets.a needs 'landing'"),
+        ("datasets:\n  a: {format: csv}\n", "line 2: datasets.a.landing is required"),
         ("datasets:\n  a: {landing: 'x/*.csv', format: parquet}\n", "does not match format 'parquet'"),
         ("datasets: {}\n", "no dataset is declared"),
-        ("sets: {}\n", "unknown key 'sets'"),
-        ("datasets:\n  a:\n    landing: x\n    owners: [alice]\n", "line 4: datasets.a.owners: ['alice']"),
+        ("sets: {}\n", "line 1: sets is not a valid key"),
+        (
+            "datasets:\n  a:\n    landing: x\n    owners: [alice]\n",
+            "line 4: datasets.a.owners ['alice'] are not owners",
+        ),
         (
             "datasets:\n  a:\n    landing: x\n    drift: {methods: {amount: t_test}}\n",
             "line 4: datasets.a.drift.methods.amount must be one of",
         ),
         (
             "datasets:\n  a:\n    landing: x\n    contract: {max_categories: 2.5}\n",
-            "line 4: datasets.a.contract.max_categories must be a whole number",
+            "line 4: datasets.a.contract.max_categories must be a valid integer",
         ),
         (
             "datasets:\n  a:\n    landing: x\n    contract: {min_pattern_share: 2}\n",
-            "datasets.a.contract.min_pattern_share must be a share between 0 and 1",
+            "datasets.a.contract.min_pattern_share must be less than or equal to 1",
         ),
         ("datasets:\n  a: {landing: x, freshness_hours: 0}\n", "datasets.a.freshness_hours must be"),
+        (
+            "datasets:\n  a:\n    landing: x\n    columns: {qty: {rol: identifier}}\n",
+            "line 4: datasets.a.columns.qty.rol",
+        ),
+        ("datasets:\n  a:\n    landing: x\n    drift: {exclude: id}\n", "line 4: datasets.a.drift.exclude"),
+        ("datasets:\n  a: !!python/object:os.system {landing: x}\n", "line 2"),
     ],
 )
 def test_a_wrong_declaration_names_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:

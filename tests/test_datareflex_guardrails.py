@@ -68,11 +68,11 @@ def test_the_breaker_opens_after_failed_remediations_and_half_opens_after_its_re
         clock.advance(30)
     # three failed remediations, then the breaker holds every batch for a person...
     assert decisions[:3] == [(Decision.ALERT, False)] * 3
-    assert decisions[3:6] == [(Decision.HOLD, False)] * 3
+    assert decisions[3:6] == [(Decision.HOLD, None)] * 3  # held by the breaker: no remediation ran
     held = [r for r in ledger.records("orders") if r.step == "decision" and r.detail.get("breaker")]
     assert len(held) == 4 and "circuit breaker open" in held[0].detail["reason"]
     # ...until 120 minutes after the last failure: one trial runs (half-open), fails, opens again
-    assert decisions[6] == (Decision.ALERT, False) and decisions[7] == (Decision.HOLD, False)
+    assert decisions[6] == (Decision.ALERT, False) and decisions[7] == (Decision.HOLD, None)
 
 
 def test_a_verified_outcome_closes_the_breaker(contract, frames) -> None:
@@ -94,12 +94,15 @@ def test_a_verified_outcome_closes_the_breaker(contract, frames) -> None:
 
 def test_guardrail_settings_are_checked_at_load() -> None:
     with pytest.raises(
-        datareflex.PolicyError, match="line 3: guardrails.cooldown_minutes 'explode' is not an action"
+        datareflex.PolicyError, match="p.yaml, line 3: guardrails.cooldown_minutes.explode must be one of"
     ):
         datareflex.Policy.from_yaml(
             "rules: []\nguardrails:\n  cooldown_minutes: {explode: 5}\n", source="p.yaml"
         )
-    with pytest.raises(datareflex.PolicyError, match="breaker_failures must be a number of at least 1"):
+    with pytest.raises(
+        datareflex.PolicyError,
+        match="line 2: guardrails.breaker_failures must be greater than or equal to 1, got 0",
+    ):
         datareflex.Policy.from_yaml("rules: []\nguardrails: {breaker_failures: 0}\n", source="p.yaml")
 
 
@@ -187,10 +190,11 @@ default: alert
     assert routed == {0.9: 0, 0.3: 1, 2.0: 2, 0.12: "default"}
     assert plan.actions[0] == "hold"  # data actions come before alerts
     with pytest.raises(
-        datareflex.PolicyError, match=r"line 1: rules\[0\].when.severity 'fatal' is not one of"
+        datareflex.PolicyError,
+        match=r"line 1: rules.0.when.severity must be one of \['info', 'warning', 'critical'\], got 'fatal'",
     ):
         datareflex.Policy.from_yaml("rules: [{when: {severity: fatal}, then: alert}]", source="p.yaml")
-    with pytest.raises(datareflex.PolicyError, match=r"rules\[0\].when.min_magnitude must be a number"):
+    with pytest.raises(datareflex.PolicyError, match=r"rules.0.when.min_magnitude must be a valid number"):
         datareflex.Policy.from_yaml("rules: [{when: {min_magnitude: big}, then: alert}]", source="p.yaml")
 
 

@@ -80,4 +80,37 @@ def test_rows_in_equal_published_plus_quarantined_plus_held(
     assert sorted(ids) == list(range(len(batch)))  # each input row exactly once
     if outcome.verified is not None and len(outcome.published):
         final = outcome.contract or contract
-        assert final.validate(outcome.published).ok  # nothing invalid is ever published
+        result = final.validate(outcome.published)
+        assert not result.row_violations  # nothing invalid is ever published
+        signalled = {(s.column, s.rule) for s in outcome.signals if s.scope is datareflex.Scope.BATCH}
+        # a batch-level breach may stand only where it was signalled and routed (a null burst)
+        assert all(
+            v.rule is schemasense.Rule.NULL_FRACTION and (v.column, v.rule.value) in signalled
+            for v in result.batch_violations
+        )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    nulls=st.integers(min_value=0, max_value=30),
+    bad=st.integers(min_value=0, max_value=30),
+    rules=st.lists(rule_strategy, max_size=5),
+    default=st.sampled_from([a.value for a in ActionKind]),
+    scope=st.sampled_from([None, "row", "batch"]),
+)
+def test_batch_breaches_never_cost_valid_rows_their_accounting(nulls, bad, rules, default, scope) -> None:
+    rng = np.random.default_rng(0)
+    training = pd.DataFrame(
+        {"qty": rng.integers(1, 10, 300), "coupon": np.where(rng.random(300) < 0.1, None, "SAVE")}
+    )
+    contract = schemasense.infer(training, name="t")
+    batch = pd.DataFrame({"qty": [5] * 30, "coupon": ["SAVE"] * 30}).astype(object)
+    batch.loc[: nulls - 1, "coupon"] = None
+    batch.loc[30 - bad :, "qty"] = 99
+    if scope:
+        rules = [{"when": {"scope": scope}, "then": "alert"}, *rules]
+    policy = datareflex.Policy.from_yaml(yaml.safe_dump({"rules": rules, "default": default}))
+    outcome = datareflex.handle_batch(batch, contract=contract, policy=policy)
+    assert len(outcome.published) + len(outcome.quarantined) + len(outcome.held) == 30
+    assert not (outcome.contract or contract).validate(outcome.published).row_violations
+    assert 99 not in set(outcome.published["qty"])

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import driftguard
-from suite.sample_data import DRIFTED_COLUMNS
+from suite.cli.sample_data import DRIFTED_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import dagster as dg
 import pytest
 from dagster._core.storage.dagster_run import DagsterRun
 
-import suite.recovery
-from suite.recovery import RELAUNCH_COUNT_TAG, RELAUNCH_OF_TAG, stranded_run_requests
+import suite.sensors.recovery
+from suite.sensors.recovery import RELAUNCH_COUNT_TAG, RELAUNCH_OF_TAG, stranded_run_requests
 
 SENSOR = "orders_landing_sensor"
 
@@ -23,7 +23,7 @@ def add_run(instance: dg.DagsterInstance, run_id: str, status: dg.DagsterRunStat
 
 
 def test_runs_created_but_never_started_are_asked_for_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(suite.recovery, "STRANDED_AFTER_SECONDS", -60.0)
+    monkeypatch.setattr(suite.sensors.recovery, "STRANDED_AFTER_SECONDS", -60.0)
     status = dg.DagsterRunStatus
     with dg.instance_for_test() as instance:
         add_run(instance, "created", status.NOT_STARTED)  # the daemon died before submitting it

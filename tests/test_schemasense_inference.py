@@ -37,7 +37,15 @@ def contract() -> schemasense.Contract:
 
 def test_inference_is_pinned_on_seeded_data(contract: schemasense.Contract) -> None:
     c = contract.columns
-    assert c["id"] == ColumnContract("id", LogicalType.INTEGER, nullable=False, minimum=0.0, unique=True)
+    assert c["id"] == ColumnContract(
+        "id",
+        LogicalType.INTEGER,
+        nullable=False,
+        minimum=0.0,
+        unique=True,
+        role=schemasense.Role.IDENTIFIER,
+        role_reason="100% of values new in each training batch",
+    )
     assert (c["score"].logical_type, c["score"].minimum, c["score"].maximum) == (
         LogicalType.FLOAT,
         0.0,
@@ -51,7 +59,9 @@ def test_inference_is_pinned_on_seeded_data(contract: schemasense.Contract) -> N
     assert (
         c["name"].allowed == ("Ann Lee", "Bo", "Carla Diaz-Ruiz", "D. O'Neil") and c["name"].pattern is None
     )
-    assert (c["day"].logical_type, c["day"].datetime_format) == (LogicalType.DATETIME, "%d/%m/%Y %H:%M")
+    # every day and month is at most 12: the order stays open until a batch shows it
+    assert (c["day"].logical_type, c["day"].datetime_format) == (LogicalType.DATETIME, None)
+    assert c["day"].datetime_candidates == ("%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M")
     assert c["flag"].logical_type is LogicalType.BOOLEAN
     assert c["rate"].nullable and c["rate"].max_null_fraction == pytest.approx(0.0 + 0.05, abs=0.01)
 

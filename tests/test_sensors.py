@@ -3,8 +3,8 @@ import json
 
 import dagster as dg
 
-from suite.dataset import build_definitions
-from suite.runner import run_until_quiet
+from suite.build import build_definitions
+from suite.cli.runner import run_until_quiet
 from suite.storage import BatchStorage
 
 from .conftest import land

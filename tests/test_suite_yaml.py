@@ -16,11 +16,10 @@ import pandas as pd
 import pytest
 
 import schemasense
-from suite.config import load_datasets
-from suite.dataset import build_definitions
-from suite.demo import batch_rows
-from suite.runner import run_until_quiet
-from suite.settings import BUNDLED_CONFIG, Settings
+from suite.build import build_definitions
+from suite.cli.demo import batch_rows
+from suite.cli.runner import run_until_quiet
+from suite.config import BUNDLED_CONFIG, Settings, load_datasets
 from suite.storage import BatchStorage
 
 SUITE_YAML = """

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import suite.servers
-from suite.servers import REPO, DagsterServers, Postgres, ServiceMissing, write_instance_yaml
+import tests.support.servers as servers
+from tests.support.servers import REPO, DagsterServers, Postgres, ServiceMissing, write_instance_yaml
 
 from .loop import LiveLoop
 
@@ -43,9 +43,9 @@ def postgres() -> Iterator[Postgres]:
 
 @pytest.fixture(scope="session")
 def chromium() -> Path:
-    if not suite.servers.CHROMIUM.is_file():
-        missing(f"Chromium not found at {suite.servers.CHROMIUM} (apt install chromium)")
-    return suite.servers.CHROMIUM
+    if not servers.CHROMIUM.is_file():
+        missing(f"Chromium not found at {servers.CHROMIUM} (apt install chromium)")
+    return servers.CHROMIUM
 
 
 def start_loop(home: Path, postgres: Postgres | None = None) -> LiveLoop:

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suite.recovery import RELAUNCH_OF_TAG
-from suite.reflex import FAILED_CHECK_RUN_TAG
-from suite.sample_data import SampleBatch, write_orders
-from suite.servers import DagsterServers, wait_for
+from suite.cli.sample_data import SampleBatch, write_orders
+from suite.sensors.recovery import RELAUNCH_OF_TAG
+from suite.tags import FAILED_CHECK_RUN_TAG
+from tests.support.servers import DagsterServers, wait_for
 
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
 RUNS = """

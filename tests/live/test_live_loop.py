@@ -8,9 +8,9 @@ from pathlib import Path
 from dagster import DagsterRunStatus
 
 import datareflex
-from suite.recovery import RELAUNCH_OF_TAG
-from suite.reflex import FAILED_CHECK_RUN_TAG
-from suite.servers import Postgres
+from suite.sensors.recovery import RELAUNCH_OF_TAG
+from suite.tags import FAILED_CHECK_RUN_TAG
+from tests.support.servers import Postgres
 
 from .conftest import start_loop
 from .loop import LiveLoop, tag

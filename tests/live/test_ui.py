@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import DagsterRunStatus
 from playwright.sync_api import Page, expect, sync_playwright
 
-from suite.servers import CHROMIUM_FLAGS, wait_for
+from tests.support.servers import CHROMIUM_FLAGS, wait_for
 
 from .loop import RUNS, LiveLoop, tag
 

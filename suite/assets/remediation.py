@@ -1,0 +1,215 @@
+"""The remediation step: write-audit-publish of one batch through the loop (datareflex.handle_batch)."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+import datareflex
+import driftguard
+import schemasense
+from suite.assets.drift import CHANGED_OVER_TIME, reference_for
+from suite.assets.metadata import latest_metadata
+from suite.assets.schema import contract_metadata
+from suite.config import DatasetConfig
+from suite.loop import event_time, imputer_rows, read_policy
+from suite.storage import SuiteStorage
+from suite.storage.partitions import landing_record, training_frames
+from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
+
+OUTPUTS = ("published_batch", "quarantine", "held_batch")
+REMEDIATION_POOL = "dataops_remediation"
+"""Remediation steps share one concurrency pool (``dagster instance concurrency set`` limits it)."""
+
+
+def build_remediation(
+    dataset: DatasetConfig,
+    partitions: dg.PartitionsDefinition,
+    raw_batch: Any,
+    validation: Any,
+    drift_report: Any,
+) -> Any:
+    prefix = [dataset.name]
+    descriptions = {
+        "published_batch": "Rows that passed the contract, after remediation: the only rows consumers see.",
+        "quarantine": "Every row removed from the batch, with the reason it was removed.",
+        "held_batch": "Rows set aside for a person to decide on, with the reason.",
+    }
+
+    @dg.multi_asset(
+        name=f"{dataset.name}_remediate",
+        partitions_def=partitions,
+        group_name=dataset.name,
+        outs={
+            name: dg.AssetOut(
+                key=dg.AssetKey([*prefix, name]), description=descriptions[name], kinds={"pandas", "parquet"}
+            )
+            for name in OUTPUTS
+        },
+        ins={"raw_batch": dg.AssetIn(key=raw_batch.key), "drift_report": dg.AssetIn(key=drift_report.key)},
+        deps=[validation],
+        pool=REMEDIATION_POOL,
+    )
+    def remediate(
+        context: dg.AssetExecutionContext,
+        storage: SuiteStorage,
+        raw_batch: pd.DataFrame,
+        drift_report: driftguard.DriftReport,
+    ) -> Iterator[dg.Output[pd.DataFrame]]:
+        judged_by = _judged_by(context, dataset, storage.files.contracts())
+        outcome, trail = _handle(context, dataset, storage, raw_batch, judged_by, drift_report)
+        _tag_run(context, outcome)
+        _store_evolution(context, dataset, storage, judged_by, outcome)
+        yield from _outputs(outcome, drift_report, trail)
+
+    return remediate
+
+
+def _signal_summary(signal: datareflex.Signal) -> dict[str, Any]:
+    """What ``dataops run --json`` and the demo table show of a signal."""
+    return {
+        "kind": signal.kind.value,
+        "column": signal.column,
+        "rule": signal.rule,
+        "scope": signal.scope.value if signal.scope else "",
+        "count": signal.count,
+    }
+
+
+def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:
+    """Put the decision, any alert and any escalation on the run: filterable in the runs list."""
+    tags = {DECISION_TAG: outcome.decision.value}
+    alerts = [note.removeprefix("alert: ") for note in outcome.notes if note.startswith("alert: ")]
+    if alerts:
+        tags[ALERT_TAG] = "; ".join(alerts)[:250]  # Dagster limits a tag's length
+        context.log.warning("alert: " + "; ".join(alerts))
+    if outcome.verified is False:  # escalate: rows are held, and people look at errors first
+        tags[ESCALATED_TAG] = "unverified"
+        context.log.error(
+            f"remediation did not verify: {len(outcome.held)} rows held for a person; "
+            + "; ".join(outcome.notes)[:500]
+        )
+    context.instance.add_run_tags(context.run_id, tags)
+
+
+def _trail_markdown(trail: list[datareflex.Record]) -> str:
+    """The ledger's records for this batch: signal → decision → action → outcome."""
+    lines = ["| id | recorded | step | kind | what |", "|---:|---|---|---|---|"]
+    lines += [f"| {r.id} | {r.recorded_at[:19]} | {r.step} | {r.kind} | {r.describe()} |" for r in trail]
+    return "\n".join(lines)
+
+
+def _handle(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    raw: pd.DataFrame,
+    contract: schemasense.Contract | None,
+    drift_report: driftguard.DriftReport,
+) -> tuple[datareflex.Outcome, list[datareflex.Record]]:
+    """Sense, decide, act and verify (:func:`datareflex.handle_batch`), with the declared pieces
+    of :mod:`suite.loop`; a training batch (no contract yet) is published as it is."""
+    key = context.partition_key
+    ledger = storage.files.ledger()
+    try:
+        if contract is None:
+            ledger.append(dataset.name, key, "decision", "publish", {"reason": "training batch"})
+            outcome = datareflex.Outcome.untouched(raw)
+        else:
+            reference = reference_for(context, dataset, storage)
+            outcome = datareflex.handle_batch(
+                raw,
+                contract=schemasense.settle(contract, raw),
+                policy=read_policy(dataset),
+                ledger=ledger,
+                dataset=dataset.name,
+                batch_id=key,
+                drift_report=drift_report,
+                anomalies=_anomalies(context, dataset),
+                reference=reference.describe(dataset.name) if reference else None,
+                reference_rows=imputer_rows(training_frames(context.instance, dataset, storage.files)[1]),
+                reference_profile=reference.profile if reference else None,
+                event_time=event_time(key, landing_record(dataset, storage.files).landed_at(key)),
+            )
+        return outcome, ledger.records(dataset.name, key)
+    finally:
+        ledger.dispose()
+
+
+def _store_evolution(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    judged_by: schemasense.Contract | None,
+    outcome: datareflex.Outcome,
+) -> None:
+    """A new contract version (an accepted change, a settled date format) is stored only with a
+    batch published under it."""
+    evolved = outcome.contract
+    if judged_by is None or evolved is None or evolved.version <= judged_by.version:
+        return
+    if not len(outcome.published):
+        return
+    stored = storage.files.contracts().save(evolved)
+    metadata = {**contract_metadata(stored, previous=judged_by), "evolved_by": context.partition_key}
+    key = dg.AssetKey([dataset.name, "contract"])
+    context.log_event(dg.AssetMaterialization(asset_key=key, metadata=metadata))
+
+
+def _outputs(
+    outcome: datareflex.Outcome, drift_report: driftguard.DriftReport, trail: list[datareflex.Record]
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """``published_batch`` with the outcome and the ledger trail; ``quarantine`` and
+    ``held_batch`` with their reasons."""
+    summary = {
+        "rows_in": outcome.rows_in,
+        "rows_published": len(outcome.published),
+        "rows_quarantined": len(outcome.quarantined),
+        "rows_held": len(outcome.held),
+        "drifted_columns": drift_report.drifted_columns,
+        "schema_changes": datareflex.schema_changes(outcome.signals),
+        "decision": outcome.decision.value,
+        "actions": list(outcome.actions),
+        "verified": outcome.verified,
+        "signals": [_signal_summary(s) for s in outcome.signals],
+    }
+    yield dg.Output(
+        outcome.published,
+        output_name="published_batch",
+        metadata={
+            "outcome": dg.MetadataValue.json(summary),
+            "decision": outcome.decision.value,
+            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+            "ledger": dg.MetadataValue.md(_trail_markdown(trail)),
+        },
+    )
+    for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
+        reasons = frame[schemasense.REASON_COLUMN].value_counts().head(20) if len(frame) else pd.Series()
+        listed = "\n".join(f"- {n} × {r}" for r, n in reasons.items()) or "none"
+        yield dg.Output(
+            frame,
+            output_name=name,
+            metadata={"dagster/row_count": len(frame), "reasons": dg.MetadataValue.md(listed)},
+        )
+
+
+def _judged_by(
+    context: dg.AssetExecutionContext, dataset: DatasetConfig, registry: schemasense.ContractRegistry
+) -> schemasense.Contract | None:
+    """The contract this batch's checks used: a later version (another batch's evolution) must
+    not judge it. After a person approved a change for this batch, the newest version."""
+    if AFTER_APPROVAL_TAG in context.run.tags:
+        return registry.latest(dataset.name)
+    validation = dg.AssetKey([dataset.name, "validation"])
+    version = latest_metadata(context.instance, validation, context.partition_key).get("contract_version")
+    if isinstance(version, dg.IntMetadataValue) and version.value in registry.versions(dataset.name):
+        return registry.get(dataset.name, version.value)
+    return registry.latest(dataset.name)
+
+
+def _anomalies(context: dg.AssetExecutionContext, dataset: DatasetConfig) -> list[str]:
+    """The batch metrics that the drift step's Page–Hinkley watch saw jump on this batch."""
+    report = dg.AssetKey([dataset.name, "drift_report"])
+    found = latest_metadata(context.instance, report, context.partition_key).get(CHANGED_OVER_TIME)
+    return list(found.value) if isinstance(found, dg.JsonMetadataValue) and found.value else []

@@ -1,0 +1,187 @@
+"""Assets of the contract side: the raw batch, the versioned contract, and validation."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+
+import schemasense
+from suite import loop
+from suite.assets.metadata import changes_table, contract_schema, violations_table
+from suite.config import DatasetConfig
+from suite.storage import IO_RETRY, SuiteStorage
+from suite.storage.files import BatchFileError, read_batch
+from suite.storage.partitions import landing_record, training_frames
+
+SCHEMA_CHECK = "schema_matches_contract"
+ROWS_CHECK = "rows_satisfy_contract"
+
+
+def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinition) -> list[Any]:
+    raw_batch = _raw_batch_asset(dataset, partitions)
+    contract = _contract_asset(dataset, raw_batch)
+    validation = _validation_asset(dataset, partitions, raw_batch, contract)
+    return [raw_batch, contract, validation]
+
+
+def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key_prefix=[dataset.name],
+        partitions_def=partitions,
+        group_name=dataset.name,
+        kinds={"pandas", "parquet"},
+        retry_policy=IO_RETRY,
+        description=f"One landed file of {dataset.landing}, read as it arrived.",
+    )
+    def raw_batch(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.Output[pd.DataFrame]:
+        path = dataset.landing / context.partition_key
+        try:
+            df = read_batch(path)
+        except BatchFileError as exc:
+            if isinstance(exc.__cause__, OSError):
+                raise  # the file system: worth another try
+            raise dg.Failure(str(exc), allow_retries=False) from exc  # the content: retrying cannot help
+        landed_at = landing_record(dataset, storage.files).landed_at(context.partition_key)
+        metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path))}
+        if landed_at is not None:
+            metadata["landed_at"] = dg.MetadataValue.timestamp(landed_at)
+        return dg.Output(df, metadata=metadata)
+
+    return raw_batch
+
+
+def _contract_asset(dataset: DatasetConfig, raw_batch: Any) -> dg.AssetsDefinition:
+    @dg.asset(
+        key_prefix=[dataset.name],
+        deps=[raw_batch],
+        group_name=dataset.name,
+        kinds={"yaml"},
+        retry_policy=IO_RETRY,
+        description="The data contract, learned from the training window and versioned.",
+    )
+    def contract(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.MaterializeResult:
+        registry = storage.files.contracts()
+        current = registry.latest(dataset.name)
+        trained_on: list[str] = []
+        if current is None:
+            trained_on, frames = training_frames(context.instance, dataset, storage.files)
+            current = registry.save(learn_contract(dataset, frames))
+        return dg.MaterializeResult(metadata=contract_metadata(current, trained_on))
+
+    return contract
+
+
+def _validation_asset(
+    dataset: DatasetConfig, partitions: dg.PartitionsDefinition, raw_batch: Any, contract: Any
+) -> dg.AssetsDefinition:
+    checked = dg.AssetKey([dataset.name, "validation"])
+    schema_spec = dg.AssetCheckSpec(
+        SCHEMA_CHECK, asset=checked, blocking=True, description="Columns and types are those of the contract."
+    )
+    rows_spec = dg.AssetCheckSpec(
+        ROWS_CHECK,
+        asset=checked,
+        blocking=True,
+        description="Every row satisfies every rule of the contract.",
+    )
+
+    @dg.asset(
+        key_prefix=[dataset.name],
+        partitions_def=partitions,
+        group_name=dataset.name,
+        deps=[contract],
+        check_specs=[schema_spec, rows_spec],
+        kinds={"pandas"},
+        ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
+        description="The rows of the batch that break the contract, each with its reasons.",
+    )
+    def validation(
+        context: dg.AssetExecutionContext, storage: SuiteStorage, raw_batch: pd.DataFrame
+    ) -> Iterator[Any]:
+        current = storage.files.contracts().latest(dataset.name)
+        if current is None:
+            yield from training_validation(context.partition_key, raw_batch)
+        else:
+            yield from validate(context.partition_key, raw_batch, current)
+
+    return validation
+
+
+def training_validation(batch: str, raw_batch: pd.DataFrame) -> Iterator[Any]:
+    """A training batch defines the contract: no invalid rows, both checks pass, and say why."""
+    note = {
+        "batch": batch,
+        "note": "training batch: it defines the contract, nothing to check it against yet",
+    }
+    yield dg.Output(
+        raw_batch.iloc[0:0].assign(_reason=pd.Series(dtype=object)),
+        metadata={**note, "dagster/row_count": 0},
+    )
+    yield dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True, metadata=note)
+    yield dg.AssetCheckResult(check_name=ROWS_CHECK, passed=True, metadata=note)
+
+
+def validate(batch: str, raw_batch: pd.DataFrame, current: schemasense.Contract) -> Iterator[Any]:
+    """The invalid rows, then the schema check (with the changes the batch would make) and the
+    rows check."""
+    result = current.validate(raw_batch)
+    version: dict[str, Any] = {"batch": batch, "contract_version": current.version}
+    yield dg.Output(
+        result.invalid,
+        metadata={
+            **version,
+            "dagster/row_count": len(result.invalid),
+            "rows_valid": len(result.valid),
+            "violations": violations_table(result.violations),
+        },
+    )
+    schema_metadata: dict[str, Any] = {**version, "findings": violations_table(result.batch_violations)}
+    if result.batch_violations:
+        evolution = schemasense.evolve(current, raw_batch)
+        schema_metadata["diff"] = changes_table(evolution.diff)
+        schema_metadata["breaking_changes"] = len(evolution.pending)
+    yield dg.AssetCheckResult(
+        check_name=SCHEMA_CHECK, passed=not result.batch_violations, metadata=schema_metadata
+    )
+    yield dg.AssetCheckResult(
+        check_name=ROWS_CHECK,
+        passed=not result.row_violations,
+        metadata={
+            **version,
+            "failing_rules": violations_table(result.row_violations),
+            "rows_invalid": len(result.invalid),
+            "rows_valid": len(result.valid),
+        },
+    )
+
+
+def learn_contract(dataset: DatasetConfig, frames: list[pd.DataFrame]) -> schemasense.Contract:
+    """The first contract of ``dataset`` (:func:`suite.loop.learn_contract`); a failure that
+    retrying cannot mend otherwise."""
+    try:
+        return loop.learn_contract(dataset, frames)
+    except schemasense.SchemaSenseError as exc:
+        raise dg.Failure(f"dataset {dataset.name!r}: {exc}", allow_retries=False) from exc
+
+
+def contract_metadata(
+    contract: schemasense.Contract,
+    trained_on: list[str] | None = None,
+    previous: schemasense.Contract | None = None,
+) -> dict[str, Any]:
+    """What a person sees on the contract asset: version, columns with constraints, the YAML,
+    and the changes from the previous version."""
+    metadata: dict[str, Any] = {
+        "version": contract.version,
+        "keys": ", ".join(n for n, c in contract.columns.items() if c.unique) or "none",
+        "dagster/column_schema": contract_schema(contract),
+        "contract": dg.MetadataValue.md(f"```yaml\n{contract.to_yaml()}```"),
+    }
+    if trained_on:
+        metadata["trained_on"] = ", ".join(trained_on)
+    if previous is not None:
+        changes = schemasense.diff(previous, contract)
+        metadata["changes_from_previous_version"] = changes_table(changes)
+        metadata["breaking"] = changes.breaking
+    return metadata

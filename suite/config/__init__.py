@@ -1,0 +1,19 @@
+"""Configuration: ``suite.yaml`` (the datasets the suite watches) and where things live.
+
+The bundled declaration of the orders demo (``suite.yaml``) and its policy
+(``orders_policy.yaml``) sit beside these modules.
+"""
+
+from .loader import ConfigError, load_datasets
+from .settings import BUNDLED_CONFIG, PACKAGE_DIR, DatasetConfig, DriftSettings, Settings, config_path
+
+__all__ = [
+    "BUNDLED_CONFIG",
+    "ConfigError",
+    "DatasetConfig",
+    "DriftSettings",
+    "PACKAGE_DIR",
+    "Settings",
+    "config_path",
+    "load_datasets",
+]

@@ -1,0 +1,134 @@
+"""The schema of ``suite.yaml``: pydantic models, ``extra="forbid"`` at every level.
+
+These models are the one definition of what a declaration may say: :mod:`suite.config.loader`
+validates files with them, and ``dataops schema suite`` prints their JSON Schema for editors.
+
+>>> declaration = SuiteDeclaration.model_validate({"datasets": {"sales": {"landing": "in/*.csv"}}})
+>>> declaration.datasets["sales"].training_batches, declaration.datasets["sales"].drift.reference
+(3, 'fixed')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+import dagster as dg
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import driftguard
+from schemasense import ColumnDeclaration
+
+_OWNER = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[A-Za-z]{2,})$")
+DriftMethod = Literal["ks", "wasserstein", "psi", "chi_square", "jensen_shannon", "l_infinity"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContractOptions(_Strict):
+    """Options of ``schemasense.infer``: the thresholds of its inference rules."""
+
+    margin: float = Field(2.0, ge=0, description="ranges widen by this many spreads")
+    max_categories: Annotated[
+        int, Field(ge=0, description="text with at most this many values is a category")
+    ] = 50
+    min_rows_per_category: Annotated[
+        int, Field(ge=0, description="…seen this many times each on average")
+    ] = 10
+    min_rows_for_key: Annotated[
+        int, Field(ge=1, description="a column is guessed unique from this many values")
+    ] = 20
+    min_format_share: Annotated[
+        float, Field(ge=0, le=1, description="share of text that must parse as a date")
+    ] = 0.99
+    min_pattern_share: Annotated[
+        float, Field(ge=0, le=1, description="share of text that must share a pattern")
+    ] = 0.999
+
+
+class DriftDeclaration(_Strict):
+    """Which reference a batch is scored against, per-column methods, and columns left out."""
+
+    reference: Literal["fixed", "rolling", "same_weekday"] = Field(
+        "fixed",
+        description="fixed: the training window; rolling: the last `window` published batches; "
+        "same_weekday: the same weekday in the last `window` weeks",
+    )
+    window: Annotated[int, Field(ge=1, description="batches (rolling) or weeks (same_weekday)")] = 7
+    methods: dict[str, DriftMethod] = Field(default_factory=dict, description="a drift method per column")
+    exclude: list[str] = Field(default_factory=list, description="columns never tested for drift")
+
+
+class ModelDeclaration(_Strict):
+    """A downstream scikit-learn model of one column, trained with the contract."""
+
+    target: Annotated[str, Field(min_length=1, description="the column the model predicts")]
+
+
+class DatasetDeclaration(_Strict):
+    """One dataset: where its files land, how normal is learned, which policy acts."""
+
+    landing: Annotated[str, Field(min_length=1, description="a folder, or a folder and a file pattern")]
+    description: str = Field("", description="shown on every asset of the dataset")
+    owners: list[str] = Field(default_factory=list, description="e-mail addresses or team:NAME")
+    format: Literal["csv", "parquet", "auto"] = Field("auto", description="auto: CSV or Parquet by suffix")
+    keys: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="columns that each identify a row: unique, never null"
+    )
+    training_batches: int = Field(3, ge=1, description="the first batches that define normal")
+    contract: ContractOptions = ContractOptions()
+    columns: dict[str, ColumnDeclaration] = Field(
+        default_factory=dict,
+        description="per-column choices inference must respect (role, bounds, categories…)",
+    )
+    drift: DriftDeclaration = DriftDeclaration()
+    policy: str | None = Field(None, description="the DataReflex policy file, relative to this file")
+    schedule: str = Field("0 6 * * *", description="cron of the drift schedule")
+    sensor_interval_seconds: int = Field(30, ge=1, description="how often the sensors look")
+    model: ModelDeclaration | None = None
+    freshness_hours: Annotated[
+        float | None, Field(ge=1 / 60, description="a batch is expected this often")
+    ] = None
+
+    @field_validator("owners")
+    @classmethod
+    def _owners(cls, owners: list[str]) -> list[str]:
+        wrong = [owner for owner in owners if not _OWNER.match(owner)]
+        if wrong:
+            raise ValueError(f"{wrong} are not owners; an owner is an e-mail address or 'team:' and a name")
+        return owners
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, schedule: str) -> str:
+        try:
+            dg.ScheduleDefinition(name="check", cron_schedule=schedule, job_name="check")
+        except dg.DagsterInvalidDefinitionError:
+            raise ValueError("must be a cron expression such as '0 6 * * *'") from None
+        return schedule
+
+    @field_validator("drift")
+    @classmethod
+    def _methods(cls, drift: DriftDeclaration) -> DriftDeclaration:
+        unknown = sorted(set(drift.methods.values()) - set(driftguard.METHODS))
+        if unknown:
+            raise ValueError(f"methods {unknown} are not drift methods: {sorted(driftguard.METHODS)}")
+        return drift
+
+
+class SuiteDeclaration(_Strict):
+    """A ``suite.yaml``: the datasets the suite watches."""
+
+    datasets: dict[str, DatasetDeclaration] = Field(description="dataset name → declaration")
+
+    @field_validator("datasets")
+    @classmethod
+    def _names(cls, datasets: dict[str, DatasetDeclaration]) -> dict[str, DatasetDeclaration]:
+        if not datasets:
+            raise ValueError("no dataset is declared")
+        for name in datasets:
+            if not name.isidentifier():
+                raise ValueError(f"dataset name {name!r} must be a Python identifier (letters, digits, _)")
+        return datasets

@@ -1,0 +1,117 @@
+"""``suite.yaml``: the datasets the suite watches, declared as data.
+
+Each entry of ``datasets`` becomes one :class:`~suite.config.DatasetConfig`, and each of those
+gets its own assets, checks, sensors and schedule. The file is validated by the pydantic models
+of :mod:`suite.config.declaration` (``dataops schema suite`` prints their JSON Schema). Relative
+``landing`` paths are under the data home (``DATAOPS_HOME``); relative ``policy`` paths are
+beside the YAML file::
+
+    datasets:
+      orders:
+        description: Orders from the web shop, one file a day.
+        owners: [team:data-platform]
+        landing: landing/orders/*.csv    # a folder, or a folder and a file pattern
+        format: csv                      # csv, parquet or auto (by suffix)
+        keys: [order_id]                 # unique, never null
+        training_batches: 3
+        contract: {margin: 2.0, max_categories: 50}
+        columns: {customer_id: {role: identifier}, country: {categories: open}}
+        drift: {reference: fixed, methods: {amount: ks}, exclude: [day_of_month]}
+        policy: orders_policy.yaml
+        schedule: "0 6 * * *"            # re-score drift against the current reference
+        model: {target: amount}          # a scikit-learn model of this column, retrained on approval
+        sensor_interval_seconds: 30
+        freshness_hours: 30              # a batch is expected at least this often
+
+A mistake fails at load, naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import yaml
+
+import datareflex
+
+from .declaration import DatasetDeclaration, SuiteDeclaration
+from .settings import PACKAGE_DIR, DatasetConfig, DriftSettings
+
+_FORMATS = {"csv": ("*.csv",), "parquet": ("*.parquet",), "auto": ("*.parquet", "*.csv")}
+
+
+class ConfigError(datareflex.ConfigError):
+    """A wrong ``suite.yaml``: the message names the file, the line and the key."""
+
+
+def load_datasets(path: str | os.PathLike[str], data_home: Path) -> tuple[DatasetConfig, ...]:
+    """Read every dataset declared in ``path``.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "suite.yaml").write_text("datasets:\\n  sales: {landing: in/*.csv, keys: [id]}\\n")
+    >>> [(d.name, d.landing.name, d.patterns, d.keys) for d in load_datasets(folder / "suite.yaml", folder)]
+    [('sales', 'in', ('*.csv',), ('id',))]
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the suite's configuration: {exc}") from None
+    declaration = datareflex.load_yaml_model(SuiteDeclaration, text, str(path), error=ConfigError)
+    return tuple(_dataset(name, entry, path, text, data_home) for name, entry in declaration.datasets.items())
+
+
+def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path) -> DatasetConfig:
+    def fail(key: str, message: str) -> ConfigError:
+        where = ".".join(["datasets", name, key])
+        return ConfigError(f"{path}, line {_line(text, ['datasets', name, key])}: {where}{message}")
+
+    landing = Path(os.path.expanduser(os.path.expandvars(entry.landing)))
+    parts = landing.parts
+    magic = [i for i, part in enumerate(parts) if glob.has_magic(part)]
+    if magic and magic[0] != len(parts) - 1:
+        raise fail("landing", f": only the last part of {entry.landing!r} may be a pattern")
+    folder, pattern = (Path(*parts[:-1]), parts[-1]) if magic else (landing, "")
+    if pattern and entry.format != "auto" and not pattern.endswith(_FORMATS[entry.format][0][1:]):
+        raise fail("landing", f" pattern {pattern!r} does not match format {entry.format!r}")
+    policy = PACKAGE_DIR / "orders_policy.yaml"  # the demo's, when none is declared
+    if entry.policy is not None:
+        policy = Path(entry.policy) if Path(entry.policy).is_absolute() else path.parent / entry.policy
+        if not Path(policy).is_file():
+            raise fail("policy", f": no such file {policy}")
+    return DatasetConfig(
+        name,
+        folder if folder.is_absolute() else data_home / folder,
+        policy=policy,
+        training_batches=entry.training_batches,
+        patterns=(pattern,) if pattern else _FORMATS[entry.format],
+        sensor_interval_seconds=entry.sensor_interval_seconds,
+        drift_schedule=entry.schedule,
+        description=entry.description,
+        owners=tuple(entry.owners),
+        keys=tuple(entry.keys),
+        contract=entry.contract.model_dump(exclude_unset=True),
+        columns=dict(entry.columns),
+        drift=DriftSettings(
+            entry.drift.reference, entry.drift.window, dict(entry.drift.methods), tuple(entry.drift.exclude)
+        ),
+        model_target=entry.model.target if entry.model else "",
+        freshness_hours=entry.freshness_hours,
+    )
+
+
+def _line(text: str, keys: list[str]) -> int:
+    """The 1-based line of the deepest of ``keys`` (a path of mapping keys) found in ``text``."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    line = 1
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        found = next(((k, v) for k, v in node.value if k.value == key), None)
+        if found is None:
+            break
+        line, node = found[0].start_mark.line + 1, found[1]
+    return line

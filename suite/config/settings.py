@@ -1,0 +1,111 @@
+"""Where the suite keeps things, and how each dataset is configured.
+
+The embedded default keeps everything outside the working tree, under ``DATAOPS_HOME``
+(default ``~/.local/share/cybernetic-dataops``): a ``dagster_home`` with SQLite storage
+(``DAGSTER_HOME`` overrides it) and the landing folders. The datasets come from a
+``suite.yaml`` (see :mod:`suite.config`): ``DATAOPS_CONFIG`` if set, else ``suite.yaml`` in the
+working directory (beside ``workspace.yaml``), else the bundled one, which declares the orders demo.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+PACKAGE_DIR = Path(__file__).parent
+BUNDLED_CONFIG = PACKAGE_DIR / "suite.yaml"
+
+
+@dataclass(frozen=True)
+class DriftSettings:
+    """Which reference a batch is scored against, and per-column method overrides.
+
+    ``fixed`` is the profile learned from the training window; ``rolling`` merges the profiles
+    of the last ``window`` published batches; ``same_weekday`` those of the same weekday in the
+    last ``window`` weeks.
+    """
+
+    REFERENCES: ClassVar[tuple[str, ...]] = ("fixed", "rolling", "same_weekday")
+
+    reference: str = "fixed"
+    window: int = 7
+    methods: Mapping[str, str] = field(default_factory=dict)
+    exclude: tuple[str, ...] = ()
+    """Columns never tested for drift (besides those the contract says are identifiers)."""
+
+    def __post_init__(self) -> None:
+        if self.reference not in self.REFERENCES:
+            raise ValueError(f"drift reference {self.reference!r} is not one of {list(self.REFERENCES)}")
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """One dataset the suite watches: its landing folder, training window and policy."""
+
+    name: str
+    landing: Path
+    policy: Path = PACKAGE_DIR / "orders_policy.yaml"
+    training_batches: int = 3
+    patterns: tuple[str, ...] = ("*.parquet", "*.csv")
+    sensor_interval_seconds: int = 30
+    drift_schedule: str = "0 6 * * *"
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    contract: Mapping[str, float] = field(default_factory=dict)
+    """Options of :func:`schemasense.infer` (``margin``, ``max_categories``…)."""
+    columns: Mapping[str, Any] = field(default_factory=dict)
+    """Per-column declarations (:class:`schemasense.ColumnDeclaration`) inference respects."""
+    drift: DriftSettings = field(default_factory=DriftSettings)
+    model_target: str = ""
+    """A column the suite's downstream model predicts; empty: the dataset has no model."""
+    freshness_hours: float | None = None
+    """A new batch is expected at least this often: ``raw_batch`` and ``published_batch`` fail
+    their freshness policy, and a ``freshness`` signal goes through the policy, when none
+    arrived for this long (``None``: neither)."""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"dataset name {self.name!r} must be a Python identifier (letters, digits, _)")
+        if self.training_batches < 1:
+            raise ValueError(f"dataset {self.name!r}: training_batches must be at least 1")
+
+
+@dataclass(frozen=True)
+class Settings:
+    dagster_home: Path
+    datasets: tuple[DatasetConfig, ...] = field(default_factory=tuple)
+
+    @property
+    def storage(self) -> Path:
+        """Everything runs produce: under the instance's own storage folder."""
+        return self.dagster_home / "storage" / "dataops"
+
+    @classmethod
+    def from_env(cls, config: Path | None = None) -> Settings:
+        """The instance and data home from the environment; the datasets of ``config``
+        (default: :func:`config_path`)."""
+        from .loader import load_datasets
+
+        home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
+        dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))
+        return cls(dagster_home, load_datasets(config or config_path(), home))
+
+    def only(self, names: list[str] | tuple[str, ...]) -> Settings:
+        """These settings with only the datasets named (an unknown name is an error)."""
+        unknown = sorted(set(names) - {d.name for d in self.datasets})
+        if unknown:
+            declared = sorted(d.name for d in self.datasets)
+            raise ValueError(f"no dataset {unknown[0]!r} is declared; declared: {declared}")
+        return Settings(self.dagster_home, tuple(d for d in self.datasets if d.name in names))
+
+
+def config_path() -> Path:
+    """``DATAOPS_CONFIG``, else ``./suite.yaml``, else the bundled declaration of the orders demo."""
+    if "DATAOPS_CONFIG" in os.environ:
+        return Path(os.environ["DATAOPS_CONFIG"])
+    local = Path("suite.yaml")
+    return local if local.is_file() else BUNDLED_CONFIG

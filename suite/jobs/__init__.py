@@ -1,0 +1,1 @@
+"""Jobs a person or a sensor launches outside the batch run, and the drift schedule."""

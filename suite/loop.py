@@ -1,0 +1,64 @@
+"""What a dataset's declaration means for the libraries: one place for the live loop and the backtest.
+
+The Dagster assets (:mod:`suite.assets`) and ``dataops backtest`` (:mod:`suite.cli.backtest`)
+both learn the contract, build the drift detector, choose the rows imputers learn from and read
+the policy with these functions, so a backtest judges batches exactly as the live loop does.
+None of them imports Dagster.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+
+import datareflex
+import driftguard
+import schemasense
+from suite.config import DatasetConfig
+
+IMPUTER_ROWS = 5000
+"""Rows of the training window that imputers learn from (a seeded sample when there are more)."""
+
+
+def learn_contract(dataset: DatasetConfig, frames: Sequence[pd.DataFrame]) -> schemasense.Contract:
+    """The first contract of ``dataset``: inference with the declared options, keys and columns."""
+    return schemasense.infer(
+        list(frames),
+        name=dataset.name,
+        keys=list(dataset.keys) or None,
+        columns=dict(dataset.columns),
+        **dict(dataset.contract),
+    )
+
+
+def drift_exclusions(dataset: DatasetConfig, contract: schemasense.Contract | None) -> dict[str, str]:
+    """Columns never tested for drift, with why: the contract's identifiers, timestamps and
+    calendar columns, and those declared in ``drift.exclude``."""
+    excluded = dict(contract.drift_exclusions()) if contract is not None else {}
+    excluded.update({column: "excluded in suite.yaml (drift.exclude)" for column in dataset.drift.exclude})
+    return excluded
+
+
+def drift_detector(dataset: DatasetConfig, contract: schemasense.Contract | None) -> driftguard.DriftDetector:
+    """An unfitted detector with the declared methods and the columns left out."""
+    return driftguard.DriftDetector(
+        methods=dict(dataset.drift.methods) or None, exclude=drift_exclusions(dataset, contract)
+    )
+
+
+def imputer_rows(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Known-good rows imputers learn from: up to :data:`IMPUTER_ROWS` of the training window."""
+    rows = pd.concat(list(frames), ignore_index=True)
+    return rows.sample(n=IMPUTER_ROWS, random_state=0) if len(rows) > IMPUTER_ROWS else rows
+
+
+def read_policy(dataset: DatasetConfig) -> datareflex.Policy:
+    return datareflex.Policy.from_file(dataset.policy)
+
+
+def event_time(key: str, landed_at: dt.datetime | None) -> dt.datetime | dt.date | None:
+    """The batch's own time, which cooldowns and the breaker count: the date in its name, else
+    when it landed. A backfill of dated files therefore behaves like the same days live."""
+    return driftguard.batch_date(key) or landed_at

@@ -1,0 +1,1 @@
+"""Sensors: files landing, failed checks, granted approvals, failed runs, late batches."""

@@ -1,0 +1,176 @@
+"""Storage of everything a run produces, under the instance's storage folder.
+
+Frames are Parquet, profiles and reports JSON; every write goes to a temporary file that is
+renamed into place, so a reader never sees half a file. The ledger is SQLite beside them, or the
+database ``DATAOPS_LEDGER_URL`` names (any SQLAlchemy URL, e.g. the PostgreSQL server that holds
+the Dagster instance).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import sqlalchemy as sa
+
+import datareflex
+import driftguard
+import schemasense
+from suite.assets.metadata import frame_schema
+
+IO_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL)
+"""For steps that read files (a landed batch, the training window): a file on a network share or
+still being synced may fail once and read fine a second later. Errors that a retry cannot fix
+raise ``dg.Failure(allow_retries=False)``."""
+
+VERSIONED = {"published_batch"}
+"""Assets whose earlier versions are kept, so a rollback can publish one again."""
+KEEP_VERSIONS = 10
+
+LEDGER_URL_ENV = "DATAOPS_LEDGER_URL"
+
+_JSON_TYPES: dict[str, Any] = {
+    "driftguard.Profile": driftguard.Profile,
+    "driftguard.DriftReport": driftguard.DriftReport,
+}
+
+
+class BatchStorage:
+    """Paths and atomic reads/writes for one storage root."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def path(self, asset_path: list[str], partition: str | None, suffix: str) -> Path:
+        return self.root.joinpath(*asset_path) / f"{partition or '__all__'}{suffix}"
+
+    def write(self, asset_path: list[str], partition: str | None, obj: Any) -> Path:
+        if isinstance(obj, pd.DataFrame):
+            path = self.path(asset_path, partition, ".parquet")
+            if asset_path[-1] in VERSIONED and path.exists():
+                self._archive(path)
+            atomic_write(path, lambda tmp: obj.to_parquet(tmp, index=False))
+            return path
+        type_name = next((n for n, t in _JSON_TYPES.items() if isinstance(obj, t)), None)
+        if type_name is None:
+            raise TypeError(
+                f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile or DriftReport"
+            )
+        path = self.path(asset_path, partition, ".json")
+        text = json.dumps({"type": type_name, "data": obj.to_dict()})
+        atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+        return path
+
+    def read(self, asset_path: list[str], partition: str | None) -> Any:
+        parquet = self.path(asset_path, partition, ".parquet")
+        if parquet.exists():
+            return pd.read_parquet(parquet)
+        path = self.path(asset_path, partition, ".json")
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: nothing stored for {'/'.join(asset_path)} [{partition}]")
+        payload = json.loads(path.read_text())
+        return _JSON_TYPES[payload["type"]].from_dict(payload["data"])
+
+    def versions(self, asset_path: list[str], partition: str | None) -> list[Path]:
+        """Earlier versions of a versioned asset's partition, newest first."""
+        folder = self._versions(self.path(asset_path, partition, ".parquet"))
+        return sorted(folder.glob("*.parquet"), reverse=True) if folder.is_dir() else []
+
+    def restore_previous(self, asset_path: list[str], partition: str | None) -> Path | None:
+        """Make the newest earlier version that has rows the current one again; return it.
+
+        The version being replaced is not kept: a rollback replaces a version whose rows are
+        all held elsewhere. ``None`` when there is no earlier version with rows.
+        """
+        for version in self.versions(asset_path, partition):
+            frame = pd.read_parquet(version)
+            if len(frame):
+                atomic_write(
+                    self.path(asset_path, partition, ".parquet"),
+                    lambda tmp, rows=frame: rows.to_parquet(tmp, index=False),
+                )
+                return version
+        return None
+
+    def _archive(self, path: Path) -> None:
+        folder = self._versions(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        os.replace(path, folder / f"{time.time_ns()}.parquet")
+        for old in sorted(folder.glob("*.parquet"), reverse=True)[KEEP_VERSIONS:]:
+            old.unlink()
+
+    @staticmethod
+    def _versions(path: Path) -> Path:
+        return path.parent / ".versions" / path.stem
+
+    def exists(self, asset_path: list[str], partition: str | None) -> bool:
+        return any(self.path(asset_path, partition, s).exists() for s in (".parquet", ".json"))
+
+    def contracts(self) -> schemasense.ContractRegistry:
+        return schemasense.ContractRegistry(self.root / "contracts")
+
+    def ledger(self) -> datareflex.Ledger:
+        url = os.environ.get(LEDGER_URL_ENV)
+        if not url:
+            self.root.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{self.root / 'ledger.db'}"
+        try:
+            return datareflex.Ledger(url)
+        except sa.exc.DBAPIError:
+            # Runs started together on a fresh server race to create the ledger's tables; the
+            # loser finds them made on its second try.
+            return datareflex.Ledger(url)
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class SuiteStorage(dg.ConfigurableResource):
+    """The suite's storage root as a Dagster resource."""
+
+    root: str
+
+    @property
+    def files(self) -> BatchStorage:
+        return BatchStorage(self.root)
+
+
+class SuiteIOManager(dg.ConfigurableIOManager):
+    """Stores asset values in :class:`BatchStorage`: one file per asset partition.
+
+    Every table it stores gets ``dagster/row_count`` and ``dagster/column_schema``, whichever
+    asset produced it, so the UI shows rows and columns of each batch, quarantine and hold.
+    """
+
+    root: str
+
+    def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
+        if obj is None:
+            return
+        partition = context.partition_key if context.has_partition_key else None
+        BatchStorage(self.root).write(list(context.asset_key.path), partition, obj)
+        if isinstance(obj, pd.DataFrame):
+            context.add_output_metadata(
+                {"dagster/row_count": len(obj), "dagster/column_schema": frame_schema(obj)}
+            )
+
+    def load_input(self, context: dg.InputContext) -> Any:
+        partition = context.partition_key if context.has_partition_key else None
+        return BatchStorage(self.root).read(list(context.asset_key.path), partition)
