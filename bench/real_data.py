@@ -160,57 +160,73 @@ def run_cli(home: Path, config: Path) -> list[dict[str, Any]]:
     return list(rows)
 
 
-def run_library(home: Path, datasets: Sequence[Landed]) -> list[dict[str, Any]]:
-    """The stand-in: the libraries called directly, as the suite's assets call them."""
-    policy = datareflex.Policy.from_file(home / "plain_policy.yaml")
+def run_library(home: Path, config: Path, datasets: Sequence[Landed]) -> list[dict[str, Any]]:
+    """The stand-in: each declared dataset judged with the live loop's own pieces, in memory.
+
+    As the suite's assets do: the contract learned from the training files with the declared
+    options (:mod:`suite.loop`), settled on each batch's dates, drift scored against the training
+    profile with the contract's identifiers left out, Page–Hinkley over the batch metrics, then
+    :func:`datareflex.handle_batch` with the batch's date (from its file name) as its event time;
+    a new contract version carries over once a batch was published under it.
+    """
+    from suite.config import load_datasets
+    from suite.loop import drift_detector, event_time, imputer_rows, learn_contract, read_policy
+    from suite.storage.files import read_batch
+
+    declared = {d.name: d for d in load_datasets(config, home)}
     rows: list[dict[str, Any]] = []
     learned: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for d in datasets:
-        folder = home / "landing" / d.name
-        paths = sorted(folder.glob("*.csv"))
-        frames = [pd.read_csv(path, keep_default_na=True) for path in paths]
+        dataset = declared[d.name]
+        paths = sorted(dataset.landing.glob("*.csv"))
+        frames = [read_batch(path) for path in paths]
         training = frames[: d.training]
         # Copies of a dataset share their training files: learn from them once.
         same = (d.keys, *(path.read_bytes() for path in paths[: d.training]))
         if same not in learned:
-            contract = schemasense.infer(training, name=d.name, keys=list(d.keys) or None)
             reference = driftguard.profile(pd.concat(training, ignore_index=True))
-            known_good = pd.concat(training, ignore_index=True)
-            if len(known_good) > REFERENCE_ROWS:
-                known_good = known_good.sample(n=REFERENCE_ROWS, random_state=0)
-            metrics = [driftguard.batch_metrics(driftguard.profile(frame)) for frame in training]
-            learned[same] = (contract, reference, known_good, metrics)
+            learned[same] = (
+                learn_contract(dataset, training),
+                reference,
+                imputer_rows(training),
+                [driftguard.batch_metrics(driftguard.profile(f, like=reference)) for f in training],
+            )
         contract, reference, known_good, metrics = learned[same]
-        detector = driftguard.DriftDetector().fit(reference)
         history = list(metrics)
+        policy = read_policy(dataset)
         ledger = datareflex.Ledger("sqlite://")
-        reflex = datareflex.Reflex(policy, ledger)
         for index, (path, frame) in enumerate(zip(paths, frames, strict=True)):
             if index < d.training:
                 rows.append(_row(d.name, path.name, datareflex.Outcome.untouched(frame), None, []))
                 continue
+            settled = schemasense.settle(contract, frame)
             batch_profile = driftguard.profile(frame, like=reference)
-            report = detector.score(batch_profile)
+            report = drift_detector(dataset, settled).fit(reference).score(batch_profile)
             history.append(driftguard.batch_metrics(batch_profile))
-            jumped = [
-                m for m, found in driftguard.watch(history[-60:]).items() if len(history[-60:]) - 1 in found
-            ]
-            validation = contract.validate(frame)
-            signals = datareflex.sense(validation, report, jumped)
-            outcome = reflex.handle(
+            now = len(history) - 1
+            jumped = sorted(
+                m for m, found in driftguard.watch(history[-61:]).items() if min(now, 60) in found
+            )
+            outcome = datareflex.handle_batch(
                 frame,
-                signals,
-                contract=contract,
+                contract=settled,
+                policy=policy,
+                ledger=ledger,
                 dataset=d.name,
                 batch_id=path.name,
+                drift_report=report,
+                anomalies=jumped,
                 reference=f"{d.name}/reference_profile",
                 reference_rows=known_good,
                 reference_profile=reference,
+                event_time=event_time(path.name, None),
             )
-            if outcome.contract is not None and outcome.contract.version > contract.version:
+            if outcome.contract is not None and len(outcome.published):
                 contract = outcome.contract
-            examples = {(v.column, v.rule.value): list(v.examples)[:3] for v in validation.violations}
-            rows.append(_row(d.name, path.name, outcome, report, signals, examples))
+            examples = {
+                (v.column, v.rule.value): list(v.examples)[:3] for v in settled.validate(frame).violations
+            }
+            rows.append(_row(d.name, path.name, outcome, report, list(outcome.signals), examples))
         ledger.dispose()
     return rows
 
@@ -451,7 +467,7 @@ def measure(plans: Sequence[Plan], engine: str, workdir: str | None = None) -> l
             declared += [clean, *([shuffled] if shuffled else []), *(c for _, c in faults if c is not None)]
             landed.append((plan, clean, shuffled, faults, f"{name}_{label}.csv"))
         config = declare(home, declared)
-        rows = run_cli(home, config) if engine == "cli" else run_library(home, declared)
+        rows = run_cli(home, config) if engine == "cli" else run_library(home, config, declared)
     by_dataset: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_dataset.setdefault(r["dataset"], []).append(r)
