@@ -7,12 +7,13 @@ How a column is judged (the rule, so a user can predict it):
   has fewer than 20 bins (a discrete column);
 - categorical columns: effect = L-infinity, the largest change of one category's share
   (threshold 5 points); p-value from chi-square, sparse categories pooled;
-- every column, identifiers and timestamps included: the missing-value share (threshold 5
-  points, two-proportion z-test): a null burst is drift;
+- every column not excluded: the missing-value share (threshold 5 points, two-proportion
+  z-test): a null burst is drift;
 - ``exclude={"invoice": "identifier: new values every day"}`` (or a list of names) takes
   columns out of every test, missing rate and domain classifier included: identifiers,
   timestamps and calendar columns differ between batches by construction (SchemaSense's
-  ``Contract.drift_exclusions()`` lists them). The report names them with their reasons;
+  ``Contract.drift_exclusions()`` lists them; their null rules live in the contract). The
+  report names them with their reasons in ``excluded``;
 - ``methods={"amount": "psi"}`` overrides a column's method (``ks``, ``wasserstein``, ``psi``,
   ``chi_square``, ``jensen_shannon``, ``l_infinity``, or a method object).
 
@@ -127,29 +128,7 @@ class DriftDetector:
             raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
         reference = self.reference_
         batch = current if isinstance(current, Profile) else profile(current, like=reference, sketches=False)
-        skipped: dict[str, str] = {}
-        pending: list[tuple[str, str, ColumnMethod, Comparison]] = []
-        results: dict[str, dict[str, ColumnDrift]] = {"columns": {}, "missing": {}}
-        for name, ref in reference.columns.items():
-            cur = batch.columns.get(name)
-            if not self._wanted(name):
-                continue
-            if cur is None:
-                skipped[name] = "missing from the batch"
-                continue
-            if min(ref.rows, cur.rows) >= self.min_rows:
-                pending.append(("missing", name, MissingRate(), MissingRate().compare(ref, cur)))
-            if ref.kind == "skipped":
-                skipped[name] = ref.note
-                continue
-            method = self._method(name, ref)
-            if min(ref.present, cur.present) < self.min_rows:
-                results["columns"][name] = ColumnDrift(
-                    name, method.name, None, None, None, method.threshold, False, "insufficient data"
-                )
-                continue
-            pending.append(("columns", name, method, method.compare(ref, cur)))
-
+        pending, results, skipped = self._compare(reference, batch)
         multivariate = self._multivariate(current)
         p_values = [c.p_value for *_, c in pending] + ([multivariate.p_value] if multivariate else [])
         adjusted = _benjamini_hochberg(p_values)
@@ -173,25 +152,54 @@ class DriftDetector:
                 p_adjusted=p_adjusted,
                 drifted=bool(p_adjusted < self.alpha and multivariate.auc >= multivariate.threshold),
             )
-        columns = {n: results["columns"][n] for n in reference.columns if n in results["columns"]}
-        missing = {n: results["missing"][n] for n in reference.columns if n in results["missing"]}
         report = DriftReport(
-            columns=columns,
+            columns={n: results["columns"][n] for n in reference.columns if n in results["columns"]},
             drifted=False,
             alpha=self.alpha,
             rows_reference=reference.rows,
             rows_current=batch.rows,
             skipped=skipped,
-            missing=missing,
+            missing={n: results["missing"][n] for n in reference.columns if n in results["missing"]},
             multivariate=multivariate,
             excluded={n: r for n, r in self.excluded_.items() if n in reference.columns},
         )
         distributions = {
             n: _distribution(reference.columns[n], batch.columns[n])
             for n in report.drifted_columns
-            if n in columns
+            if n in report.columns
         }
         return replace(report, drifted=self._verdict(report), distributions=distributions)
+
+    def _compare(
+        self, reference: Profile, batch: Profile
+    ) -> tuple[
+        list[tuple[str, str, ColumnMethod, Comparison]], dict[str, dict[str, ColumnDrift]], dict[str, str]
+    ]:
+        """Each column's comparisons still to be corrected (missing rate, distribution), the
+        columns judged already (too few rows), and the columns skipped with why."""
+        skipped: dict[str, str] = {}
+        pending: list[tuple[str, str, ColumnMethod, Comparison]] = []
+        results: dict[str, dict[str, ColumnDrift]] = {"columns": {}, "missing": {}}
+        for name, ref in reference.columns.items():
+            cur = batch.columns.get(name)
+            if not self._wanted(name):
+                continue
+            if cur is None:
+                skipped[name] = "missing from the batch"
+                continue
+            if min(ref.rows, cur.rows) >= self.min_rows:
+                pending.append(("missing", name, MissingRate(), MissingRate().compare(ref, cur)))
+            if ref.kind == "skipped":
+                skipped[name] = ref.note
+                continue
+            method = self._method(name, ref)
+            if min(ref.present, cur.present) < self.min_rows:
+                results["columns"][name] = ColumnDrift(
+                    name, method.name, None, None, None, method.threshold, False, "insufficient data"
+                )
+                continue
+            pending.append(("columns", name, method, method.compare(ref, cur)))
+        return pending, results, skipped
 
     def _wanted(self, name: str) -> bool:
         if name in self.excluded_:

@@ -25,12 +25,15 @@ def report_html(report: DriftReport) -> str:
         f"<figure>{distribution_svg(d)}<figcaption>{html.escape(name)}</figcaption></figure>"
         for name, d in report.distributions.items()
     )
+    excluded = "".join(f"<li>{html.escape(n)}: {html.escape(r)}</li>" for n, r in report.excluded.items())
+    if excluded:
+        excluded = f"<p>Not tested, by design:</p><ul>{excluded}</ul>"
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Drift report</title>"
         f"<style>{_STYLE}</style></head><body><h1>Drift report</h1><p>{html.escape(report.summary())}</p>"
         "<table><tr><th>column</th><th>method</th><th>effect</th><th>threshold</th><th>test</th>"
         f"<th>p-value</th><th>adjusted p</th><th>drifted</th><th>note</th></tr>{rows}</table>"
-        f"{charts}</body></html>"
+        f"{excluded}{charts}</body></html>"
     )
 
 

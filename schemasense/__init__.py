@@ -8,13 +8,14 @@
 
 from ._coerce import coerce
 from ._contract import ColumnContract, Contract
+from ._dates import DATETIME_FORMATS, settle
 from ._declaration import ColumnDeclaration
 from ._diff import Change, ChangeKind, SchemaDiff, diff
 from ._evolve import Evolution, EvolutionPolicy, evolve
 from ._infer import InferenceOptions, dataset_statistics, infer, infer_column
+from ._patterns import EMAIL, UUID
 from ._registry import ContractRegistry
-from ._settle import settle
-from ._statistics import DATETIME_FORMATS, EMAIL, UUID, ColumnStatistics, column_statistics
+from ._statistics import ColumnStatistics, column_statistics
 from ._types import LogicalType, Role
 from ._validate import REASON_COLUMN, Rule, ValidationResult, Violation, validate
 from .errors import BatchError, ContractError, InferenceError, SchemaSenseError

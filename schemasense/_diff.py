@@ -149,76 +149,80 @@ def diff(old: Contract, new: Contract) -> SchemaDiff:
 def column_changes(old: ColumnContract, new: ColumnContract, label: str | None = None) -> list[Change]:
     """Changes of one column's rules."""
     name = label or old.name
-    out: list[Change] = []
+    return [
+        *_type_changes(old, new, name),
+        *_null_changes(old, new, name),
+        *_category_changes(old, new, name),
+        *_range_changes(old, new, name),
+        *_rule_changes(old, new, name),
+    ]
+
+
+def _type_changes(old: ColumnContract, new: ColumnContract, name: str) -> list[Change]:
     before, after = old.logical_type.value, new.logical_type.value
-    if before != after:
-        if (before, after) in _WIDENINGS:
-            kind = ChangeKind.TYPE_WIDENED
-        elif (after, before) in _WIDENINGS:
-            kind = ChangeKind.TYPE_NARROWED
-        else:
-            kind = ChangeKind.TYPE_CHANGED
-        out.append(
-            Change(kind, name, f"type {before} → {after}", breaking=kind is not ChangeKind.TYPE_NARROWED)
-        )
+    if before == after:
+        return []
+    if (before, after) in _WIDENINGS:
+        kind = ChangeKind.TYPE_WIDENED
+    elif (after, before) in _WIDENINGS:
+        kind = ChangeKind.TYPE_NARROWED
+    else:
+        kind = ChangeKind.TYPE_CHANGED
+    return [Change(kind, name, f"type {before} → {after}", breaking=kind is not ChangeKind.TYPE_NARROWED)]
+
+
+def _null_changes(old: ColumnContract, new: ColumnContract, name: str) -> list[Change]:
     old_nulls = old.max_null_fraction if old.nullable else 0.0
     new_nulls = new.max_null_fraction if new.nullable else 0.0
-    if (old.nullable, old_nulls) != (new.nullable, new_nulls):
-        more = _more_nulls(old_nulls, new_nulls)
+    if (old.nullable, old_nulls) == (new.nullable, new_nulls):
+        return []
+    text = f"missing values allowed {_share(old_nulls)} → {_share(new_nulls)}"
+    return [Change(ChangeKind.NULLABILITY_CHANGED, name, text, breaking=_more_nulls(old_nulls, new_nulls))]
+
+
+def _category_changes(old: ColumnContract, new: ColumnContract, name: str) -> list[Change]:
+    if old.allowed is None or new.allowed is None or old.allowed == new.allowed:
+        return []
+    added = sorted(set(new.allowed) - set(old.allowed))
+    removed = sorted(set(old.allowed) - set(new.allowed))
+    out = (
+        [Change(ChangeKind.CATEGORIES_ADDED, name, f"categories added {added}", breaking=True)]
+        if added
+        else []
+    )
+    if removed:
         out.append(
-            Change(
-                ChangeKind.NULLABILITY_CHANGED,
-                name,
-                f"missing values allowed {_share(old_nulls)} → {_share(new_nulls)}",
-                breaking=more,
-            )
+            Change(ChangeKind.CATEGORIES_REMOVED, name, f"categories removed {removed}", breaking=False)
         )
-    if old.allowed is not None and new.allowed is not None and old.allowed != new.allowed:
-        added = sorted(set(new.allowed) - set(old.allowed))
-        removed = sorted(set(old.allowed) - set(new.allowed))
-        if added:
-            out.append(Change(ChangeKind.CATEGORIES_ADDED, name, f"categories added {added}", breaking=True))
-        if removed:
-            out.append(
-                Change(ChangeKind.CATEGORIES_REMOVED, name, f"categories removed {removed}", breaking=False)
-            )
-    if (old.minimum, old.maximum) != (new.minimum, new.maximum) and old.logical_type.is_numeric:
-        out.append(
-            Change(
-                ChangeKind.RANGE_CHANGED,
-                name,
-                f"range [{_bound(old.minimum)}, {_bound(old.maximum)}] → "
-                f"[{_bound(new.minimum)}, {_bound(new.maximum)}]",
-                breaking=_wider(old, new),
-            )
-        )
+    return out
+
+
+def _range_changes(old: ColumnContract, new: ColumnContract, name: str) -> list[Change]:
+    if (old.minimum, old.maximum) == (new.minimum, new.maximum) or not old.logical_type.is_numeric:
+        return []
+    before = f"[{_bound(old.minimum)}, {_bound(old.maximum)}]"
+    text = f"range {before} → [{_bound(new.minimum)}, {_bound(new.maximum)}]"
+    return [Change(ChangeKind.RANGE_CHANGED, name, text, breaking=_wider(old, new))]
+
+
+def _rule_changes(old: ColumnContract, new: ColumnContract, name: str) -> list[Change]:
+    """Uniqueness, pattern and date format."""
+    out = []
     if old.unique != new.unique:
-        out.append(
-            Change(
-                ChangeKind.UNIQUENESS_CHANGED,
-                name,
-                "now unique" if new.unique else "no longer unique",
-                breaking=old.unique,
-            )
-        )
+        text = "now unique" if new.unique else "no longer unique"
+        out.append(Change(ChangeKind.UNIQUENESS_CHANGED, name, text, breaking=old.unique))
     if old.pattern != new.pattern:
-        out.append(
-            Change(
-                ChangeKind.PATTERN_CHANGED,
-                name,
-                f"pattern {old.pattern!r} → {new.pattern!r}",
-                breaking=old.pattern is not None,
-            )
+        text = f"pattern {old.pattern!r} → {new.pattern!r}"
+        out.append(Change(ChangeKind.PATTERN_CHANGED, name, text, breaking=old.pattern is not None))
+    same_type = old.logical_type.value == new.logical_type.value == "datetime"
+    if old.formats != new.formats and same_type:
+        # Settling a day/month order narrows what is accepted: not breaking for batches that fit it.
+        settled = set(new.formats) < set(old.formats)
+        text = (
+            f"date format {' or '.join(map(repr, old.formats)) or None} → "
+            f"{' or '.join(map(repr, new.formats)) or None}"
         )
-    if old.datetime_format != new.datetime_format and before == after == "datetime":
-        out.append(
-            Change(
-                ChangeKind.FORMAT_CHANGED,
-                name,
-                f"date format {old.datetime_format!r} → {new.datetime_format!r}",
-                breaking=True,
-            )
-        )
+        out.append(Change(ChangeKind.FORMAT_CHANGED, name, text, breaking=not settled))
     return out
 
 

@@ -53,7 +53,8 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     """Compare the batch's columns and types with ``contract`` and apply ``policy``.
 
     Added columns are additive: with ``accept_additive`` they join a new version as nullable
-    columns (earlier batches did not have them). Removed, renamed and retyped columns wait.
+    columns (earlier batches did not have them). Removed, renamed and retyped columns wait; a
+    text column whose batch holds only digits (read as numbers by pandas) is not retyped.
 
     >>> import schemasense
     >>> contract = schemasense.infer(pd.DataFrame({"id": range(50)}), name="t")
@@ -67,7 +68,7 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     ['note']
     """
     policy = policy or EvolutionPolicy()
-    observed = infer(batch, name=contract.name) if len(batch) else contract
+    observed = _codes_stay_text(contract, infer(batch, name=contract.name)) if len(batch) else contract
     changes = diff(contract, observed).schema_level()
     added = (
         [c for c in changes.changes if c.kind is ChangeKind.COLUMN_ADDED] if policy.accept_additive else []
@@ -87,3 +88,15 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
             after[kept] = observed.columns[kept]
     accepted = Contract(name=contract.name, columns=after, version=evolved.version)
     return Evolution(changes, replace(accepted, version=contract.version + 1), (*added, *breaking), ())
+
+
+def _codes_stay_text(contract: Contract, observed: Contract) -> Contract:
+    """``observed`` with the contract's own rules for text columns that arrived as numbers."""
+    kept = {
+        name: contract.columns[name]
+        for name, column in observed.columns.items()
+        if name in contract.columns
+        and contract.columns[name].logical_type.is_text
+        and column.logical_type.is_numeric
+    }
+    return replace(observed, columns={**observed.columns, **kept}) if kept else observed

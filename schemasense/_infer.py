@@ -60,14 +60,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._contract import ColumnContract, Contract
+from ._dates import best_formats
 from ._declaration import ColumnDeclaration, declarations, declare
 from ._patterns import text_pattern
 from ._ranges import grows, null_cap, numeric_range
 from ._roles import BatchValues, categories_open, infer_role, value_history
-from ._statistics import DATETIME_FORMATS, ColumnStatistics, column_statistics
+from ._statistics import ColumnStatistics, column_statistics
 from ._types import LogicalType, Role
 from .errors import InferenceError
 
@@ -192,25 +194,12 @@ def contract_from(
     """The contract of one column, from its statistics and, for roles, its training batches in order."""
     o = options or InferenceOptions()
     d = declared or ColumnDeclaration()
-    logical_type, formats = _logical_type(stats, o)
-    if d.type is not None and d.type is not logical_type:
-        logical_type, formats = d.type, ()
-    if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
-        logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
-    if d.format is not None:
-        formats = (d.format,)
-    history: tuple[BatchValues, ...] = value_history(batches) if len(batches) > 1 else ()
+    logical_type, formats = _declared_type(stats, o, d)
+    history = _history(stats, logical_type, batches, o.max_calendar_values)
     role, reason = (d.role, "declared") if d.role is not None else (Role.ATTRIBUTE, "")
     if d.role is None and history:
-        role, reason = infer_role(
-            batches,
-            history,
-            logical_type,
-            formats,
-            min_new_share=o.min_new_share,
-            max_calendar_values=o.max_calendar_values,
-            key=key or stats.unique,
-        )
+        limits = (o.min_new_share, o.max_calendar_values)
+        role, reason = infer_role(batches, history, logical_type, formats, key or stats.unique, *limits)
     nullable = stats.nulls > 0
     unique = (
         logical_type in (LogicalType.INTEGER, LogicalType.STRING)
@@ -249,6 +238,35 @@ def contract_from(
     )
 
 
+def _history(
+    stats: ColumnStatistics, logical_type: LogicalType, batches: Sequence[pd.Series], calendar_values: int
+) -> tuple[BatchValues, ...]:
+    """The batches one by one, as roles need them; none for a measure with fractions (an amount)
+    unless its first batch holds few values (a rate quoted once per day may be a calendar value)."""
+    if len(batches) < 2:
+        return ()
+    fractions = logical_type is LogicalType.FLOAT and bool(np.any(np.mod(stats.sample, 1)))
+    if fractions and len(pd.unique(batches[0].dropna())) > calendar_values:
+        return ()
+    if stats.unique:  # no value repeats anywhere: every value is new, no need to look again
+        return tuple(BatchValues(b.rows - b.nulls, b.rows - b.nulls, b.rows - b.nulls) for b in stats.batches)
+    return value_history(batches)
+
+
+def _declared_type(
+    stats: ColumnStatistics, o: InferenceOptions, d: ColumnDeclaration
+) -> tuple[LogicalType, tuple[str, ...]]:
+    """The inferred type and date formats, or the declared ones."""
+    logical_type, formats = _logical_type(stats, o)
+    if d.type is not None and d.type is not logical_type:
+        logical_type, formats = d.type, ()
+    if d.categories is not None and logical_type is LogicalType.STRING and stats.values is not None:
+        logical_type = LogicalType.CATEGORY  # a declared category, however many values it has
+    if d.format is not None:  # a declared date format makes a date column
+        return d.type or LogicalType.DATETIME, (d.format,)
+    return logical_type, formats
+
+
 def _logical_type(stats: ColumnStatistics, o: InferenceOptions) -> tuple[LogicalType, tuple[str, ...]]:
     simple = {
         "boolean": LogicalType.BOOLEAN,
@@ -263,17 +281,8 @@ def _logical_type(stats: ColumnStatistics, o: InferenceOptions) -> tuple[Logical
     if stats.formats and stats.text_seen:
         best = max(stats.formats.values())
         if best >= o.min_format_share * stats.text_seen:
-            return LogicalType.DATETIME, _best_formats(stats.formats, best)
+            return LogicalType.DATETIME, best_formats(stats.formats, best)
     distinct = len(stats.values) if stats.values is not None else math.inf
     if 0 < distinct <= o.max_categories and stats.present >= distinct * o.min_rows_per_category:
         return LogicalType.CATEGORY, ()
     return LogicalType.STRING, ()
-
-
-def _best_formats(counts: Mapping[str, int], best: int) -> tuple[str, ...]:
-    """The first format (in :data:`DATETIME_FORMATS` order) that parses most values, and, when
-    its day/month swap parses as many, that swap too: the order is then unknown."""
-    ranked = [f for f in DATETIME_FORMATS if counts.get(f) == best] or [max(counts, key=counts.__getitem__)]
-    first = ranked[0]
-    swapped = first.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
-    return (first, swapped) if swapped != first and swapped in ranked else (first,)

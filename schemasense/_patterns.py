@@ -3,8 +3,36 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from ._statistics import EMAIL, UUID, ColumnStatistics
+if TYPE_CHECKING:
+    from ._statistics import ColumnStatistics
+
+EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def shape(value: str) -> str:
+    """The character shape of ``value`` as a regular expression.
+
+    >>> shape("ORD-00123"), shape("ab12")
+    ('[A-Z]{3}-[0-9]{5}', '[a-z]{2}[0-9]{2}')
+    """
+    parts = []
+    for run in re.finditer(r"[A-Z]+|[a-z]+|[0-9]+|.", value):
+        token = run.group()
+        if token[0].isdigit():
+            parts.append(f"[0-9]{{{len(token)}}}")
+        elif token[0].isupper() and token.isalpha() and token.isascii():
+            parts.append(f"[A-Z]{{{len(token)}}}")
+        elif token[0].islower() and token.isalpha() and token.isascii():
+            parts.append(f"[a-z]{{{len(token)}}}")
+        else:
+            parts.append("\\" + token if token in _REGEX_SPECIAL else token)
+    return "".join(parts)
+
+
+_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
 
 
 def text_pattern(stats: ColumnStatistics, min_share: float) -> str | None:

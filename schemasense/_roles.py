@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ._coerce import coerce
@@ -25,20 +26,31 @@ class BatchValues:
 
 
 def value_history(batches: Sequence[pd.Series]) -> tuple[BatchValues, ...]:
-    """Per batch, how many distinct values it held and how many of them were new (read as text).
+    """Per batch, how many distinct values it held and how many of them were new.
+
+    Numbers compare as numbers (17850 and 17850.0 are one customer), everything else as itself.
 
     >>> value_history([pd.Series(["a", "b", "b"]), pd.Series(["b", "c", None])])
     (BatchValues(present=3, distinct=2, new=2), BatchValues(present=2, distinct=2, new=1))
     """
-    seen: set[str] = set()
+    seen: set[object] = set()
     history = []
     for series in batches:
-        present = series.dropna()
-        distinct = pd.Series(present.unique())
-        values = set(coerce(distinct, LogicalType.STRING).values.astype(str))
-        history.append(BatchValues(len(present), len(values), len(values - seen)))
-        seen |= values
+        distinct = pd.unique(_comparable(series.dropna())).tolist()
+        history.append(
+            BatchValues(int(series.notna().sum()), len(distinct), sum(v not in seen for v in distinct))
+        )
+        seen.update(distinct)
     return tuple(history)
+
+
+def _comparable(present: pd.Series) -> np.ndarray:
+    dtype = present.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return present.to_numpy(dtype=float)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return present.astype("int64").to_numpy()
+    return present.to_numpy(dtype=object)
 
 
 def infer_role(
@@ -46,10 +58,9 @@ def infer_role(
     history: Sequence[BatchValues],
     logical_type: LogicalType,
     formats: tuple[str, ...],
-    *,
+    key: bool,
     min_new_share: float,
     max_calendar_values: int,
-    key: bool,
 ) -> tuple[Role, str]:
     """The role of one column and the reason, from at least two training batches."""
     later = history[1:]

@@ -7,7 +7,6 @@ counts, key hashes) and by weighted subsampling where they cannot (the quantile 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,38 +15,15 @@ import numpy as np
 import pandas as pd
 
 from ._coerce import storage_kind
+from ._dates import format_matches
+from ._patterns import EMAIL, UUID, shape
+from ._text_counts import MAX_TRACKED_VALUES, text_counts
 
 SAMPLE_SIZE = 4096
 """Numbers kept per column to estimate quantiles."""
 TEXT_SAMPLE_SIZE = 1_000
 """Text values per batch examined for date formats and character shapes."""
-MAX_TRACKED_VALUES = 1000
-"""Exact value counts are kept while a text column has at most this many distinct values."""
 MAX_SHAPES = 20
-
-DATETIME_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%d %H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%d/%m/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%m/%d/%Y %H:%M",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y%m%d",
-)
-"""Formats tried, in order, when a text column may hold dates and times."""
-
-EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
-UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 
 @dataclass(frozen=True)
@@ -146,32 +122,13 @@ def column_statistics(name: str, series: pd.Series) -> ColumnStatistics:
         series if pd.api.types.is_object_dtype(series.dtype) else series.astype(object).where(series.notna())
     )
     looked_at = _text_sample(text)
-    formats = _format_matches(looked_at)
+    formats = format_matches(looked_at)
     if formats and max(formats.values()) == len(looked_at):
         nulls = int(text.isna().sum())  # dates and times: their format is what matters
         return ColumnStatistics(
             name, kind, rows, nulls, (BatchSummary(rows, nulls),), formats=formats, text_seen=len(looked_at)
         )
-    # Exact counts only where the sample already shows repeats enough for a small value set.
-    few = looked_at.nunique() <= min(MAX_TRACKED_VALUES, len(looked_at) // 2)
-    counts, keys = None, None
-    if few:
-        # One hashing pass gives the nulls and the exact counts.
-        codes, uniques = pd.factorize(text)
-        coded = codes >= 0
-        nulls = rows - int(coded.sum())
-        if len(uniques) <= MAX_TRACKED_VALUES:
-            tally = np.bincount(codes[coded], minlength=len(uniques))
-            counts = {str(value): int(n) for value, n in zip(uniques, tally, strict=True)}
-        if len(uniques) == rows - nulls and len(uniques) > 1:
-            keys = np.asarray(uniques, dtype=object)
-    else:
-        missing = text.isna().to_numpy()
-        nulls = int(missing.sum())
-        if looked_at.is_unique:  # no repeat in the sample: maybe a key, so look at every row
-            values = text.to_numpy(dtype=object)
-            values = values[~missing] if nulls else values
-            keys = values if _all_distinct(values) else None
+    nulls, counts, keys = text_counts(text, looked_at)
     # Shapes and patterns are judged once per distinct sampled value, weighted by its count.
     distinct = looked_at.value_counts()
     words = pd.Series(distinct.index, dtype=object)
@@ -221,40 +178,8 @@ def _numeric_statistics(name: str, kind: str, rows: int, nulls: int, present: pd
     )
 
 
-def _all_distinct(values: np.ndarray) -> bool:
-    """Whether no value repeats. Distinct hashes prove it cheaply; equal ones are checked exactly."""
-    try:
-        hashes = np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
-    except TypeError:  # unhashable objects
-        return bool(pd.Series(values).astype(str).is_unique)
-    return bool(pd.Series(hashes).is_unique) or bool(pd.Series(values).is_unique)
-
-
 def _no_repeats(values: np.ndarray) -> bool:
     return bool(pd.Series(_sample(values, TEXT_SAMPLE_SIZE)).is_unique) and bool(pd.Series(values).is_unique)
-
-
-def shape(value: str) -> str:
-    """The character shape of ``value`` as a regular expression.
-
-    >>> shape("ORD-00123"), shape("ab12")
-    ('[A-Z]{3}-[0-9]{5}', '[a-z]{2}[0-9]{2}')
-    """
-    parts = []
-    for run in re.finditer(r"[A-Z]+|[a-z]+|[0-9]+|.", value):
-        token = run.group()
-        if token[0].isdigit():
-            parts.append(f"[0-9]{{{len(token)}}}")
-        elif token[0].isupper() and token.isalpha() and token.isascii():
-            parts.append(f"[A-Z]{{{len(token)}}}")
-        elif token[0].islower() and token.isalpha() and token.isascii():
-            parts.append(f"[a-z]{{{len(token)}}}")
-        else:
-            parts.append("\\" + token if token in _REGEX_SPECIAL else token)
-    return "".join(parts)
-
-
-_REGEX_SPECIAL = frozenset(".^$*+?{}[]\\|()")
 
 
 def _kind(series: pd.Series) -> str:
@@ -287,22 +212,6 @@ _INFERRED_KINDS = {
     "datetime64": "datetime",
     "date": "datetime",
 }
-
-
-def _format_matches(text: pd.Series) -> dict[str, int]:
-    """How many sampled values each date format parses.
-
-    Every format is tried: ``10/3/2016`` reads both day first and month first, and only counts
-    over all formats show which order the data supports.
-    """
-    if text.empty or not text.str.match(r"\d").mean() > 0.5:
-        return {}
-    matches = {}
-    for fmt in DATETIME_FORMATS:
-        parsed = int(pd.to_datetime(text, format=fmt, errors="coerce").notna().sum())
-        if parsed:
-            matches[fmt] = parsed
-    return matches
 
 
 def _merge_keys(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:

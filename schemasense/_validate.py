@@ -190,20 +190,14 @@ def _check_column(
     missing = series.isna()
     present = ~missing
     if not is_native(series, column.logical_type):
-        violations.append(
-            Violation(
-                name,
-                Rule.TYPE_CHANGED,
-                int(present.sum()),
-                tuple(series[present].head(3).tolist()),
-                detail=f"{column.logical_type.value} → {dtype_word(series)}",
-            )
-        )
+        detail = f"{column.logical_type.value} → {dtype_word(series)}"
+        examples = tuple(series[present].head(3).tolist())
+        violations.append(Violation(name, Rule.TYPE_CHANGED, int(present.sum()), examples, detail=detail))
     converted = coerce(series, column.logical_type, column.formats)
     values = converted.values
-    expected = column.logical_type.value
-    if column.formats:
-        expected = "datetime in format " + " or ".join(column.formats)
+    expected = (
+        "datetime in format " + " or ".join(column.formats) if column.formats else column.logical_type.value
+    )
     fail(name, Rule.TYPE, converted.failed, series, series, "'{}' is not " + expected)
     if not column.nullable:
         fail(name, Rule.NOT_NULL, missing, series, series, "missing value")
@@ -228,14 +222,11 @@ def _check_column(
     # Text rules read the values as text: codes that arrived as numbers (536365.0) read "536365".
     text = values if column.logical_type.is_text else series
     if column.allowed is not None:
-        unknown = (present & ~text.isin(column.allowed)).to_numpy()
-        if unknown.any() and not column.logical_type.is_text:  # 1 for "1": a second look as text
-            unknown[unknown] = ~text[unknown].astype(str).isin(column.allowed).to_numpy()
-        if column.categories_open:
-            if unknown.any():
-                new_categories[name] = tuple(sorted(text[unknown].astype(str).unique()))
-        else:
+        unknown = _unknown(column, text, present)
+        if not column.categories_open:
             fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
+        elif unknown.any():  # a new value of an open category is news about the batch, not a bad row
+            new_categories[name] = tuple(sorted(text[unknown].astype(str).unique()))
     if column.pattern is not None:
         mismatch = present.to_numpy().copy()
         mismatch[mismatch] = ~_fullmatch(text[mismatch], column.pattern)
@@ -243,6 +234,14 @@ def _check_column(
     if column.unique:
         repeated = present & values.duplicated(keep="first")
         fail(name, Rule.UNIQUE, repeated, series, series, "{} repeats an earlier row")
+
+
+def _unknown(column: ColumnContract, text: pd.Series, present: pd.Series) -> np.ndarray:
+    """Rows whose value is not one of the column's categories."""
+    unknown = (present & ~text.isin(column.allowed)).to_numpy()  # type: ignore[arg-type]
+    if unknown.any() and not column.logical_type.is_text:  # 1 for "1": a second look as text
+        unknown[unknown] = ~text[unknown].astype(str).isin(column.allowed).to_numpy()  # type: ignore[arg-type]
+    return unknown
 
 
 def _fullmatch(values: pd.Series, pattern: str) -> np.ndarray:

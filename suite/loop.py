@@ -9,7 +9,7 @@ None of them imports Dagster.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -46,6 +46,32 @@ def drift_detector(dataset: DatasetConfig, contract: schemasense.Contract | None
     return driftguard.DriftDetector(
         methods=dict(dataset.drift.methods) or None, exclude=drift_exclusions(dataset, contract)
     )
+
+
+def declared_reference(
+    dataset: DatasetConfig,
+    key: str,
+    earlier: Sequence[str],
+    days: Mapping[str, dt.date | None],
+    published_profile: Callable[[str], driftguard.Profile | None],
+) -> tuple[driftguard.Profile, tuple[str, ...]] | None:
+    """The rolling or same-weekday reference of batch ``key`` (``drift.reference``): the merged
+    profiles of the chosen earlier published batches, and which they are. ``None`` for a fixed
+    reference, or when none of the chosen batches published a row (the training window serves).
+
+    ``earlier`` is the batches that landed before ``key``, in landing order, ``days`` the day of
+    each (its name's date, else the day it landed), ``published_profile`` a batch's published rows
+    profiled on the training bins (``None`` when it published none).
+    """
+    if dataset.drift.reference == "fixed":
+        return None
+    chosen = driftguard.reference_batches(
+        dataset.drift.reference, earlier, dataset.drift.window, days.get(key), days
+    )
+    profiles = {k: p for k in chosen if (p := published_profile(k)) is not None}
+    if not profiles:
+        return None
+    return driftguard.merge_all(list(profiles.values())), tuple(profiles)
 
 
 def imputer_rows(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

@@ -206,3 +206,14 @@ def test_odd_columns_get_explicit_entries() -> None:
     assert contract.validate(frame.head(3)).invalid.index.tolist() == [1]  # inf is out of range
     with pytest.raises(schemasense.BatchError, match="duplicated column names"):
         contract.validate(pd.DataFrame([[1, 2]], columns=["x", "x"]))
+
+
+def test_invoice_numbers_read_as_numbers_are_compared_as_text() -> None:
+    contract = schemasense.infer(pd.DataFrame({"invoice": [str(n) for n in range(536365, 536465)]}))
+    assert (contract.columns["invoice"].logical_type, contract.columns["invoice"].pattern) == (
+        LogicalType.STRING,
+        "[0-9]{6}",
+    )
+    digits = pd.DataFrame({"invoice": [536365.0, None, 536366.0]})  # a CSV day of digits with a gap
+    assert [v.rule for v in contract.validate(digits).violations] == [Rule.NOT_NULL]  # no type change
+    assert contract.coerce(digits)["invoice"].tolist()[::2] == ["536365", "536366"]

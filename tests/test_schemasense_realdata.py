@@ -55,6 +55,8 @@ def test_us_dates_keep_both_orders_until_a_day_above_12_settles_them() -> None:
     contract = schemasense.infer(days[:7], name="key_west")  # 3-9 October: day and month <= 12
     column = contract.columns["DateTime"]
     assert (column.datetime_format, column.datetime_candidates) == (None, (DAY_FIRST, US))
+    declared = schemasense.infer(days[:7], columns={"DateTime": {"format": US}}).columns["DateTime"]
+    assert declared.formats == (US,) and declared.logical_type is schemasense.LogicalType.DATETIME
     assert schemasense.Contract.from_yaml(contract.to_yaml()) == contract
     assert not any(_on(contract, day, "DateTime") for day in days[7:11])  # 10-13 October: either order
 
@@ -64,6 +66,9 @@ def test_us_dates_keep_both_orders_until_a_day_above_12_settles_them() -> None:
     assert settled.columns["DateTime"].datetime_format == US
     assert settled.columns["DateTime"].datetime_candidates == ()
     assert "10/13/2016" in settled.note and US in settled.note
+    (change,) = schemasense.diff(contract, settled).changes
+    assert (change.kind, change.breaking) == (schemasense.ChangeKind.FORMAT_CHANGED, False)
+    assert schemasense.Contract.from_yaml(settled.to_yaml()) == settled
     assert not any(_on(settled, day, "DateTime") for day in days[11:60])  # November 1-12 read month first
 
     # a file written day first is now an error, not a silent swap
@@ -111,6 +116,7 @@ def test_drift_skips_the_columns_that_move_with_the_batch() -> None:
     plain = driftguard.DriftDetector().fit(reference)
     assert all("day" in plain.score(day).drifted_columns for day in days[7:10])  # the old false alarm
     detector = driftguard.DriftDetector(exclude=exclusions).fit(reference)
+    assert not set(detector.classifier_.columns_) & set(exclusions)  # nor fed to the domain classifier
     reports = [detector.score(day) for day in days[7:10]]
     for report in reports:
         assert not set(report.drifted_columns) & set(exclusions)
@@ -134,6 +140,8 @@ def test_codes_that_arrive_as_numbers_stay_text() -> None:
     for day in days[7:]:
         zips = [v for v in contract.validate(day).violations if v.column == "zip_code"]
         assert zips == [], (day["license_issue_date"].iloc[0], zips)
+    evolution = schemasense.evolve(contract, days[8])  # a digits-only day: no schema change
+    assert not [c for c in evolution.diff.changes if c.column == "zip_code"]
     digits_only = schemasense.infer(days[7:14], name="pets")  # 3-9 February: no ZIP+4, read as numbers
     assert digits_only.columns["zip_code"].logical_type.is_numeric
     declared = schemasense.infer(days[7:14], name="pets", columns={"zip_code": {"type": "string"}})

@@ -19,7 +19,7 @@ import driftguard
 import schemasense
 from suite.assets.metadata import drift_plots, drift_table
 from suite.config import DatasetConfig
-from suite.loop import drift_detector
+from suite.loop import declared_reference, drift_detector
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.partitions import (
     landed_before,
@@ -246,22 +246,6 @@ def reference_for(
     kind = dataset.drift.reference
     if kind == "fixed":
         return fixed
-    profiles = _earlier_profiles(context, dataset, storage, training)
-    if not profiles:
-        return replace(
-            fixed, note=f"no earlier published batch for a {kind} reference yet: the training window"
-        )
-    return Reference(driftguard.merge_all(profiles.values()), kind, tuple(profiles))
-
-
-def _earlier_profiles(
-    context: dg.AssetExecutionContext,
-    dataset: DatasetConfig,
-    storage: SuiteStorage,
-    training: driftguard.Profile,
-) -> dict[str, driftguard.Profile]:
-    """Profiles, on the training bins, of the published batches that make this batch's rolling
-    or same-weekday reference (a batch held or quarantined whole published no row: left out)."""
     files = storage.files
     published = [dataset.name, "published_batch"]
     earlier = [
@@ -270,16 +254,18 @@ def _earlier_profiles(
         if files.exists(published, k)
     ]
     days = _batch_days(dataset, storage, [*earlier, context.partition_key])
-    chosen = driftguard.reference_batches(
-        dataset.drift.reference, earlier, dataset.drift.window, days[context.partition_key], days
-    )
-    profiles = {}
-    for key in chosen:
+
+    def published_profile(key: str) -> driftguard.Profile | None:
         frame = files.read(published, key)
-        if len(frame):
-            columns = [c for c in frame.columns if c in training.columns]
-            profiles[key] = driftguard.profile(frame[columns], like=training)
-    return profiles
+        columns = [c for c in frame.columns if c in training.columns]
+        return driftguard.profile(frame[columns], like=training) if len(frame) else None
+
+    found = declared_reference(dataset, context.partition_key, earlier, days, published_profile)
+    if found is None:
+        return replace(
+            fixed, note=f"no earlier published batch for a {kind} reference yet: the training window"
+        )
+    return Reference(found[0], kind, found[1])
 
 
 def _batch_days(dataset: DatasetConfig, storage: SuiteStorage, keys: list[str]) -> dict[str, dt.date | None]:

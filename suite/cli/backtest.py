@@ -18,7 +18,7 @@ import datareflex
 import driftguard
 import schemasense
 from suite.config import ConfigError, DatasetConfig, Settings
-from suite.loop import drift_detector, imputer_rows, learn_contract, read_policy
+from suite.loop import declared_reference, drift_detector, imputer_rows, learn_contract, read_policy
 from suite.storage.files import read_batch
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -69,7 +69,7 @@ def backtest(dataset: DatasetConfig, *, every: dt.timedelta = dt.timedelta(days=
             f"{dataset.landing}: {len(paths)} batches, but the first {training} only train the contract"
         )
     frames = [read_batch(path) for path in paths]
-    replay = _Replay(dataset, frames[:training])
+    replay = _Replay(dataset, [p.name for p in paths[:training]], frames[:training])
     rows = [
         _row(p.name, datareflex.Outcome.untouched(f), [], [], [], "closed")
         for p, f in zip(paths, frames, strict=True)
@@ -85,12 +85,17 @@ def backtest(dataset: DatasetConfig, *, every: dt.timedelta = dt.timedelta(days=
 class _Replay:
     """The live loop's state, in memory: the contract in force, the reference, the ledger."""
 
-    def __init__(self, dataset: DatasetConfig, training: list[pd.DataFrame]) -> None:
+    def __init__(self, dataset: DatasetConfig, names: list[str], training: list[pd.DataFrame]) -> None:
         self.dataset = dataset
         self.policy = read_policy(dataset)
         self.contract = learn_contract(dataset, training)
         self.reference = driftguard.profile(pd.concat(training, ignore_index=True))
         self.imputer_rows = imputer_rows(training)
+        # Each handled batch's published rows on the training bins, in landing order, and its day.
+        self.published: dict[str, driftguard.Profile | None] = {
+            n: driftguard.profile(f, like=self.reference) for n, f in zip(names, training, strict=True)
+        }
+        self.days: dict[str, dt.date | None] = {n: driftguard.batch_date(n) for n in names}
         self.history = [
             driftguard.batch_metrics(driftguard.profile(f, like=self.reference)) for f in training
         ]
@@ -98,8 +103,11 @@ class _Replay:
 
     def handle(self, name: str, frame: pd.DataFrame, when: dt.date) -> dict[str, Any]:
         contract = schemasense.settle(self.contract, frame)
+        self.days[name] = when
+        found = declared_reference(self.dataset, name, list(self.published), self.days, self.published.get)
+        reference = found[0] if found else self.reference
         batch_profile = driftguard.profile(frame, like=self.reference)
-        report = drift_detector(self.dataset, contract).fit(self.reference).score(batch_profile)
+        report = drift_detector(self.dataset, contract).fit(reference).score(batch_profile)
         self.history.append(driftguard.batch_metrics(batch_profile))
         now = len(self.history) - 1
         jumped = sorted(m for m, found in driftguard.watch(self.history).items() if now in found)
@@ -114,8 +122,13 @@ class _Replay:
             anomalies=jumped,
             reference=f"{self.dataset.name}/reference_profile",
             reference_rows=self.imputer_rows,
-            reference_profile=self.reference,
+            reference_profile=reference,
             event_time=when,
+        )
+        published = outcome.published
+        columns = [c for c in published.columns if c in self.reference.columns]
+        self.published[name] = (
+            driftguard.profile(published[columns], like=self.reference) if len(published) else None
         )
         if outcome.contract is not None and len(outcome.published):
             self.contract = outcome.contract  # stored live only with a batch published under it
