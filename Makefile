@@ -31,6 +31,7 @@ bench: $(VENV)/.installed-bench  ## the benchmarks in bench/ (they print ratios 
 	$(BIN)/python bench/schemasense_speed.py
 	$(BIN)/python bench/driftguard_quality.py
 	$(BIN)/python bench/driftguard_speed.py
+	$(BIN)/python bench/real_data.py
 
 bench-loop: $(VENV)/.installed-test  ## file-to-published latency under the live daemon (about 3 min)
 	$(BIN)/python bench/loop_latency.py
