@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -82,6 +83,18 @@ def imputer_rows(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 def read_policy(dataset: DatasetConfig) -> datareflex.Policy:
     return datareflex.Policy.from_file(dataset.policy)
+
+
+def signal_summary(signal: datareflex.Signal) -> dict[str, Any]:
+    """What ``dataops run --json`` and the backtest show of a signal."""
+    return {
+        "kind": signal.kind.value,
+        "column": signal.column,
+        "rule": signal.rule,
+        "scope": signal.scope.value if signal.scope else "",
+        "count": signal.count,
+        "detail": signal.detail,
+    }
 
 
 def event_time(key: str, landed_at: dt.datetime | None) -> dt.datetime | dt.date | None:

@@ -13,7 +13,7 @@ from suite.assets.drift import CHANGED_OVER_TIME, reference_for
 from suite.assets.metadata import latest_metadata
 from suite.assets.schema import contract_metadata
 from suite.config import DatasetConfig
-from suite.loop import event_time, imputer_rows, read_policy
+from suite.loop import event_time, imputer_rows, read_policy, signal_summary
 from suite.storage import SuiteStorage
 from suite.storage.partitions import landing_record, training_frames
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
@@ -64,17 +64,6 @@ def build_remediation(
         yield from _outputs(outcome, drift_report, trail)
 
     return remediate
-
-
-def _signal_summary(signal: datareflex.Signal) -> dict[str, Any]:
-    """What ``dataops run --json`` and the demo table show of a signal."""
-    return {
-        "kind": signal.kind.value,
-        "column": signal.column,
-        "rule": signal.rule,
-        "scope": signal.scope.value if signal.scope else "",
-        "count": signal.count,
-    }
 
 
 def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:
@@ -172,7 +161,7 @@ def _outputs(
         "decision": outcome.decision.value,
         "actions": list(outcome.actions),
         "verified": outcome.verified,
-        "signals": [_signal_summary(s) for s in outcome.signals],
+        "signals": [signal_summary(s) for s in outcome.signals],
     }
     yield dg.Output(
         outcome.published,

@@ -18,7 +18,14 @@ import datareflex
 import driftguard
 import schemasense
 from suite.config import ConfigError, DatasetConfig, Settings
-from suite.loop import declared_reference, drift_detector, imputer_rows, learn_contract, read_policy
+from suite.loop import (
+    declared_reference,
+    drift_detector,
+    imputer_rows,
+    learn_contract,
+    read_policy,
+    signal_summary,
+)
 from suite.storage.files import read_batch
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -165,4 +172,5 @@ def _row(
         "verified": outcome.verified,
         "approvals_asked": approvals,
         "breaker": breaker,
+        "signals": [signal_summary(s) for s in outcome.signals],
     }
