@@ -55,11 +55,13 @@ def _run(args: argparse.Namespace) -> int:
     from suite.cli.demo import format_table, run_datasets, to_json
 
     rows = run_datasets(_settings(args.dataset))
-    if args.json:
-        print(to_json(rows))
-    else:
-        print(format_table([{k: v for k, v in row.items() if k != "signals"} for row in rows]))
+    print(to_json(rows) if args.json else format_table(_without_signals(rows)))
     return 0
+
+
+def _without_signals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows for the text table: the signals are in ``--json``."""
+    return [{k: v for k, v in row.items() if k != "signals"} for row in rows]
 
 
 def _settings(names: list[str] | None) -> Settings:
@@ -96,7 +98,7 @@ def _backtest(args: argparse.Namespace) -> int:
         training=args.training,
     )
     rows = backtest(dataset, every=dt.timedelta(hours=args.every_hours))
-    print(to_json(rows) if args.json else format_table(rows))
+    print(to_json(rows) if args.json else format_table(_without_signals(rows)))
     return 0
 
 
