@@ -95,3 +95,15 @@ def test_backtest_and_the_live_loop_decide_the_same(declared) -> None:
     assert sorted(map(sorted, (r["drifted_columns"] for r in replayed))) == sorted(
         map(sorted, (r["drifted_columns"] for r in live))
     )
+
+
+def test_drift_exclude_in_suite_yaml_leaves_a_column_untested(frames, tmp_path) -> None:
+    from suite.config import DatasetConfig, DriftSettings
+    from suite.loop import drift_detector, learn_contract
+
+    dataset = DatasetConfig("orders", tmp_path, keys=("order_id",), drift=DriftSettings(exclude=("amount",)))
+    contract = learn_contract(dataset, [frames["training"]])
+    report = drift_detector(dataset, contract).fit(frames["training"]).score(frames["drift"])
+    assert report.drifted_columns == ["channel"]  # amount drifted too, but is not tested
+    assert report.excluded["amount"] == "excluded in suite.yaml (drift.exclude)"
+    assert "amount" not in report.columns and "amount" not in report.missing
