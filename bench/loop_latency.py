@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from suite.cli.sample_data import corrupt, orders_for_day
-from suite.tags import FAILED_CHECK_RUN_TAG
-from tests.support.servers import REPO, DagsterServers, Postgres, wait_for, write_instance_yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the servers live in tests/support
+
+from suite.cli.sample_data import corrupt, orders_for_day  # noqa: E402
+from suite.tags import FAILED_CHECK_RUN_TAG  # noqa: E402
+from tests.support.servers import REPO, DagsterServers, Postgres, wait_for, write_instance_yaml  # noqa: E402
 
 TRAINING_DAYS = 3
 RUN_EVENTS = """
