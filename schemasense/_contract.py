@@ -32,6 +32,7 @@ _COLUMN_KEYS = {
     "role",
     "role_reason",
     "categories_open",
+    "new_value_rate",
 }
 
 
@@ -46,7 +47,9 @@ class ColumnContract:
     ``datetime_candidates`` lists the formats still possible while training could not tell day
     from month (``datetime_format`` is then ``None``; see :func:`schemasense.settle`).
     ``role`` says what the column is for and ``role_reason`` why; ``categories_open`` marks a
-    category whose new values are reported, not rejected.
+    category whose new values are reported, not rejected; ``new_value_rate`` is the share of
+    later rows training expects to bring a value it never saw (Good–Turing: the share of
+    training rows whose value appeared once), so only more new values than that are news.
     """
 
     name: str
@@ -63,6 +66,7 @@ class ColumnContract:
     role: Role = Role.ATTRIBUTE
     role_reason: str = ""
     categories_open: bool = False
+    new_value_rate: float | None = None
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -85,6 +89,8 @@ class ColumnContract:
             out["role_reason"] = self.role_reason
         if self.categories_open:
             out["categories_open"] = True
+        if self.new_value_rate is not None:
+            out["new_value_rate"] = self.new_value_rate
         return out
 
     @classmethod
@@ -119,6 +125,7 @@ class ColumnContract:
             role=role,
             role_reason=str(data.get("role_reason", "")),
             categories_open=bool(data.get("categories_open", False)),
+            new_value_rate=_number(data.get("new_value_rate")),
         )
 
 

@@ -71,7 +71,7 @@ from ._dates import best_formats
 from ._declaration import ColumnDeclaration, declarations, declare
 from ._patterns import text_pattern
 from ._ranges import grows, null_cap, numeric_range
-from ._roles import BatchValues, categories_open, infer_role, value_history
+from ._roles import BatchValues, categories_open, infer_role, new_value_rate, value_history
 from ._statistics import ColumnStatistics, column_statistics
 from ._types import LogicalType, Role
 from .errors import InferenceError
@@ -241,6 +241,7 @@ def contract_from(
         role=role,
         role_reason=reason,
         categories_open=allowed is not None and is_open and not role.moves_with_batches,
+        new_value_rate=new_value_rate(stats) if allowed is not None and is_open else None,
     )
 
 

@@ -6,14 +6,19 @@ each batch brought that no earlier batch had, and where each batch sits in time.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._coerce import coerce
 from ._types import LogicalType, Role
+
+if TYPE_CHECKING:
+    from ._statistics import ColumnStatistics
 
 
 @dataclass(frozen=True)
@@ -151,3 +156,34 @@ def _codes(batches: Sequence[pd.Series]) -> bool:
     if numbers.empty or numbers.isna().any() or (numbers % 1 != 0).any() or numbers.min() < 1000:
         return False
     return len(str(int(numbers.min()))) == len(str(int(numbers.max())))
+
+
+def new_value_rate(stats: ColumnStatistics) -> float | None:
+    """Good–Turing: the share of training rows whose value appeared once estimates how often a
+    later row brings a value never seen (at least one row's worth: ``1 / n``)."""
+    counts = list((stats.values or {}).values())
+    seen = sum(counts)
+    return round(max(sum(c == 1 for c in counts), 1) / seen, 6) if seen else None
+
+
+NEW_VALUE_ALPHA = 0.001
+"""New values of an open category are reported when this unlikely at training's pace of new values."""
+
+
+def more_than_expected(new: int, rows: int, rate: float | None) -> bool:
+    """Whether ``new`` of ``rows`` rows with unseen values is more than ``rate`` explains: the
+    Poisson tail P(X >= new) at ``rows * rate`` is below :data:`NEW_VALUE_ALPHA`.
+
+    >>> more_than_expected(3, 200, 1 / 300), more_than_expected(10, 200, 1 / 300)
+    (False, True)
+    """
+    if new == 0:
+        return False
+    if rate is None:  # a contract from before the rate was learned: every new value is news
+        return True
+    expected = rows * rate
+    term = cdf = math.exp(-expected)
+    for count in range(1, new):
+        term *= expected / count
+        cdf += term
+    return 1.0 - cdf < NEW_VALUE_ALPHA

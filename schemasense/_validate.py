@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._coerce import coerce, is_native, storage_kind
+from ._roles import more_than_expected
 from ._types import LogicalType
 from .errors import BatchError
 
@@ -225,7 +226,9 @@ def _check_column(
         unknown = _unknown(column, text, present)
         if not column.categories_open:
             fail(name, Rule.ALLOWED, unknown, series, series, "'{}' is not an allowed value")
-        elif unknown.any():  # a new value of an open category is news about the batch, not a bad row
+        elif more_than_expected(int(unknown.sum()), int(present.sum()), column.new_value_rate):
+            # A new value of an open category is news about the batch, not a bad row; news when
+            # more rows bring one than training's own pace of new values explains.
             new_categories[name] = tuple(sorted(text[unknown].astype(str).unique()))
     if column.pattern is not None:
         mismatch = present.to_numpy().copy()
