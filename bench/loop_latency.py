@@ -97,7 +97,7 @@ def start(home: Path, postgres: Postgres | None) -> DagsterServers:
     config = home / "suite.yaml"
     config.write_text(
         "datasets:\n  orders:\n    landing: landing\n    keys: [order_id]\n"
-        f"    policy: {REPO / 'suite' / 'orders_policy.yaml'}\n    sensor_interval_seconds: 5\n"
+        f"    policy: {REPO / 'suite' / 'config' / 'orders_policy.yaml'}\n    sensor_interval_seconds: 5\n"
     )
     env = {
         "DATAOPS_HOME": str(home),

@@ -57,7 +57,7 @@ def start_loop(home: Path, postgres: Postgres | None = None) -> LiveLoop:
         "  orders:\n"
         "    landing: landing\n"
         "    keys: [order_id]\n"
-        f"    policy: {REPO / 'suite' / 'orders_policy.yaml'}\n"
+        f"    policy: {REPO / 'suite' / 'config' / 'orders_policy.yaml'}\n"
         "    sensor_interval_seconds: 5\n"
     )
     env = {
