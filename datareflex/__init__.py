@@ -22,7 +22,7 @@ writing every step to the :class:`Ledger` in the batch's event time. :func:`rele
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
 from ._approvals import Approval, Record, approvals_of
-from ._breaker import BreakerState, breaker_state
+from ._breaker import BreakerState, breaker_records, breaker_state
 from ._guardrails import Guardrail, Proposal, Situation, Step, cooling
 from ._ledger import Ledger
 from ._loop import handle_batch
@@ -32,7 +32,7 @@ from ._reflex import Reflex
 from ._release import close_breaker, release
 from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense
 from ._verify import Verification, verify
-from ._yaml import load_yaml_model
+from ._yaml import load_yaml_model, yaml_line
 from .errors import ConfigError, DataReflexError, PolicyError
 
 __all__ = [
@@ -66,6 +66,7 @@ __all__ = [
     "Verification",
     "When",
     "approvals_of",
+    "breaker_records",
     "breaker_state",
     "close_breaker",
     "cooling",
@@ -75,4 +76,5 @@ __all__ = [
     "schema_changes",
     "sense",
     "verify",
+    "yaml_line",
 ]

@@ -115,15 +115,13 @@ class Ledger:
         *,
         steps: Sequence[str] | None = None,
         kinds: Sequence[str] | None = None,
-        since_id: int | None = None,
         event_since: dt.datetime | dt.date | None = None,
-        limit: int | None = None,
         last: int | None = None,
     ) -> list[Record]:
         """Records in the order they were appended, filtered in the database.
 
-        ``since_id`` keeps ids above it and ``limit`` the first so many of those; ``last`` keeps
-        the newest so many (still oldest first); ``event_since`` keeps event times from it on.
+        ``last`` keeps the newest so many (still oldest first); ``event_since`` keeps event
+        times from it on.
         """
         query = sa.select(_RECORDS)
         conditions = {
@@ -137,7 +135,6 @@ class Ledger:
             ),
             "steps": _RECORDS.c.step.in_(list(steps)) if steps is not None else None,
             "kinds": _RECORDS.c.kind.in_(list(kinds)) if kinds is not None else None,
-            "since_id": (_RECORDS.c.id > since_id) if since_id is not None else None,
             "event_since": (
                 (_RECORDS.c.event_time >= timestamp(event_since)) if event_since is not None else None
             ),
@@ -146,8 +143,8 @@ class Ledger:
             if condition is not None:
                 query = query.where(condition)
         query = query.order_by(_RECORDS.c.id.desc() if last is not None else _RECORDS.c.id)
-        if last is not None or limit is not None:
-            query = query.limit(last if last is not None else limit)
+        if last is not None:
+            query = query.limit(last)
         found = self._read(query)
         return found[::-1] if last is not None else found
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 
 from schemasense import REASON_COLUMN, Contract
@@ -47,10 +46,8 @@ def release(
     quarantined = stack([], rows)
     published = rows
     if revalidate and contract is not None:
-        reasons = contract.validate(rows).reasons
-        rejected = np.asarray(pd.notna(reasons), dtype=bool)
-        published = rows[~rejected]
-        quarantined = rows[rejected].assign(**{REASON_COLUMN: reasons[rejected]})
+        judged = contract.validate(rows)
+        published, quarantined = judged.valid, judged.invalid
     note = f"released by {by}: {len(published)} published, {len(quarantined)} quarantined"
     outcome = Outcome(
         Decision.RELEASE,

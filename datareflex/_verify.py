@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 import driftguard
@@ -61,15 +60,13 @@ def verify(
         if not (v.rule is Rule.NULL_FRACTION and (v.column, v.rule.value) in acknowledged)
     ]
     problems += _still_drifting(frame, reference, repaired)
-    row_failures = pd.notna(result.reasons)
-    if not problems and not row_failures.any() and accounted:
+    if not problems and not len(result.invalid) and accounted:
         return Verification(frame, frame.iloc[0:0], True)
     if problems:
         unresolved = frame.assign(**{REASON_COLUMN: _UNRESOLVED + "; ".join(problems)})
         return Verification(frame.iloc[0:0], unresolved, False)
-    reasons = np.array([_UNRESOLVED + r for r in result.reasons[row_failures]], dtype=object)
-    held = frame[row_failures].assign(**{REASON_COLUMN: reasons})
-    return Verification(frame[~row_failures], held, False)
+    held = result.invalid.assign(**{REASON_COLUMN: _UNRESOLVED + result.invalid[REASON_COLUMN]})
+    return Verification(result.valid, held, False)
 
 
 def _still_drifting(

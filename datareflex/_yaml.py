@@ -134,6 +134,17 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and (part.startswith(("function-", "list[", "tuple[")) or "[" in part)
 
 
+def yaml_line(text: str, keys: Sequence[Any]) -> int:
+    """The 1-based line of the key at ``keys`` in ``text`` (or of the deepest part that exists):
+    for errors a model cannot raise itself, such as a file a key names that does not exist.
+
+    >>> yaml_line("datasets:\\n  sales:\\n    policy: p.yaml\\n", ["datasets", "sales", "policy"])
+    3
+    """
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    return 1 if root is None else _locate(root, keys)[0]
+
+
 def _locate(root: yaml.Node, loc: Sequence[Any]) -> tuple[int, list[Any]]:
     """The 1-based line of the key at ``loc`` (or of the deepest part of it that exists) and the
     part of ``loc`` that exists in the file."""

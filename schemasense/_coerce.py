@@ -101,12 +101,7 @@ def coerce(
     if logical_type is LogicalType.DATETIME:
         if pd.api.types.is_datetime64_any_dtype(dtype):
             return Coerced(series, none_failed)
-        formats = [datetime_format] if datetime_format is None or isinstance(datetime_format, str) else []
-        first, *others = formats or list(datetime_format)  # type: ignore[arg-type]
-        stamps = _parse(series, first)
-        for other in others:
-            stamps = stamps.fillna(_parse(series, other))
-        return Coerced(stamps, stamps.isna() & series.notna())
+        return _dates(series, datetime_format)
     if logical_type is LogicalType.BOOLEAN:
         if pd.api.types.is_bool_dtype(dtype):
             return Coerced(series, none_failed)
@@ -125,6 +120,20 @@ def coerce(
     text = series.astype(object).where(present, np.nan)
     text[present] = series[present].astype(str)
     return Coerced(text, none_failed)
+
+
+def _dates(series: pd.Series, datetime_format: str | Sequence[str] | None) -> Coerced:
+    """Text dates read with the format, else with the first candidate format that reads each
+    value; with none, as pandas guesses."""
+    if datetime_format is None or isinstance(datetime_format, str):
+        formats: list[str | None] = [datetime_format]
+    else:
+        formats = [*datetime_format] or [None]
+    first, *others = formats
+    stamps = _parse(series, first)
+    for other in others:
+        stamps = stamps.fillna(_parse(series, other))
+    return Coerced(stamps, stamps.isna() & series.notna())
 
 
 def _parse(series: pd.Series, datetime_format: str | None) -> pd.Series:

@@ -222,6 +222,7 @@ def contract_from(
     is_open = (
         categories_open(history, o.min_rows_to_close) if d.categories is None else d.categories == "open"
     )
+    opened = allowed is not None and is_open and not role.moves_with_batches
     return ColumnContract(
         name=stats.name,
         logical_type=logical_type,
@@ -240,8 +241,8 @@ def contract_from(
         datetime_candidates=formats if len(formats) > 1 else (),
         role=role,
         role_reason=reason,
-        categories_open=allowed is not None and is_open and not role.moves_with_batches,
-        new_value_rate=new_value_rate(stats) if allowed is not None and is_open else None,
+        categories_open=opened,
+        new_value_rate=new_value_rate(stats) if opened else None,
     )
 
 

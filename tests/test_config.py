@@ -134,3 +134,12 @@ def test_the_environment_picks_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     other.write_text("datasets:\n  chosen: {landing: c}\n")
     monkeypatch.setenv("DATAOPS_CONFIG", str(other))
     assert [d.name for d in Settings.from_env().datasets] == ["chosen"]
+
+
+def test_the_declared_drift_methods_are_driftguards() -> None:
+    import typing
+
+    import driftguard
+    from suite.config.declaration import DriftMethod
+
+    assert set(typing.get_args(DriftMethod)) == set(driftguard.METHODS)

@@ -135,3 +135,9 @@ def test_great_expectations_export_lists_the_rules(contract: schemasense.Contrac
         "ExpectColumnValuesToMatchStrftimeFormat",
     } <= kinds
     assert suite.name == "orders.v1"
+
+
+def test_a_datetime_column_without_a_format_reads_as_pandas_guesses() -> None:
+    contract = schemasense.Contract.from_dict({"name": "t", "columns": {"d": {"type": "datetime"}}})
+    result = contract.validate(pd.DataFrame({"d": ["2026-01-02", "not a date"]}))
+    assert result.invalid["_reason"].tolist() == ["d: 'not a date' is not datetime"]

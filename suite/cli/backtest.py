@@ -26,6 +26,7 @@ from suite.loop import (
     read_policy,
     signal_summary,
 )
+from suite.sensors.landing import landed_files
 from suite.storage.files import read_batch
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -56,9 +57,8 @@ def declaration_for(
 
 def landed(dataset: DatasetConfig) -> list[Path]:
     """The dataset's batch files in landing order (modification time, then name)."""
-    paths = {p for pattern in dataset.patterns for p in dataset.landing.glob(pattern) if p.is_file()}
-    visible = [p for p in paths if not p.name.startswith(".") and not p.name.endswith(".tmp")]
-    return sorted(visible, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    paths = [dataset.landing / name for name in landed_files(dataset)]  # what the landing sensor sees
+    return sorted(paths, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
 def backtest(dataset: DatasetConfig, *, every: dt.timedelta = dt.timedelta(days=1)) -> list[dict[str, Any]]:
@@ -141,12 +141,9 @@ class _Replay:
             self.contract = outcome.contract  # stored live only with a batch published under it
         records = self.ledger.records(self.dataset.name, name)
         asked = [f"{a.action} ({', '.join(a.targets)})" for a in datareflex.approvals_of(records)]
-        breaker = datareflex.breaker_state(
-            self.ledger.records(self.dataset.name),
-            when,
-            self.policy.breaker_failures,
-            self.policy.breaker_reset_minutes,
-        )
+        failures = self.policy.breaker_failures
+        counted = datareflex.breaker_records(self.ledger, self.dataset.name, failures)
+        breaker = datareflex.breaker_state(counted, when, failures, self.policy.breaker_reset_minutes)
         changes = datareflex.schema_changes(outcome.signals)
         return _row(name, outcome, report.drifted_columns, changes, asked, breaker.value)
 

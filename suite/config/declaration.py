@@ -16,7 +16,6 @@ from typing import Annotated, Literal
 import dagster as dg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-import driftguard
 from schemasense import ColumnDeclaration
 
 _OWNER = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[A-Za-z]{2,})$")
@@ -108,14 +107,6 @@ class DatasetDeclaration(_Strict):
         except dg.DagsterInvalidDefinitionError:
             raise ValueError("must be a cron expression such as '0 6 * * *'") from None
         return schedule
-
-    @field_validator("drift")
-    @classmethod
-    def _methods(cls, drift: DriftDeclaration) -> DriftDeclaration:
-        unknown = sorted(set(drift.methods.values()) - set(driftguard.METHODS))
-        if unknown:
-            raise ValueError(f"methods {unknown} are not drift methods: {sorted(driftguard.METHODS)}")
-        return drift
 
 
 class SuiteDeclaration(_Strict):

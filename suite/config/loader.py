@@ -32,8 +32,6 @@ import glob
 import os
 from pathlib import Path
 
-import yaml
-
 import datareflex
 
 from .declaration import DatasetDeclaration, SuiteDeclaration
@@ -67,7 +65,9 @@ def load_datasets(path: str | os.PathLike[str], data_home: Path) -> tuple[Datase
 def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path) -> DatasetConfig:
     def fail(key: str, message: str) -> ConfigError:
         where = ".".join(["datasets", name, key])
-        return ConfigError(f"{path}, line {_line(text, ['datasets', name, key])}: {where}{message}")
+        return ConfigError(
+            f"{path}, line {datareflex.yaml_line(text, ['datasets', name, key])}: {where}{message}"
+        )
 
     landing = Path(os.path.expanduser(os.path.expandvars(entry.landing)))
     parts = landing.parts
@@ -101,17 +101,3 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
         model_target=entry.model.target if entry.model else "",
         freshness_hours=entry.freshness_hours,
     )
-
-
-def _line(text: str, keys: list[str]) -> int:
-    """The 1-based line of the deepest of ``keys`` (a path of mapping keys) found in ``text``."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    line = 1
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        found = next(((k, v) for k, v in node.value if k.value == key), None)
-        if found is None:
-            break
-        line, node = found[0].start_mark.line + 1, found[1]
-    return line

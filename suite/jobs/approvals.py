@@ -41,7 +41,7 @@ def build_approval_job(dataset: DatasetConfig) -> dg.JobDefinition:
             ledger.dispose()
         context.log.info(f"request {answer.id} ({answer.action} on {answer.batch}) {answer.status}")
 
-    return _one_op_job(
+    return one_op_job(
         f"{dataset.name}_approval_job",
         "Grant or refuse an approval request: set request, grant (true/false) and by.",
         decide,
@@ -71,7 +71,7 @@ def build_rollback_job(dataset: DatasetConfig) -> dg.JobDefinition:
             )
         )
 
-    return _one_op_job(
+    return one_op_job(
         f"{dataset.name}_rollback_job",
         "Carry out a granted rollback: the batch's last good published version returns.",
         roll_back,
@@ -106,7 +106,7 @@ def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
             )
         )
 
-    return _one_op_job(
+    return one_op_job(
         f"{dataset.name}_contract_change_job",
         "Carry out a granted contract change; the batch is then remediated again.",
         change_contract,
@@ -125,7 +125,9 @@ def _carried_out_by(
         ledger.dispose()
 
 
-def _one_op_job(name: str, description: str, op: dg.OpDefinition) -> dg.JobDefinition:
+def one_op_job(name: str, description: str, op: dg.OpDefinition) -> dg.JobDefinition:
+    """A job of one op, run in process: what a person launches from the Launchpad."""
+
     @dg.job(name=name, description=description, executor_def=dg.in_process_executor)
     def job() -> None:
         op()

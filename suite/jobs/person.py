@@ -17,6 +17,7 @@ import schemasense
 from suite.assets.approvals import approvals_key, approvals_metadata
 from suite.assets.metadata import latest_metadata
 from suite.config import DatasetConfig
+from suite.jobs.approvals import one_op_job
 from suite.storage import BatchStorage, SuiteStorage
 
 
@@ -64,9 +65,8 @@ def build_release_job(dataset: DatasetConfig) -> dg.JobDefinition:
             context.log_event(event)
         context.log.info(outcome.notes[0])
 
-    return _one_op_job(
-        dataset, "release", "Release a batch's held rows: set batch, revalidate and by.", release
-    )
+    description = "Release a batch's held rows: set batch, revalidate and by."
+    return one_op_job(f"{dataset.name}_release_job", description, release)
 
 
 def build_breaker_job(dataset: DatasetConfig) -> dg.JobDefinition:
@@ -80,7 +80,7 @@ def build_breaker_job(dataset: DatasetConfig) -> dg.JobDefinition:
             ledger.dispose()
         context.log.info(f"{dataset.name}: {record.detail['reason']}")
 
-    return _one_op_job(dataset, "breaker", "Close the circuit breaker: set by.", close_breaker)
+    return one_op_job(f"{dataset.name}_breaker_job", "Close the circuit breaker: set by.", close_breaker)
 
 
 def _released(
@@ -149,15 +149,3 @@ def _approvals_observation(dataset: DatasetConfig, ledger: datareflex.Ledger) ->
 def person_actions(ledger: datareflex.Ledger, dataset: str) -> list[datareflex.Record]:
     """The latest releases and breaker closures of ``dataset``, oldest first."""
     return ledger.records(dataset, steps=["decision"], kinds=["released", "breaker_closed"], last=50)
-
-
-def _one_op_job(dataset: DatasetConfig, what: str, description: str, op: dg.OpDefinition) -> dg.JobDefinition:
-    @dg.job(
-        name=f"{dataset.name}_{what}_job",
-        description=description,
-        executor_def=dg.in_process_executor,
-    )
-    def job() -> None:
-        op()
-
-    return job
