@@ -28,7 +28,8 @@ MAX_CATEGORIES = 250
 
 @dataclass(frozen=True)
 class DomainClassifierResult:
-    """``auc`` with a 95% interval (Hanley–McNeil), its p-value, and the verdict inputs."""
+    """``auc`` with a 95% interval (Hanley–McNeil), its p-value, and the verdict inputs:
+    ``rows`` sampled from both sides together, the ``columns`` the model saw."""
 
     auc: float
     lower: float
@@ -38,9 +39,14 @@ class DomainClassifierResult:
     rows: int
     p_adjusted: float | None = None
     drifted: bool = False
+    columns: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DomainClassifierResult:
+        return cls(**{**data, "columns": tuple(data.get("columns", ()))})
 
 
 class DomainClassifier:
@@ -107,7 +113,9 @@ class DomainClassifier:
         lower, upper = max(0.0, auc - spread), min(1.0, auc + spread)
         null_spread = np.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
         p_value = float(stats.norm.sf((auc - 0.5) / null_spread))
-        return DomainClassifierResult(auc, lower, upper, p_value, self.threshold, len(labels))
+        return DomainClassifierResult(
+            auc, lower, upper, p_value, self.threshold, len(labels), columns=tuple(self.columns_)
+        )
 
     def _encode(self, frame: pd.DataFrame) -> pd.DataFrame:
         out: dict[str, Any] = {}

@@ -20,9 +20,10 @@ How a column is judged (the rule, so a user can predict it):
 A test flags drift only when its p-value, adjusted by Benjamini–Hochberg across every test of
 the batch, is below ``alpha`` *and* its effect reaches the threshold: the first guard keeps
 small batches from raising false alarms, the second keeps huge batches from flagging trivial
-shifts. Fewer than ``min_rows`` values on either side gives "insufficient data". When both
-reference and batch are data frames, a domain classifier adds a multivariate test (AUC at least
-``classifier.threshold``, p-value in the same correction). The batch drifts when the (optionally
+shifts. Fewer than ``min_rows`` values on either side gives "insufficient data". A domain
+classifier adds a multivariate test over the whole row (AUC at least ``classifier.threshold``,
+p-value in the same correction), trained on the row samples that profiles carry, so it runs on
+data frames and on stored, merged profiles alike. The batch drifts when the (optionally
 weighted) share of drifted columns exceeds ``drift_share``, or the classifier finds drift.
 """
 
@@ -109,16 +110,20 @@ class DriftDetector:
             if isinstance(self.exclude, Mapping)
             else {str(name): "excluded by declaration" for name in self.exclude or ()}
         )
-        self.reference_ = reference if isinstance(reference, Profile) else profile(reference)
+        self.reference_ = reference if isinstance(reference, Profile) else profile(reference, **self._sampling())
         self.classifier_ = None
-        if self.multivariate and isinstance(reference, pd.DataFrame):
+        sample = self.reference_.sample
+        if self.multivariate and sample is not None and len(sample) >= self.min_rows:
+            present = {str(label) for label in sample.rows.columns}
             compared = [
-                c for c, p in self.reference_.columns.items() if p.kind != "skipped" and self._wanted(c)
+                c
+                for c, p in self.reference_.columns.items()
+                if p.kind != "skipped" and self._wanted(c) and c in present
             ]
-            if compared and len(reference) >= self.min_rows:
+            if compared:
                 classifier = self.classifier or DomainClassifier()
                 self.classifier_ = classifier.fit(
-                    _columns(reference, compared), _category_counts(self.reference_, compared)
+                    sample.rows[compared], _category_counts(self.reference_, compared)
                 )
         return self
 
@@ -127,9 +132,13 @@ class DriftDetector:
         if not hasattr(self, "reference_"):
             raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
         reference = self.reference_
-        batch = current if isinstance(current, Profile) else profile(current, like=reference, sketches=False)
+        batch = (
+            current
+            if isinstance(current, Profile)
+            else profile(current, like=reference, sketches=False, **self._sampling())
+        )
         pending, results, skipped = self._compare(reference, batch)
-        multivariate = self._multivariate(current)
+        multivariate = self._multivariate(batch)
         p_values = [c.p_value for *_, c in pending] + ([multivariate.p_value] if multivariate else [])
         adjusted = _benjamini_hochberg(p_values)
         for (group, name, method, comparison), p_adjusted in zip(pending, adjusted, strict=False):
@@ -212,11 +221,18 @@ class DriftDetector:
             return Wasserstein() if reference.kind == "numeric" else LInfinity()
         return METHODS[chosen]() if isinstance(chosen, str) else chosen
 
-    def _multivariate(self, current: pd.DataFrame | Profile) -> DomainClassifierResult | None:
-        if self.classifier_ is None or not isinstance(current, pd.DataFrame) or len(current) < self.min_rows:
+    def _sampling(self) -> dict[str, int]:
+        """The profile's row sample is the classifier's: as many rows as it takes."""
+        if not self.multivariate:
+            return {"sample_rows": 0}
+        return {"sample_rows": (self.classifier or DomainClassifier()).max_rows}
+
+    def _multivariate(self, batch: Profile) -> DomainClassifierResult | None:
+        """The domain classifier on the batch's row sample (``None`` without one)."""
+        sample = batch.sample
+        if self.classifier_ is None or sample is None or len(sample) < self.min_rows:
             return None
-        present = [c for c in self.classifier_.columns_ if c in {str(label) for label in current.columns}]
-        return self.classifier_.test(_rows(current, present, self.classifier_))
+        return self.classifier_.test(sample.rows)
 
     def _verdict(self, report: DriftReport) -> bool:
         tested = [n for n, c in report.columns.items() if c.p_value is not None]
@@ -231,21 +247,6 @@ class DriftDetector:
 def detect(reference: pd.DataFrame | Profile, current: pd.DataFrame | Profile, **params: Any) -> DriftReport:
     """Shorthand for ``DriftDetector(**params).fit(reference).score(current)``."""
     return DriftDetector(**params).fit(reference).score(current)
-
-
-def _rows(frame: pd.DataFrame, columns: list[str], classifier: DomainClassifier) -> pd.DataFrame:
-    """The classifier's sample of ``frame`` (drawn before any copy), with ``columns`` named as text."""
-    if len(frame) > classifier.max_rows:
-        frame = frame.sample(n=classifier.max_rows, random_state=classifier.random_state)
-    return _columns(frame, columns)
-
-
-def _columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``columns`` of ``frame``, named as text; the frame itself (no copy) when that is all of it."""
-    if [str(label) for label in frame.columns] == columns:
-        return frame
-    labels = {str(label): label for label in frame.columns}
-    return frame[[labels[c] for c in columns]].set_axis(columns, axis=1)
 
 
 def _category_counts(reference: Profile, columns: list[str]) -> dict[str, dict[str, int]]:

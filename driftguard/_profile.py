@@ -1,5 +1,6 @@
-"""Per-batch profiles: every column's counts on bins fixed by a reference, mergeable and
-serialisable (the counting itself is in ``_counting``, one column's counts in ``_column_profile``).
+"""Per-batch profiles: every column's counts on bins fixed by a reference, and a bounded sample
+of its rows, mergeable and serialisable (the counting itself is in ``_counting``, one column's
+counts in ``_column_profile``, the row sample in ``_sample``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 
 from ._column_profile import OTHER, ColumnProfile
 from ._counting import profile_like, profile_new
+from ._sample import SAMPLE_ROWS, RowSample
 
 __all__ = ["OTHER", "ColumnProfile", "Profile", "merge_all", "profile"]
 
@@ -30,10 +32,13 @@ class Profile:
     (102, 1, {'a': 51, 'b': 50, 'z': 1})
     >>> Profile.from_bytes(merged.to_bytes()) == merged
     True
+    >>> len(merged.sample)  # rows the domain classifier can use, mergeable like the counts
+    102
     """
 
     rows: int
     columns: dict[str, ColumnProfile] = field(default_factory=dict)
+    sample: RowSample | None = None
 
     def merge(self, other: Profile) -> Profile:
         names = list(self.columns) + [n for n in other.columns if n not in self.columns]
@@ -41,15 +46,25 @@ class Profile:
         for name in names:
             mine, theirs = self.columns.get(name), other.columns.get(name)
             merged[name] = mine.merge(theirs) if mine and theirs else (mine or theirs)
-        return Profile(self.rows + other.rows, merged)  # type: ignore[arg-type]
+        # A sample of only one side would not be a sample of both: none, unless one side is empty.
+        sample = (
+            self.sample.merge(other.sample)
+            if self.sample is not None and other.sample is not None
+            else (self.sample if not other.rows else other.sample if not self.rows else None)
+        )
+        return Profile(self.rows + other.rows, merged, sample)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "columns": {n: c.to_dict() for n, c in self.columns.items()}}
+        data: dict[str, Any] = {"rows": self.rows, "columns": {n: c.to_dict() for n, c in self.columns.items()}}
+        if self.sample is not None:
+            data["sample"] = self.sample.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Profile:
         columns = {n: ColumnProfile.from_dict(c) for n, c in data["columns"].items()}
-        return cls(int(data["rows"]), columns)
+        sample = RowSample.from_dict(data["sample"]) if data.get("sample") else None
+        return cls(int(data["rows"]), columns, sample)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -73,11 +88,14 @@ def profile(
     bins: int = 100,
     identifier_share: float = 0.95,
     sketches: bool = True,
+    sample_rows: int = SAMPLE_ROWS,
 ) -> Profile:
     """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories.
 
     ``sketches=False`` (with ``like`` only) leaves out the KLL and HLL sketches: exact counts
-    alone, for a batch that is scored and dropped, never stored or merged.
+    alone, for a batch that is scored and dropped, never stored or merged. The profile keeps a
+    sample of up to ``sample_rows`` rows of its compared columns (0: none) for the domain
+    classifier.
     """
     columns = {}
     for label in df.columns:
@@ -87,7 +105,7 @@ def profile(
             columns[name] = profile_like(df[label], template, sketches)
         else:
             columns[name] = profile_new(name, df[label], bins, identifier_share)
-    return Profile(len(df), columns)
+    return Profile(len(df), columns, _sample(df, columns, sample_rows))
 
 
 def merge_all(profiles: Iterable[Profile]) -> Profile:
@@ -98,3 +116,12 @@ def merge_all(profiles: Iterable[Profile]) -> Profile:
     if merged is None:
         raise ValueError("merge_all needs at least one profile")
     return merged
+
+
+def _sample(df: pd.DataFrame, columns: Mapping[str, ColumnProfile], rows: int) -> RowSample | None:
+    """A row sample of the compared (not skipped) columns."""
+    compared = [label for label in df.columns if columns[str(label)].kind != "skipped"]
+    if rows < 1 or not compared:
+        return None
+    numeric = [str(label) for label in compared if columns[str(label)].kind == "numeric"]
+    return RowSample.of(df[compared].set_axis([str(c) for c in compared], axis=1), numeric, rows)

@@ -98,7 +98,7 @@ class DriftReport:
             rows_current=int(data["rows_current"]),
             skipped=dict(data.get("skipped", {})),
             missing={n: ColumnDrift(**c) for n, c in data.get("missing", {}).items()},
-            multivariate=None if multivariate is None else DomainClassifierResult(**multivariate),
+            multivariate=None if multivariate is None else DomainClassifierResult.from_dict(multivariate),
             distributions={
                 n: Distribution(tuple(d["labels"]), tuple(d["reference"]), tuple(d["current"]))
                 for n, d in data.get("distributions", {}).items()
@@ -124,7 +124,7 @@ class DriftReport:
             m = self.multivariate
             line += (
                 f" Domain classifier AUC {m.auc:.3f} [{m.lower:.3f}, {m.upper:.3f}]"
-                f"{' (drift)' if m.drifted else ''}."
+                f"{' (drift)' if m.drifted else ''} on {m.rows} sampled rows of {len(m.columns)} columns."
             )
         return line
 
