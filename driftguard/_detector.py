@@ -110,7 +110,9 @@ class DriftDetector:
             if isinstance(self.exclude, Mapping)
             else {str(name): "excluded by declaration" for name in self.exclude or ()}
         )
-        self.reference_ = reference if isinstance(reference, Profile) else profile(reference, **self._sampling())
+        self.reference_ = (
+            reference if isinstance(reference, Profile) else profile(reference, **self._sampling())
+        )
         self.classifier_ = None
         sample = self.reference_.sample
         if self.multivariate and sample is not None and len(sample) >= self.min_rows:

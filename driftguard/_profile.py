@@ -55,7 +55,10 @@ class Profile:
         return Profile(self.rows + other.rows, merged, sample)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"rows": self.rows, "columns": {n: c.to_dict() for n, c in self.columns.items()}}
+        data: dict[str, Any] = {
+            "rows": self.rows,
+            "columns": {n: c.to_dict() for n, c in self.columns.items()},
+        }
         if self.sample is not None:
             data["sample"] = self.sample.to_dict()
         return data

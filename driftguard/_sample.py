@@ -48,7 +48,9 @@ class RowSample:
         chosen = np.sort(np.argpartition(keys, size)[:size]) if len(frame) > size else np.arange(len(frame))
         rows = frame.iloc[chosen].reset_index(drop=True)
         wanted = set(numeric)
-        columns = {str(c): _as_number(rows[c]) if str(c) in wanted else _as_text(rows[c]) for c in rows.columns}
+        columns = {
+            str(c): _as_number(rows[c]) if str(c) in wanted else _as_text(rows[c]) for c in rows.columns
+        }
         return cls(keys[chosen], pd.DataFrame(columns, index=rows.index), size)
 
     def __len__(self) -> int:
@@ -58,9 +60,7 @@ class RowSample:
         if not isinstance(other, RowSample):
             return NotImplemented
         return (
-            self.size == other.size
-            and np.array_equal(self.keys, other.keys)
-            and self.rows.equals(other.rows)
+            self.size == other.size and np.array_equal(self.keys, other.keys) and self.rows.equals(other.rows)
         )
 
     __hash__ = None  # type: ignore[assignment]

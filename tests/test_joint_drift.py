@@ -75,5 +75,8 @@ def test_the_classifier_signal_reaches_the_policy_and_the_ledger(exchanger, caps
     signal = next(r for r in ledger if r["step"] == "signal" and r["detail"]["rule"] == "domain_classifier")
     assert signal["kind"] == "drift" and signal["detail"]["column"] == "(joint)"
     action = next(r for r in ledger if r["step"] == "action")
-    assert action["kind"] == "hold" and action["detail"]["rule"] == "rows that break together are held for a person"
+    assert (
+        action["kind"] == "hold"
+        and action["detail"]["rule"] == "rows that break together are held for a person"
+    )
     assert action["detail"]["trail"] == signal["id"] and action["detail"]["rows_held"] == 800
