@@ -111,7 +111,9 @@ class DriftDetector:
             else {str(name): "excluded by declaration" for name in self.exclude or ()}
         )
         self.reference_ = (
-            reference if isinstance(reference, Profile) else profile(reference, **self._sampling())
+            reference
+            if isinstance(reference, Profile)
+            else profile(reference, sample_rows=self._sample_rows())
         )
         self.classifier_ = None
         sample = self.reference_.sample
@@ -137,7 +139,7 @@ class DriftDetector:
         batch = (
             current
             if isinstance(current, Profile)
-            else profile(current, like=reference, sketches=False, **self._sampling())
+            else profile(current, like=reference, sketches=False, sample_rows=self._sample_rows())
         )
         pending, results, skipped = self._compare(reference, batch)
         multivariate = self._multivariate(batch)
@@ -223,11 +225,9 @@ class DriftDetector:
             return Wasserstein() if reference.kind == "numeric" else LInfinity()
         return METHODS[chosen]() if isinstance(chosen, str) else chosen
 
-    def _sampling(self) -> dict[str, int]:
+    def _sample_rows(self) -> int:
         """The profile's row sample is the classifier's: as many rows as it takes."""
-        if not self.multivariate:
-            return {"sample_rows": 0}
-        return {"sample_rows": (self.classifier or DomainClassifier()).max_rows}
+        return (self.classifier or DomainClassifier()).max_rows if self.multivariate else 0
 
     def _multivariate(self, batch: Profile) -> DomainClassifierResult | None:
         """The domain classifier on the batch's row sample (``None`` without one)."""
