@@ -1,7 +1,8 @@
 """A bounded, mergeable sample of a batch's rows, so the domain classifier can run on profiles.
 
 Every row gets a random key from a generator seeded by the batch's own content; the sample keeps
-the ``size`` rows with the smallest keys (a bottom-k sample). Keys of different batches are
+the ``size`` rows with the smallest keys (a bottom-k sample), in the order of their keys. Keys
+of different batches are
 independent, so merging two samples and keeping the smallest keys of both is a uniform sample
 of the union: a month of daily samples merges into a sample of the month, whichever machine
 profiled each day. Values are kept as the classifier reads them: numbers as floats, everything
@@ -45,7 +46,8 @@ class RowSample:
     def of(cls, frame: pd.DataFrame, numeric: Sequence[str], size: int = SAMPLE_ROWS) -> RowSample:
         """Sample ``frame``; columns named in ``numeric`` as floats, every other one as text."""
         keys = np.random.default_rng(_seed(frame)).random(len(frame))
-        chosen = np.sort(np.argpartition(keys, size)[:size]) if len(frame) > size else np.arange(len(frame))
+        chosen = np.argpartition(keys, size)[:size] if len(frame) > size else np.arange(len(frame))
+        chosen = chosen[np.argsort(keys[chosen], kind="stable")]  # rows in key order: merges are order-free
         rows = frame.iloc[chosen].reset_index(drop=True)
         wanted = set(numeric)
         columns = {
@@ -70,7 +72,7 @@ class RowSample:
         size = min(self.size, other.size)
         keys = np.concatenate([self.keys, other.keys])
         rows = pd.concat([self.rows, other.rows], ignore_index=True)
-        chosen = np.sort(np.argsort(keys, kind="stable")[:size])
+        chosen = np.argsort(keys, kind="stable")[:size]
         return RowSample(keys[chosen], rows.iloc[chosen].reset_index(drop=True), size)
 
     def to_dict(self) -> dict[str, Any]:
