@@ -89,10 +89,12 @@ class DomainClassifier:
         return self
 
     def test(self, current: pd.DataFrame) -> DomainClassifierResult:
-        rows = _sample(
-            current[[c for c in self.columns_ if c in current]], self.max_rows, self.random_state + 1
-        )
-        features = pd.concat([self.reference_, self._encode(rows)], ignore_index=True)
+        """Train on half of both samples, judge on the other half. Only the columns ``current``
+        has take part: a column missing from the batch would tell the samples apart by itself
+        (the column tests report it)."""
+        columns = [c for c in self.columns_ if c in current]
+        rows = _sample(current[columns], self.max_rows, self.random_state + 1)
+        features = pd.concat([self.reference_[columns], self._encode(rows)[columns]], ignore_index=True)
         labels = np.r_[np.zeros(len(self.reference_)), np.ones(len(rows))]
         model = HistGradientBoostingClassifier(
             max_iter=30, max_leaf_nodes=15, categorical_features="from_dtype", random_state=self.random_state
@@ -114,7 +116,7 @@ class DomainClassifier:
         null_spread = np.sqrt((n1 + n2 + 1) / (12 * n1 * n2))
         p_value = float(stats.norm.sf((auc - 0.5) / null_spread))
         return DomainClassifierResult(
-            auc, lower, upper, p_value, self.threshold, len(labels), columns=tuple(self.columns_)
+            auc, lower, upper, p_value, self.threshold, len(labels), columns=tuple(columns)
         )
 
     def _encode(self, frame: pd.DataFrame) -> pd.DataFrame:

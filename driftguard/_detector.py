@@ -234,6 +234,8 @@ class DriftDetector:
         sample = batch.sample
         if self.classifier_ is None or sample is None or len(sample) < self.min_rows:
             return None
+        if not set(self.classifier_.columns_) & set(sample.rows.columns):
+            return None
         return self.classifier_.test(sample.rows)
 
     def _verdict(self, report: DriftReport) -> bool:

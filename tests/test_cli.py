@@ -136,7 +136,7 @@ def test_backtest_shows_approvals_asked_once_and_the_breaker_tripping(stream, tm
     )
     assert main(["backtest", "--policy", str(policy), "--batches", str(folder), "--json"]) == 0
     rows = {r["batch"]: r for r in json.loads(capsys.readouterr().out)}
-    assert rows["x0_drift.parquet"]["approvals_asked"] == ["refresh_reference (amount, channel)"]
+    assert rows["x0_drift.parquet"]["approvals_asked"] == ["refresh_reference ((joint), amount, channel)"]
     assert all(rows[f"x{d}_drift.parquet"]["approvals_asked"] == [] for d in (1, 2, 3))  # asked once
     assert [rows[f"y{d}_corrupt.parquet"]["verified"] for d in (0, 1, 2)] == [False] * 3
     assert [rows[f"y{d}_corrupt.parquet"]["breaker"] for d in (0, 1, 2, 3)] == [

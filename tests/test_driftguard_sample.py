@@ -60,3 +60,11 @@ def test_no_sample_no_classifier() -> None:
     assert driftguard.detect(reference, _day(2, together=False)).multivariate is None
     sampled = driftguard.profile(_day(1), like=reference)
     assert sampled.merge(reference).sample is None  # a sample of one side is no sample of both
+
+
+def test_a_column_missing_from_the_batch_is_left_out_of_the_classifier(days) -> None:
+    reference = driftguard.rolling(list(days.values()), 7)
+    report = driftguard.detect(reference, _day(103).drop(columns=["unit"]))
+    assert report.skipped["unit"] == "missing from the batch"
+    assert report.multivariate is not None and report.multivariate.columns == ("inlet", "outlet")
+    assert not report.multivariate.drifted
