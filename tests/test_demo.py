@@ -212,6 +212,7 @@ def test_drift_report_shows_plots_and_metrics_over_partitions(loop) -> None:
     plots = metadata["plots"].value
     assert plots.count("data:image/svg+xml;base64,") == 2
     assert metadata["effect/amount"].value > 0.1 and metadata["rows"].value == row["rows_in"]
+    assert metadata["effect/(joint)"].value > 0.55  # the domain classifier's AUC, on profiles
     assert {"missing/country", "mean/amount"} <= set(metadata)
     rows = {
         r.data["column"] + ":" + r.data["method"]: r.data["drifted"]

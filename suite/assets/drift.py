@@ -174,6 +174,9 @@ def report_metadata(report: driftguard.DriftReport, history: list[dict[str, floa
         for c in report.columns.values()
         if c.statistic is not None
     }
+    joint = report.multivariate
+    if joint is not None:  # the domain classifier's AUC, plotted over partitions like the effects
+        effects["effect/(joint)"] = round(joint.auc, 4)
     return {
         "drifted_columns": ", ".join(report.drifted_columns) or "none",
         "drift_share": report.drift_share,
