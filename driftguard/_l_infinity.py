@@ -30,9 +30,7 @@ class LInfinity:
     def compare(self, reference: ColumnProfile, current: ColumnProfile) -> Comparison:
         keys, ref, cur = aligned(reference, current)
         effect = float(np.max(np.abs(shares(ref) - shares(cur)))) if ref.sum() and cur.sum() else 0.0
-        return Comparison(
-            effect, chi_square_p(ref, cur)[1], "chi_square", note=category_changes(keys, ref, cur)
-        )
+        return Comparison(effect, *chi_square_p(ref, cur)[1:], note=category_changes(keys, ref, cur))
 
 
 def category_changes(keys: list[str], reference: np.ndarray, current: np.ndarray) -> str:
