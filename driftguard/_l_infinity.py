@@ -34,8 +34,13 @@ class LInfinity:
 
 
 def category_changes(keys: list[str], reference: np.ndarray, current: np.ndarray) -> str:
-    """Names of categories that appeared or vanished (``other`` excluded)."""
+    """Names of categories that appeared or vanished (``other`` excluded). A category counts as
+    vanished only where the batch would have held at least 5 of it: in a small batch, rare
+    categories are missing by chance."""
+    scale = current.sum() / reference.sum() if reference.sum() else 0.0
     new = [k for k, r, c in zip(keys, reference, current, strict=True) if not r and c and k != OTHER]
-    gone = [k for k, r, c in zip(keys, reference, current, strict=True) if r and not c and k != OTHER]
+    gone = [
+        k for k, r, c in zip(keys, reference, current, strict=True) if r * scale >= 5 and not c and k != OTHER
+    ]
     parts = ([f"new categories: {new[:10]}"] if new else []) + ([f"vanished: {gone[:10]}"] if gone else [])
     return "; ".join(parts)

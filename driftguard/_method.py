@@ -129,7 +129,9 @@ def pearson_statistic(current: np.ndarray, column_totals: np.ndarray, current_to
     return total**2 / (reference_total * current_total) * (deviations**2 / column_totals).sum(axis=-1)
 
 
-def null_draws(column_totals: np.ndarray, current_total: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def null_draws(
+    column_totals: np.ndarray, current_total: int, size: int, rng: np.random.Generator
+) -> np.ndarray:
     """``size`` draws of the batch's counts without drift: ``current_total`` of the pooled rows."""
     return rng.multivariate_hypergeometric(column_totals, current_total, size=size, method="marginals")
 
