@@ -141,22 +141,24 @@ def permutation_p(
     column_totals: np.ndarray,
     current_total: int,
     statistic: Callable[[np.ndarray], np.ndarray],
+    draws: int = PERMUTATIONS,
+    exceedances: int = EXCEEDANCES,
 ) -> float:
-    """Share of draws without drift whose ``statistic`` reaches ``observed``, plus one in both
-    counts; stopped at the ``EXCEEDANCES``-th such draw (p = EXCEEDANCES / draws so far)."""
+    """Share of ``draws`` without drift whose ``statistic`` reaches ``observed``, plus one in both
+    counts; stopped at the ``exceedances``-th such draw (then p = exceedances / draws so far)."""
     rng = np.random.default_rng(SEED)
     drawn = reached = 0
     chunk = 100
-    while drawn < PERMUTATIONS:
-        size = min(chunk, PERMUTATIONS - drawn)
+    while drawn < draws:
+        size = min(chunk, draws - drawn)
         simulated = statistic(null_draws(column_totals, current_total, size, rng))
         hits = np.flatnonzero(simulated >= observed * (1 - 1e-9))  # ties count: the test is discrete
-        if reached + len(hits) >= EXCEEDANCES:
-            return EXCEEDANCES / (drawn + int(hits[EXCEEDANCES - reached - 1]) + 1)
+        if reached + len(hits) >= exceedances:
+            return exceedances / (drawn + int(hits[exceedances - reached - 1]) + 1)
         reached += len(hits)
         drawn += size
         chunk *= 2
-    return (reached + 1) / (PERMUTATIONS + 1)
+    return (reached + 1) / (draws + 1)
 
 
 def ks_p(reference: ColumnProfile, current: ColumnProfile) -> tuple[float, float]:
