@@ -220,12 +220,8 @@ class DriftDetector:
             # L-infinity below 5 points lets total variation reach 2.5 points per category: a
             # quarter of the rows moved unseen at 10 categories, half at 20. Up to 10, one
             # category's share is the readable question; beyond, total variation sees the diffuse.
-            categories = sum(1 for name, count in reference.categories if count and name != OTHER)
-            return (
-                LInfinity()
-                if categories <= 10 and not reference.frequencies().get(OTHER)
-                else TotalVariation()
-            )
+            counted = [label for label, count in reference.categories if count]
+            return LInfinity() if len(counted) <= 10 and OTHER not in counted else TotalVariation()
         return METHODS[chosen]() if isinstance(chosen, str) else chosen
 
     def _multivariate(self, current: pd.DataFrame | Profile) -> DomainClassifierResult | None:
