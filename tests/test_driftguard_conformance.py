@@ -37,6 +37,7 @@ def test_every_public_method_and_detector_is_covered() -> None:
         "ChiSquare",
         "JensenShannon",
         "LInfinity",
+        "TotalVariation",
         "MissingRate",
     }
     assert {d.__name__ for d in DETECTORS} == {"DriftDetector", "DomainClassifier"}
@@ -132,3 +133,33 @@ def test_missing_rate_matches_a_two_proportion_test() -> None:
     ours = driftguard.MissingRate().compare(reference.columns["x"], current.columns["x"])
     chi2 = stats.chi2_contingency(np.array([[50, 950], [150, 850]]), correction=False)
     assert ours.p_value == pytest.approx(chi2.pvalue) and ours.effect == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("rows", [100, 500])
+def test_sparse_categories_against_a_large_reference_do_not_false_alarm(rows) -> None:
+    """About 100 categories (Dirichlet(1) shares: many rare), beside a 3-category and a numeric
+    column; 20,000 reference rows, batches of ``rows`` from the same population: 4 references,
+    40 batches each. Dataset verdict at most 5%, any column at most 10%."""
+    rng = np.random.default_rng(rows)
+    names = np.array([f"n{i:03d}" for i in range(100)])
+    shares = rng.dirichlet(np.ones(len(names)))
+
+    def frame(size: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "many": rng.choice(names, size, p=shares),
+                "few": rng.choice(["a", "b", "c"], size, p=[0.6, 0.3, 0.1]),
+                "x": rng.lognormal(0, 1, size),
+            }
+        )
+
+    verdicts, columns = [], []
+    for _ in range(4):
+        detector = driftguard.DriftDetector(multivariate=False).fit(frame(20_000))
+        for _ in range(40):
+            report = detector.score(frame(rows))
+            verdicts.append(report.drifted)
+            columns.append(bool(report.drifted_columns))
+    assert report.columns["many"].method == "total_variation"
+    assert report.columns["many"].test == "chi_square_permutation"
+    assert np.mean(verdicts) <= 0.05 and np.mean(columns) <= 0.10
