@@ -31,7 +31,7 @@ _SECRET_NAME = re.compile(
     r"(?:^|[_\-.])(?:" + "|".join(sorted(SECRET_NAMES, key=len, reverse=True)) + r"|apikey|passwd|pwd)$",
     re.IGNORECASE,
 )
-_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`|\\]+")
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`|\\]*[^\s'\"<>`|\\.,;:!?)\]]")
 _USERINFO = re.compile(r"^(?P<scheme>[^:/]+://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")
 _PARAMETER = re.compile(r"(?P<name>[^?&#;=/]+)=(?P<value>[^&#;]*)")
 _WEBHOOK_PATHS = (
