@@ -139,7 +139,9 @@ def _leaks(text: str) -> list[str]:
 def test_no_secret_given_to_the_suite_appears_in_anything_it_writes(secret_suite, hook, capsys) -> None:
     url = str(secret_suite["ledger_url"])
     assert main(["run", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    ran = capsys.readouterr()
+    rows = json.loads(ran.out)
+    assert _leaks(ran.out + ran.err) == []
     assert len(rows) == len(secret_suite["batches"])  # type: ignore[arg-type]
     assert hook.received and all(PATH_TOKEN in path and QUERY_TOKEN in path for path, _ in hook.received)
 
