@@ -118,7 +118,10 @@ def test_ledger_records_every_step(contract, frames) -> None:
             "line 2: rules.0.when.kind must be one of ['contract_violation', 'schema_change', 'drift', "
             "'metric_anomaly', 'run_failure', 'freshness'], got 'weather'",
         ),
-        ("rulez: []\n", "line 1: rulez is not a valid key; valid keys: ['alerts', 'default', 'guardrails', 'rules']"),
+        (
+            "rulez: []\n",
+            "line 1: rulez is not a valid key; valid keys: ['alerts', 'default', 'guardrails', 'rules']",
+        ),
         ("rules:\n  - then: alert\n    with: 3\n", "line 3: rules.0.with must be a mapping, got 3"),
     ],
 )
