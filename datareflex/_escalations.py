@@ -22,7 +22,7 @@ from ._signals import Signal
 
 def hold(frame: pd.DataFrame, signals: Sequence[Signal], context: ActionContext) -> ActionResult:
     """Set rows aside for a person: the whole batch for batch-level signals, else the failing rows."""
-    reason = context.params.get("reason") or "; ".join(str(s) for s in signals)
+    reason = redact(str(context.params.get("reason") or "; ".join(str(s) for s in signals)))
     if any(s.batch_level for s in signals):
         mask = np.ones(len(frame), dtype=bool)
         reasons = np.full(len(frame), f"held: {reason}", dtype=object)

@@ -357,3 +357,14 @@ def test_the_ledger_redacts_at_write_time() -> None:
         "orders", "d1", "action", "alert", {"notes": [f"posted to https://u:{LEDGER_PASSWORD}@h/x"]}
     )
     assert ledger.records()[0].detail == {"notes": ["posted to https://u:***@h/x"]}
+
+
+def test_a_hold_reason_naming_a_url_is_stored_redacted(contract, frames) -> None:
+    policy = datareflex.Policy.from_yaml(
+        "rules:\n  - when: {kind: drift}\n    then: hold\n"
+        f"    with: {{reason: 'ask ops at https://ops:{LEDGER_PASSWORD}@wiki.example/runbook'}}\n"
+    )
+    signal = datareflex.Signal(datareflex.SignalKind.DRIFT, "amount", "wasserstein", magnitude=0.4)
+    outcome = datareflex.Reflex(policy).handle(frames["clean"].head(5), [signal], contract=contract)
+    reasons = set(outcome.held[schemasense.REASON_COLUMN])
+    assert reasons == {"held: ask ops at https://ops:***@wiki.example/runbook"}
