@@ -5,7 +5,9 @@ anomalies become row- or batch-scope signals), decides (the policy, then a chain
 breaker, cooldown, ``after_batches``, ask-once approvals, the removal budget), acts and verifies,
 writing every step to the :class:`Ledger` in the batch's event time. :func:`release` and
 :func:`close_breaker` are a person's way out. Policies are pydantic models read from YAML with
-:func:`load_yaml_model`, whose errors name the file, line and key.
+:func:`load_yaml_model`, whose errors name the file, line and key; a webhook posts only over
+http(s) to the policy's ``alerts.allowed_hosts``. :func:`redact` hides secrets (a URL's password
+or token) in any text the suite writes; the ledger applies it to every record.
 
 >>> import pandas as pd, schemasense, datareflex
 >>> contract = schemasense.infer(pd.DataFrame({"qty": [1, 2, 3] * 10}), name="orders")
@@ -21,6 +23,7 @@ writing every step to the :class:`Ledger` in the batch's event time. :func:`rele
 """
 
 from ._actions import ACTIONS, Action, ActionContext, ActionKind, ActionResult
+from ._alerts import Alerts
 from ._approvals import Approval, Record, approvals_of
 from ._breaker import BreakerState, breaker_records, breaker_state
 from ._guardrails import Guardrail, Proposal, Situation, Step, cooling
@@ -28,6 +31,7 @@ from ._ledger import Ledger
 from ._loop import handle_batch
 from ._outcome import Decision, Outcome
 from ._policy import Guardrails, Plan, Policy, PolicyRule, When
+from ._redact import redact
 from ._reflex import Reflex
 from ._release import close_breaker, release
 from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense
@@ -41,6 +45,7 @@ __all__ = [
     "ActionContext",
     "ActionKind",
     "ActionResult",
+    "Alerts",
     "Approval",
     "BreakerState",
     "ConfigError",
@@ -72,6 +77,7 @@ __all__ = [
     "cooling",
     "handle_batch",
     "load_yaml_model",
+    "redact",
     "release",
     "schema_changes",
     "sense",

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ._approvals import Approval, Record, approvals_of
+from ._redact import redact
 
 _METADATA = sa.MetaData()
 _RECORDS = sa.Table(
@@ -87,7 +88,8 @@ class Ledger:
         event_time: dt.datetime | dt.date | None = None,
     ) -> int:
         """Append one record and return its id. ``at`` is when (default now); ``event_time`` the
-        batch's own time (default ``at``)."""
+        batch's own time (default ``at``). Secrets in ``detail`` and ``reference`` (a URL's
+        password or token) are redacted (:func:`datareflex.redact`) before they are written."""
         if step not in STEPS:
             raise ValueError(f"step must be one of {STEPS}, got {step!r}")
         recorded = at or dt.datetime.now(dt.UTC)
@@ -98,8 +100,8 @@ class Ledger:
             "step": step,
             "kind": kind,
             "contract_version": contract_version,
-            "reference": reference,
-            "detail": json.dumps(dict(detail or {}), default=str),
+            "reference": redact(reference),
+            "detail": json.dumps(redact(json.loads(json.dumps(dict(detail or {}), default=str)))),
             "event_time": timestamp(event_time if event_time is not None else recorded),
             "request": (detail or {}).get("request") if step == "approval" else None,
         }
@@ -196,7 +198,7 @@ class Ledger:
         if expected == "granted" and (found is None or found.status != expected):
             raise ValueError(f"approval request {request} is not granted: nothing to carry out")
         if found is None:
-            raise ValueError(f"no approval request {request} in {self.url}")
+            raise ValueError(f"no approval request {request} in {redact(self.url)}")
         if found.status != expected:
             raise ValueError(f"approval request {request} was already {found.status}")
         self.append(

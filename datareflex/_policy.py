@@ -21,6 +21,8 @@ policy does not know, a person decides)::
       max_removed_share: 0.2   # past it, the batch is held instead of thinned
       cooldown_minutes: {alert: 360}   # of event time: a backfill cools down like live
       breaker_failures: 3
+    alerts:
+      allowed_hosts: [hooks.slack.com]   # the only hosts a rule's webhook may post to
 
 The models are pydantic (``extra="forbid"`` everywhere), so :meth:`Policy.json_schema` is the
 file's JSON Schema and every mistake is a :class:`PolicyError` naming the file, line and key.
@@ -40,6 +42,7 @@ import pydantic
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from ._actions import ActionKind
+from ._alerts import Alerts, check_webhooks
 from ._signals import Scope, Severity, Signal, SignalKind
 from ._yaml import load_yaml_model
 from .errors import PolicyError
@@ -212,7 +215,13 @@ class Policy(pydantic.BaseModel):
     rules: tuple[PolicyRule, ...] = Field(description="Rules tried in order; the first match takes a signal.")
     default: ActionKind = Field(default=ActionKind.HOLD, description="The action for signals no rule takes.")
     guardrails: Guardrails = Field(default_factory=lambda: Guardrails(), description="Limits on the policy.")
+    alerts: Alerts = Field(default_factory=lambda: Alerts(), description="Where alerts may be sent.")
     _version: str = pydantic.PrivateAttr("")
+
+    @pydantic.model_validator(mode="after")
+    def _webhooks_allowed(self) -> Policy:
+        check_webhooks(self.rules, self.alerts)
+        return self
 
     @property
     def version(self) -> str:
@@ -263,7 +272,7 @@ class Policy(pydantic.BaseModel):
         """The JSON Schema of a policy file, with a description of every key.
 
         >>> sorted(Policy.json_schema()["properties"])
-        ['default', 'guardrails', 'rules']
+        ['alerts', 'default', 'guardrails', 'rules']
         """
         return cls.model_json_schema(by_alias=True)
 

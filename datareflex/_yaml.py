@@ -1,7 +1,8 @@
 """Read any pydantic model from YAML; every mistake names the file, the line and the key.
 
 One helper for every configuration file (a policy, the suite's ``suite.yaml``): YAML is loaded
-safely (tags such as ``!!python/object`` are refused), the document is validated by the model,
+safely (any tag, such as ``!!python/object``, is refused at its line; so are aliases that loop
+or expand past :data:`MAX_NODES` values), the document is validated by the model,
 and a :class:`pydantic.ValidationError` becomes one :class:`ConfigError` whose message reads
 ``policy.yaml, line 5: rules.0.then must be one of [...], got 'quarantin'``: the 1-based line
 of the offending key, the dotted path of keys, and a short message.
@@ -20,6 +21,18 @@ from .errors import ConfigError
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 _QUOTED = re.compile(r"'([^']*)'")
+MAX_NODES = 100_000
+"""The most values a configuration file may hold once its aliases are expanded (a "billion
+laughs" file is refused, not expanded)."""
+
+
+class KeyedValueError(ValueError):
+    """Raised by a model's validator about a key below the model (``keys``, from the model
+    down): :func:`load_yaml_model` then names that key's line rather than the model's."""
+
+    def __init__(self, keys: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.keys = tuple(keys)
 
 
 def load_yaml_model(
@@ -53,19 +66,26 @@ def load_yaml_model(
 
 def _load(text: str, source: str, error: type[ConfigError]) -> tuple[yaml.Node | None, Any]:
     """The document's node tree (for line numbers) and its plain data, loaded safely."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _PlainLoader(text)
+    except yaml.reader.ReaderError as exc:
+        row = text[: exc.position].count("\n") + 1
+        problem = f"character #x{exc.character:04x}: {exc.reason}"
+        raise error(f"{source}, line {row}: not valid YAML: {problem}") from None
     try:
         node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_NODES:
+            raise error(f"{source}: not valid YAML: more than {MAX_NODES} values once aliases are expanded")
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f", line {mark.line + 1}" if mark is not None else ""
         problem = exc.problem or exc.context or "not valid YAML"
-        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
-            problem = f"{problem.split(' for the tag ')[-1]} is not allowed: only plain YAML is read"
         raise error(f"{source}{line}: not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise error(f"{source}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise error(f"{source}: not valid YAML: nested too deeply") from None
     finally:
         loader.dispose()
     if data is None:
@@ -76,6 +96,54 @@ def _load(text: str, source: str, error: type[ConfigError]) -> tuple[yaml.Node |
         where = ".".join([*path, str(key.value)])
         raise error(f"{source}, line {key.start_mark.line + 1}: {where} is given twice")
     return node, data
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """The safe loader, stricter: any explicit tag (``!!python/object``, ``!secret``, even
+    ``!!str``) and any alias inside the node it names are errors at their line, before anything
+    is constructed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.open_anchors: set[str] = set()
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.open_anchors:
+                problem = f"the alias *{event.anchor} is inside the value it names (a loop)"
+                raise yaml.composer.ComposerError(None, None, problem, event.start_mark)  # type: ignore[arg-type]
+            return super().compose_node(parent, index)
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            shown = str(tag).replace("tag:yaml.org,2002:", "!!")
+            problem = f"the tag {shown} is not allowed: only plain YAML is read (quote text)"
+            raise yaml.constructor.ConstructorError(None, None, problem, event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.open_anchors.discard(anchor or "")
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once aliases are expanded (each shared node counted
+    every time it is used), computed once per distinct node."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            sizes[id(node)] = min(1 + sum(size(child) for child in children), MAX_NODES + 1)
+        return sizes[id(node)]
+
+    return size(root)
 
 
 def _repeated_key(node: yaml.Node | None, path: tuple[str, ...] = ()) -> tuple[yaml.Node, list[str]] | None:
@@ -99,6 +167,11 @@ def _repeated_key(node: yaml.Node | None, path: tuple[str, ...] = ()) -> tuple[y
 
 def _message(model_cls: type[pydantic.BaseModel], root: yaml.Node | None, error: Any, source: str) -> str:
     loc = [part for part in error["loc"] if not _is_tag(part)]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, KeyedValueError):  # the validator named the key; its message the value
+        loc = [*loc, *cause.keys]
+        line = _locate(root, loc)[0] if root is not None else 1
+        return f"{source}, line {line}: {'.'.join(str(part) for part in loc)}: {cause}"
     line, found = _locate(root, loc) if root is not None else (1, [])
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":

@@ -118,7 +118,10 @@ def test_ledger_records_every_step(contract, frames) -> None:
             "line 2: rules.0.when.kind must be one of ['contract_violation', 'schema_change', 'drift', "
             "'metric_anomaly', 'run_failure', 'freshness'], got 'weather'",
         ),
-        ("rulez: []\n", "line 1: rulez is not a valid key; valid keys: ['default', 'guardrails', 'rules']"),
+        (
+            "rulez: []\n",
+            "line 1: rulez is not a valid key; valid keys: ['alerts', 'default', 'guardrails', 'rules']",
+        ),
         ("rules:\n  - then: alert\n    with: 3\n", "line 3: rules.0.with must be a mapping, got 3"),
     ],
 )
@@ -245,16 +248,17 @@ def test_alerts_post_to_a_webhook_and_a_dead_one_is_noted(contract, frames) -> N
     server = HTTPServer(("127.0.0.1", 0), Hook)
     threading.Thread(target=server.handle_request, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/hook"
-    policy = datareflex.Policy.from_yaml(
-        f"rules: [{{when: {{kind: drift}}, then: alert, with: {{webhook: '{url}'}}}}]"
+    shown = f"http://127.0.0.1:{server.server_port}/***"  # notes never carry a webhook's path
+    text = (
+        f"rules: [{{when: {{kind: drift}}, then: alert, with: {{webhook: '{url}'}}}}]\n"
+        "alerts: {allowed_hosts: [127.0.0.1]}\n"
     )
+    policy = datareflex.Policy.from_yaml(text)
     signal = datareflex.Signal(datareflex.SignalKind.DRIFT, "amount", "wasserstein", magnitude=0.4)
     outcome = datareflex.Reflex(policy).handle(frames["clean"].head(5), [signal], contract=contract)
     server.server_close()
     assert received == [{"contract": "orders", "signals": [signal.to_dict()]}]
-    assert f"webhook {url}: HTTP 204" in outcome.notes
-    dead = datareflex.Policy.from_yaml(
-        f"rules: [{{when: {{kind: drift}}, then: alert, with: {{webhook: '{url}'}}}}]"
-    )
+    assert f"webhook {shown}: HTTP 204" in outcome.notes
+    dead = datareflex.Policy.from_yaml(text)
     again = datareflex.Reflex(dead).handle(frames["clean"].head(5), [signal], contract=contract)
-    assert any(n.startswith(f"webhook {url} failed") for n in again.notes) and again.verified is True
+    assert any(n.startswith(f"webhook {shown} failed") for n in again.notes) and again.verified is True

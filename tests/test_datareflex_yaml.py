@@ -62,7 +62,7 @@ def test_a_wrong_action_names_file_line_key_and_the_valid_values() -> None:
         ),
         (
             "datasets: !!python/object/apply:os.system [echo hi]\n",
-            "line 1: not valid YAML: 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed",
+            "line 1: not valid YAML: the tag !!python/object/apply:os.system is not allowed",
         ),
         ("", "suite.yaml: the file is empty"),
         (

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 
 import datareflex
-from suite.assets.metadata import approvals_table
+from suite.assets.metadata import approvals_table, redacted
 from suite.config import DatasetConfig
 
 
@@ -46,7 +46,7 @@ def approvals_metadata(
     }
     if people:
         metadata["person_actions"] = person_table(people)
-    return metadata
+    return redacted(metadata)
 
 
 def person_table(records: Sequence[datareflex.Record]) -> dg.MetadataValue:

@@ -1,4 +1,7 @@
-"""Metadata a person reads in the Dagster UI: schemas, violation tables, drift tables."""
+"""Metadata a person reads in the Dagster UI: schemas, violation tables, drift tables.
+
+Metadata made of notes, reasons and ledger records passes through :func:`redacted`, so a secret
+(a webhook's token, a database password) never reaches the event log."""
 
 from __future__ import annotations
 
@@ -27,6 +30,32 @@ def latest_metadata(instance: dg.DagsterInstance, key: dg.AssetKey, partition: s
     record = latest_record(instance, key, partition)
     event = record.asset_materialization if record is not None else None
     return event.metadata if event is not None else {}
+
+
+def redacted(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """``metadata`` with every text in it passed through :func:`datareflex.redact`: plain
+    strings, markdown, text, JSON and table values (other kinds carry no free text).
+
+    >>> redacted({"notes": dg.MetadataValue.md("- webhook https://h.example/T0/B0/XXXX?token=t")})["notes"].md_str
+    '- webhook https://h.example/T0/B0/XXXX?token=***'
+    """
+    return {key: _redacted_value(value) for key, value in metadata.items()}
+
+
+def _redacted_value(value: Any) -> Any:
+    redact = datareflex.redact
+    if isinstance(value, str | dict | list):
+        return redact(value)
+    if isinstance(value, dg.MarkdownMetadataValue):
+        return dg.MetadataValue.md(redact(value.md_str or ""))
+    if isinstance(value, dg.TextMetadataValue):
+        return dg.MetadataValue.text(redact(value.text or ""))
+    if isinstance(value, dg.JsonMetadataValue):
+        return dg.MetadataValue.json(redact(value.data or {}))
+    if isinstance(value, dg.TableMetadataValue):
+        records = [dg.TableRecord(redact(dict(record.data))) for record in value.records]
+        return dg.MetadataValue.table(records, schema=value.schema)
+    return value
 
 
 def frame_schema(df: pd.DataFrame) -> dg.TableSchema:

@@ -10,7 +10,7 @@ import datareflex
 import driftguard
 import schemasense
 from suite.assets.drift import CHANGED_OVER_TIME, reference_for
-from suite.assets.metadata import latest_metadata
+from suite.assets.metadata import latest_metadata, redacted
 from suite.assets.schema import contract_metadata
 from suite.config import DatasetConfig
 from suite.loop import event_time, imputer_rows, read_policy, signal_summary
@@ -69,7 +69,8 @@ def build_remediation(
 def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:
     """Put the decision, any alert and any escalation on the run: filterable in the runs list."""
     tags = {DECISION_TAG: outcome.decision.value}
-    alerts = [note.removeprefix("alert: ") for note in outcome.notes if note.startswith("alert: ")]
+    notes = datareflex.redact(list(outcome.notes))
+    alerts = [note.removeprefix("alert: ") for note in notes if note.startswith("alert: ")]
     if alerts:
         tags[ALERT_TAG] = "; ".join(alerts)[:250]  # Dagster limits a tag's length
         context.log.warning("alert: " + "; ".join(alerts))
@@ -77,7 +78,7 @@ def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> 
         tags[ESCALATED_TAG] = "unverified"
         context.log.error(
             f"remediation did not verify: {len(outcome.held)} rows held for a person; "
-            + "; ".join(outcome.notes)[:500]
+            + "; ".join(notes)[:500]
         )
     context.instance.add_run_tags(context.run_id, tags)
 
@@ -166,12 +167,14 @@ def _outputs(
     yield dg.Output(
         outcome.published,
         output_name="published_batch",
-        metadata={
-            "outcome": dg.MetadataValue.json(summary),
-            "decision": outcome.decision.value,
-            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
-            "ledger": dg.MetadataValue.md(_trail_markdown(trail)),
-        },
+        metadata=redacted(
+            {
+                "outcome": dg.MetadataValue.json(summary),
+                "decision": outcome.decision.value,
+                "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+                "ledger": dg.MetadataValue.md(_trail_markdown(trail)),
+            }
+        ),
     )
     for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
         reasons = frame[schemasense.REASON_COLUMN].value_counts().head(20) if len(frame) else pd.Series()
@@ -179,7 +182,7 @@ def _outputs(
         yield dg.Output(
             frame,
             output_name=name,
-            metadata={"dagster/row_count": len(frame), "reasons": dg.MetadataValue.md(listed)},
+            metadata=redacted({"dagster/row_count": len(frame), "reasons": dg.MetadataValue.md(listed)}),
         )
 
 

@@ -2,12 +2,12 @@
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import driftguard
 import schemasense
+from suite.cli.output import say
 from suite.storage.files import read_batch
 
 
@@ -44,9 +44,9 @@ def _infer(args: argparse.Namespace) -> int:
     text = contract.to_yaml()
     if args.output:
         args.output.write_text(text)
-        print(f"wrote {args.output} ({len(contract.columns)} columns)", file=sys.stderr)
+        say(f"wrote {args.output} ({len(contract.columns)} columns)", err=True)
     else:
-        print(text, end="")
+        say(text, end="")
     return 0
 
 
@@ -54,17 +54,17 @@ def _validate(args: argparse.Namespace) -> int:
     contract = schemasense.Contract.from_file(args.contract)
     result = contract.validate(read_batch(args.file))
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        say(json.dumps(result.to_dict(), indent=2))
     else:
-        print(
+        say(
             f"{args.file}: {len(result.valid)} valid rows, {len(result.invalid)} invalid "
             f"(contract {contract.name} v{contract.version})"
         )
         if result.violations:
-            print(f"  {'column':<20} {'rule':<18} {'rows':>7}  examples")
+            say(f"  {'column':<20} {'rule':<18} {'rows':>7}  examples")
         for v in result.violations:
             examples = ", ".join(map(str, v.examples)) or v.detail
-            print(f"  {v.column:<20} {v.rule.value:<18} {v.count:>7}  {examples}")
+            say(f"  {v.column:<20} {v.rule.value:<18} {v.count:>7}  {examples}")
     return 0 if result.ok else 1
 
 
@@ -73,21 +73,21 @@ def _diff(args: argparse.Namespace) -> int:
     new = schemasense.Contract.from_file(args.new)
     changes = schemasense.diff(old, new)
     if args.json:
-        print(json.dumps(changes.to_dict(), indent=2))
+        say(json.dumps(changes.to_dict(), indent=2))
     else:
-        print(
+        say(
             f"{old.name} v{old.version} → {new.name} v{new.version}: {len(changes.changes)} changes, "
             f"{'breaking' if changes.breaking else 'none breaking'}"
         )
         for change in changes.changes:
-            print(f"  {'BREAKING' if change.breaking else 'additive':<9} {change.kind.value:<20} {change}")
+            say(f"  {'BREAKING' if change.breaking else 'additive':<9} {change.kind.value:<20} {change}")
     return 1 if changes.breaking else 0
 
 
 def _drift(args: argparse.Namespace) -> int:
     report = driftguard.detect(read_batch(args.reference), read_batch(args.current))
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_markdown())
+    say(json.dumps(report.to_dict(), indent=2) if args.json else report.to_markdown())
     if args.html:
         args.html.write_text(report.to_html())
-        print(f"wrote {args.html}", file=sys.stderr)
+        say(f"wrote {args.html}", err=True)
     return 0

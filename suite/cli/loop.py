@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import datareflex
+from suite.cli.output import say
 from suite.config import ConfigError, Settings, config_path
 
 
@@ -47,7 +48,7 @@ def _demo(args: argparse.Namespace) -> int:
     from suite.cli.demo import demo_settings, format_table, run_demo, to_json
 
     rows = run_demo(demo_settings())
-    print(to_json(rows) if args.json else format_table(rows))
+    say(to_json(rows) if args.json else format_table(rows))
     return 0
 
 
@@ -55,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     from suite.cli.demo import format_table, run_datasets, to_json
 
     rows = run_datasets(_settings(args.dataset))
-    print(to_json(rows) if args.json else format_table(_without_signals(rows)))
+    say(to_json(rows) if args.json else format_table(_without_signals(rows)))
     return 0
 
 
@@ -82,8 +83,8 @@ def _init(args: argparse.Namespace) -> int:
     open_instance(settings.dagster_home)
     for dataset in settings.datasets:
         dataset.landing.mkdir(parents=True, exist_ok=True)
-        print(f"{dataset.name}: landing folder {dataset.landing}")
-    print(f"DAGSTER_HOME={settings.dagster_home}")
+        say(f"{dataset.name}: landing folder {dataset.landing}")
+    say(f"DAGSTER_HOME={settings.dagster_home}")
     return 0
 
 
@@ -98,7 +99,7 @@ def _backtest(args: argparse.Namespace) -> int:
         training=args.training,
     )
     rows = backtest(dataset, every=dt.timedelta(hours=args.every_hours))
-    print(to_json(rows) if args.json else format_table(_without_signals(rows)))
+    say(to_json(rows) if args.json else format_table(_without_signals(rows)))
     return 0
 
 
@@ -106,5 +107,5 @@ def _schema(args: argparse.Namespace) -> int:
     from suite.config.declaration import SuiteDeclaration
 
     schema = SuiteDeclaration.model_json_schema() if args.what == "suite" else datareflex.Policy.json_schema()
-    print(json.dumps(schema, indent=2))
+    say(json.dumps(schema, indent=2))
     return 0

@@ -4,13 +4,13 @@ Each command module registers its subcommands (``register``) with the function t
 """
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 import datareflex
 import driftguard
 import schemasense
 from suite.cli import library, loop, person
+from suite.cli.output import say
 from suite.config import ConfigError
 from suite.storage.files import BatchFileError
 
@@ -32,5 +32,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         ConfigError,
         OSError,
     ) as exc:
-        print(f"dataops: {exc}", file=sys.stderr)
+        say(f"dataops: {exc}", err=True)
         return 2

@@ -7,10 +7,10 @@ ledger, the stored batches and the approvals asset change exactly as when launch
 
 import argparse
 import json
-import sys
 from typing import Any
 
 import datareflex
+from suite.cli.output import say
 from suite.config import ConfigError, DatasetConfig, Settings
 from suite.storage import BatchStorage
 
@@ -55,7 +55,7 @@ def _open_ledger(args: argparse.Namespace) -> datareflex.Ledger:
 
 def _approvals(args: argparse.Namespace) -> int:
     for a in _open_ledger(args).approvals():
-        print(
+        say(
             f"{a.id:>6}  {a.status:<9} {a.dataset:<12} {a.action:<18} {', '.join(a.targets):<24} "
             f"asked {a.requested_at[:19]}"
             + (f", {a.status} {a.decided_at[:19]} by {a.by or '?'}" if a.decided_at else "")
@@ -67,19 +67,19 @@ def _decide(args: argparse.Namespace) -> int:
     try:
         approval = _open_ledger(args).decide(args.id, granted=args.command == "approve", by=args.by)
     except ValueError as exc:
-        print(f"dataops: {exc}", file=sys.stderr)
+        say(f"dataops: {exc}", err=True)
         return 2
-    print(f"approval {approval.id} ({approval.action} on {', '.join(approval.targets)}): {approval.status}")
+    say(f"approval {approval.id} ({approval.action} on {', '.join(approval.targets)}): {approval.status}")
     return 0
 
 
 def _ledger(args: argparse.Namespace) -> int:
     records = _open_ledger(args).records(dataset=args.dataset, batch=args.batch)
     if args.json:
-        print(json.dumps([r.__dict__ for r in records], indent=2, default=str))
+        say(json.dumps([r.__dict__ for r in records], indent=2, default=str))
         return 0
     for r in records:
-        print(
+        say(
             f"{r.id:>6}  {r.recorded_at[:19]}  {r.batch:<28} {r.step:<9} {r.kind:<20} "
             f"v{r.contract_version or '-'}  {r.describe()}"
         )
@@ -114,11 +114,11 @@ def _launch(
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         error = failure.step_failure_data.error if failure and failure.step_failure_data else None
-        print(f"dataops: {error.message.strip() if error else 'the run failed'}", file=sys.stderr)
+        say(f"dataops: {error.message.strip() if error else 'the run failed'}", err=True)
         return 1
     logs = instance.all_logs(result.run_id)
     said = [e.user_message for e in logs if e.dagster_event is None and e.step_key and e.user_message]
-    print(said[-1] if said else f"{dataset.name}: done")
+    say(said[-1] if said else f"{dataset.name}: done")
     return 0
 
 

@@ -23,7 +23,8 @@ beside the YAML file::
         sensor_interval_seconds: 30
         freshness_hours: 30              # a batch is expected at least this often
 
-A mistake fails at load, naming the file, the line and the key.
+A mistake fails at load, naming the file, the line and the key; so does a mistake in a policy
+the file names (each policy is read once at load to check it).
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
         policy = Path(entry.policy) if Path(entry.policy).is_absolute() else path.parent / entry.policy
         if not Path(policy).is_file():
             raise fail("policy", f": no such file {policy}")
+    try:  # read now, so a wrong policy (a tag, a webhook host not allowed) fails at load
+        datareflex.Policy.from_file(policy)
+    except datareflex.ConfigError as exc:
+        raise ConfigError(str(exc)) from None
     return DatasetConfig(
         name,
         folder if folder.is_absolute() else data_home / folder,

@@ -15,7 +15,7 @@ import pandas as pd
 import datareflex
 import schemasense
 from suite.assets.approvals import approvals_key, approvals_metadata
-from suite.assets.metadata import latest_metadata
+from suite.assets.metadata import latest_metadata, redacted
 from suite.config import DatasetConfig
 from suite.jobs.approvals import one_op_job
 from suite.storage import BatchStorage, SuiteStorage
@@ -63,7 +63,7 @@ def build_release_job(dataset: DatasetConfig) -> dg.JobDefinition:
             ledger.dispose()
         for event in events:
             context.log_event(event)
-        context.log.info(outcome.notes[0])
+        context.log.info(datareflex.redact(outcome.notes[0]))
 
     description = "Release a batch's held rows: set batch, revalidate and by."
     return one_op_job(f"{dataset.name}_release_job", description, release)
@@ -78,7 +78,7 @@ def build_breaker_job(dataset: DatasetConfig) -> dg.JobDefinition:
             context.log_event(_approvals_observation(dataset, ledger))
         finally:
             ledger.dispose()
-        context.log.info(f"{dataset.name}: {record.detail['reason']}")
+        context.log.info(datareflex.redact(f"{dataset.name}: {record.detail['reason']}"))
 
     return one_op_job(f"{dataset.name}_breaker_job", "Close the circuit breaker: set by.", close_breaker)
 
@@ -111,7 +111,7 @@ def _released(
             metadata["outcome"] = dg.MetadataValue.json(summary)
         events.append(
             dg.AssetMaterialization(
-                asset_key=dg.AssetKey([dataset.name, name]), partition=batch, metadata=metadata
+                asset_key=dg.AssetKey([dataset.name, name]), partition=batch, metadata=redacted(metadata)
             )
         )
     return events
