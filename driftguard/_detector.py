@@ -127,7 +127,7 @@ class DriftDetector:
         if not hasattr(self, "reference_"):
             raise NotFittedError("this DriftDetector is not fitted yet: call fit(reference) first")
         reference = self.reference_
-        batch = current if isinstance(current, Profile) else profile(current, like=reference, sketches=False)
+        batch = current if isinstance(current, Profile) else profile(current, like=reference)
         pending, results, skipped = self._compare(reference, batch)
         multivariate = self._multivariate(current)
         p_values = [c.p_value for *_, c in pending] + ([multivariate.p_value] if multivariate else [])
