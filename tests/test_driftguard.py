@@ -226,6 +226,7 @@ def _copies(*texts: str) -> list[str]:
         pd.Series(pd.Categorical(["x", "y", None, "y"] * 100)),
         pd.Series([True, False, None] * 100, dtype=object),
         pd.Series([], dtype=object),
+        pd.Series(np.array(["a", "b", None, 1, "1"], dtype=object)[np.arange(100_000) % 5][::-3]),  # strided
     ],
 )
 def test_categories_are_counted_by_their_text_like_pandas_does(column: pd.Series) -> None:
