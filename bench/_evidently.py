@@ -7,8 +7,9 @@ dependencies are not ours): ``ensure_peer()`` creates ``bench/.peers/evidently``
 The benchmarks write each sample as a Parquet file in a temporary folder and hand a list of jobs
 (reference file, current file, column kinds) to one subprocess, which runs every report and
 answers in JSON: the dataset verdict, each column's verdict with its test, threshold and score,
-and the seconds (wall clock and CPU) each report took. Batching avoids paying Evidently's start-up (a few seconds of
-imports) once per report. A reference file is read once and kept while jobs reuse it.
+and the seconds (wall clock and CPU) each report took. Batching avoids paying Evidently's
+start-up (a few seconds of imports) once per report. A reference file is read once and kept
+while jobs reuse it.
 
 The legacy API is used because it gives per-column verdicts:
 ``evidently.legacy.report.Report(metrics=[DataDriftPreset()])``, then
