@@ -1,23 +1,24 @@
-"""One column's counts: exact counts on bins (numeric) or of categories, sketches, mergeable.
+"""One column's counts: exact counts on bins (numeric) or of categories, mergeable.
 
-Two column profiles on the same bins merge by adding counts and merging sketches; a profile
-serialises to plain JSON types (sketches as base64).
+Two column profiles on the same bins merge by adding counts; a profile serialises to plain JSON
+types. Profiles stored before sketches were dropped still load (their sketches are ignored).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from . import _sketches
 from .errors import IncompatibleProfilesError
 
 OTHER = "__other__"
 """The category that counts every value outside the tracked ones."""
+RETIRED_FIELDS = ("quantile_sketch", "distinct_sketch")
+"""Keys of profiles stored by earlier versions (KLL and HLL sketches), ignored when read."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,6 @@ class ColumnProfile:
     total_squares: float = 0.0
     minimum: float | None = None
     maximum: float | None = None
-    quantile_sketch: bytes | None = field(default=None, repr=False)
-    distinct_sketch: bytes | None = field(default=None, repr=False)
     note: str = ""
 
     @property
@@ -55,13 +54,18 @@ class ColumnProfile:
         variance = (self.total_squares - self.total**2 / self.present) / (self.present - 1)
         return float(np.sqrt(max(variance, 0.0)))
 
-    @property
-    def distinct(self) -> float | None:
-        """Estimated distinct values (HLL); ``None`` when there were too many to sketch."""
-        return _sketches.distinct_estimate(self.distinct_sketch)
-
     def quantiles(self, ranks: list[float]) -> list[float]:
-        return _sketches.quantiles(self.quantile_sketch, ranks) if self.quantile_sketch else []
+        """Quantiles of a numeric column read from its bins, ``[]`` without values.
+
+        A bin's values are taken as spread evenly between its edges (the first bin's from the
+        minimum, the last one's up to the maximum): off by at most the width of one bin, which
+        on a reference's own bins holds about 1% of its values.
+        """
+        if self.kind != "numeric" or self.minimum is None or self.maximum is None or not self.present:
+            return []
+        edges = [min(self.minimum, *self.edges[:1]), *self.edges, max(self.maximum, *self.edges[-1:])]
+        shares = np.concatenate(([0.0], np.cumsum(self.counts))) / self.present
+        return [float(q) for q in np.interp(ranks, shares, edges)]
 
     def frequencies(self) -> dict[str, int]:
         """Exact counts of present values, keyed by category or by bin label."""
@@ -77,7 +81,6 @@ class ColumnProfile:
             )
         categories = Counter(dict(self.categories))
         categories.update(dict(other.categories))
-        both = [v for v in (self.quantile_sketch, other.quantile_sketch) if v is not None]
         return replace(
             self,
             rows=self.rows + other.rows,
@@ -89,31 +92,23 @@ class ColumnProfile:
             total_squares=self.total_squares + other.total_squares,
             minimum=_pick(min, self.minimum, other.minimum),
             maximum=_pick(max, self.maximum, other.maximum),
-            quantile_sketch=_sketches.merge_quantiles(*both)
-            if len(both) == 2
-            else (both[0] if both else None),
-            distinct_sketch=_sketches.merge_distinct(self.distinct_sketch, other.distinct_sketch),
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["edges"], data["counts"], data["sums"] = list(self.edges), list(self.counts), list(self.sums)
         data["categories"] = [list(item) for item in self.categories]
-        data["quantile_sketch"] = _sketches.encode(self.quantile_sketch)
-        data["distinct_sketch"] = _sketches.encode(self.distinct_sketch)
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
         return cls(
             **{
-                **data,
+                **{k: v for k, v in data.items() if k not in RETIRED_FIELDS},
                 "edges": tuple(float(e) for e in data.get("edges", ())),
                 "counts": tuple(int(c) for c in data.get("counts", ())),
                 "sums": tuple(float(c) for c in data.get("sums", ())),
                 "categories": tuple((str(k), int(v)) for k, v in data.get("categories", ())),
-                "quantile_sketch": _sketches.decode(data.get("quantile_sketch")),
-                "distinct_sketch": _sketches.decode(data.get("distinct_sketch")),
             }
         )
 

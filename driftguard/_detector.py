@@ -145,7 +145,7 @@ class DriftDetector:
         batch = (
             current
             if isinstance(current, Profile)
-            else profile(current, like=reference, sketches=False, sample_rows=self._sample_rows())
+            else profile(current, like=reference, sample_rows=self._sample_rows())
         )
         pending, results, skipped = self._compare(reference, batch)
         multivariate = self._multivariate(batch)

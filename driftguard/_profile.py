@@ -90,22 +90,19 @@ def profile(
     *,
     bins: int = 100,
     identifier_share: float = 0.95,
-    sketches: bool = True,
     sample_rows: int = SAMPLE_ROWS,
 ) -> Profile:
     """Profile ``df``; with ``like``, use that reference's column kinds, bins and categories.
 
-    ``sketches=False`` (with ``like`` only) leaves out the KLL and HLL sketches: exact counts
-    alone, for a batch that is scored and dropped, never stored or merged. The profile keeps a
-    sample of up to ``sample_rows`` rows of its compared columns (0: none) for the domain
-    classifier.
+    The profile keeps a sample of up to ``sample_rows`` rows of its compared columns (0: none)
+    for the domain classifier.
     """
     columns = {}
     for label in df.columns:
         name = str(label)
         template = like.columns.get(name) if like is not None else None
         if template is not None:
-            columns[name] = profile_like(df[label], template, sketches)
+            columns[name] = profile_like(df[label], template)
         else:
             columns[name] = profile_new(name, df[label], bins, identifier_share)
     return Profile(len(df), columns, _sample(df, columns, sample_rows))
