@@ -23,8 +23,8 @@ the very same samples (handed over as Parquet files):
 
 1. **false alarms** on no-drift resamples, reference and current both of n rows for n = 100,
    1,000, 10,000 and 100,000, a 100,000-row reference against 100-row batches (4 references,
-   12 batches each), and a 20,000-row reference against 100- and 500-row batches (the asymmetric
-   sizes where sparse categories false-alarmed: 4 references, 12 batches each): the share of
+   36 batches each), and a 20,000-row reference against 100- and 500-row batches (the asymmetric
+   sizes where sparse categories false-alarmed: 4 references, 36 batches each): the share of
    trials whose dataset verdict is "drift" (goal at most 5%) and whose report flags any column
    (goal at most 10%);
 2. **detection** at 10,000 rows against a 10,000-row reference, one change at a time in the
@@ -39,8 +39,9 @@ the very same samples (handed over as Parquet files):
 
 Every rate comes with its number of trials and a 95% Clopper-Pearson interval; a goal is judged on
 the measured rate (PASS/FAIL), the interval says how sure that is. The trial counts (``TRIALS``:
-150, 100, 50 and 12 no-drift pairs at 100, 1,000, 10,000 and 100,000 rows, 48 batches per
-asymmetric size, 40 per change) keep the whole run near twenty minutes on two cores (each
+150, 100, 50 and 12 no-drift pairs at 100, 1,000, 10,000 and 100,000 rows, 144 batches per
+asymmetric size (36 per reference: a small batch is cheap, and 48 left a 5% goal to the luck of
+one trial), 40 per change) keep the whole run near twenty minutes on two cores (each
 DriftGuard score trains its domain classifier, 0.2 to 1 s): Evidently runs in one subprocess of
 its own venv (``bench/.peers/evidently``, created on first use by ``_evidently.py``) on one core while
 DriftGuard runs here on the other. BLAS/OpenMP pools are set to one thread so the two do not
@@ -99,9 +100,9 @@ TRIALS = {
     "no drift, n=1,000": 100,
     "no drift, n=10,000": 50,
     "no drift, n=100,000": 12,
-    "no drift, 100,000 vs 100": 48,
-    "no drift, 20,000 vs 100": 48,
-    "no drift, 20,000 vs 500": 48,
+    "no drift, 100,000 vs 100": 144,
+    "no drift, 20,000 vs 100": 144,
+    "no drift, 20,000 vs 500": 144,
     "mean shift": 40,
     "category swap": 40,
     "null burst": 40,
