@@ -22,9 +22,11 @@ How a column is judged (the rule, so a user can predict it):
   ``chi_square``, ``jensen_shannon``, ``l_infinity``, ``total_variation``, or a method object).
 
 A test flags drift only when its p-value, adjusted by Benjamini–Hochberg across every test of
-the batch, is below ``alpha`` *and* its effect reaches the threshold: the first guard keeps
-small batches from raising false alarms, the second keeps huge batches from flagging trivial
-shifts. Fewer than ``min_rows`` values on either side gives "insufficient data". A domain
+the batch, is below ``alpha`` (0.01: under no drift BH keeps the chance that any test of the
+batch fires near ``alpha``, so a batch false-alarms about once in a hundred) *and* its effect
+reaches the threshold: the first guard keeps small batches from raising false alarms, the
+second keeps huge batches from flagging trivial shifts. Fewer than ``min_rows`` values on
+either side gives "insufficient data". A domain
 classifier adds a multivariate test over the whole row (AUC at least ``classifier.threshold``,
 p-value in the same correction), trained on the row samples that profiles carry, so it runs on
 data frames and on stored, merged profiles alike. The batch drifts when the (optionally
@@ -78,7 +80,7 @@ class DriftDetector:
 
     def __init__(
         self,
-        alpha: float = 0.05,
+        alpha: float = 0.01,
         min_rows: int = 30,
         drift_share: float = 0.0,
         columns: Iterable[str] | None = None,

@@ -88,9 +88,10 @@ class ChiSquareTest(NamedTuple):
     test: str
 
 
-def chi_square_p(reference: np.ndarray, current: np.ndarray, min_expected: float = 5.0) -> ChiSquareTest:
+def chi_square_p(reference: np.ndarray, current: np.ndarray, min_expected: float = 20.0) -> ChiSquareTest:
     """Chi-square test of homogeneity on exact counts: asymptotic where every expected count
-    reaches ``min_expected`` (Cochran's rule), a permutation p-value where any does not.
+    reaches ``min_expected`` (20: Cochran's 5 still left the smallest asymptotic p-values 2.5
+    times too frequent on 100-row batches), a permutation p-value where any does not.
 
     >>> statistic, p, test = chi_square_p(np.array([500.0, 500.0]), np.array([300.0, 700.0]))
     >>> round(statistic, 1), p < 1e-6, test
