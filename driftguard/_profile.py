@@ -120,8 +120,8 @@ def merge_all(profiles: Iterable[Profile]) -> Profile:
 
 def _sample(df: pd.DataFrame, columns: Mapping[str, ColumnProfile], rows: int) -> RowSample | None:
     """A row sample of the compared (not skipped) columns."""
-    compared = [label for label in df.columns if columns[str(label)].kind != "skipped"]
+    compared = [i for i, label in enumerate(df.columns) if columns[str(label)].kind != "skipped"]
     if rows < 1 or not compared:
         return None
-    numeric = [str(label) for label in compared if columns[str(label)].kind == "numeric"]
-    return RowSample.of(df[compared].set_axis([str(c) for c in compared], axis=1), numeric, rows)
+    numeric = [str(label) for label in df.columns if columns[str(label)].kind == "numeric"]
+    return RowSample.of(df, numeric, rows, columns=compared)

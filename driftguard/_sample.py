@@ -43,17 +43,25 @@ class RowSample:
     size: int = SAMPLE_ROWS
 
     @classmethod
-    def of(cls, frame: pd.DataFrame, numeric: Sequence[str], size: int = SAMPLE_ROWS) -> RowSample:
-        """Sample ``frame``; columns named in ``numeric`` as floats, every other one as text."""
+    def of(
+        cls,
+        frame: pd.DataFrame,
+        numeric: Sequence[str],
+        size: int = SAMPLE_ROWS,
+        columns: Sequence[int] | None = None,
+    ) -> RowSample:
+        """Sample ``frame`` (only the ``columns`` at these positions, when given; no other row or
+        column is copied); columns named in ``numeric`` as floats, every other one as text."""
         keys = np.random.default_rng(_seed(frame)).random(len(frame))
         chosen = np.argpartition(keys, size)[:size] if len(frame) > size else np.arange(len(frame))
         chosen = chosen[np.argsort(keys[chosen], kind="stable")]  # rows in key order: merges are order-free
-        rows = frame.iloc[chosen].reset_index(drop=True)
-        wanted = set(numeric)
-        columns = {
-            str(c): _as_number(rows[c]) if str(c) in wanted else _as_text(rows[c]) for c in rows.columns
-        }
-        return cls(keys[chosen], pd.DataFrame(columns, index=rows.index), size)
+        kept = range(frame.shape[1]) if columns is None else columns
+        wanted, values = set(numeric), {}
+        for i in kept:  # column by column: taking rows of the whole frame consolidates it first
+            column = frame.iloc[:, i].take(chosen).reset_index(drop=True)
+            name = str(frame.columns[i])
+            values[name] = _as_number(column) if name in wanted else _as_text(column)
+        return cls(keys[chosen], pd.DataFrame(values, index=pd.RangeIndex(len(chosen))), size)
 
     def __len__(self) -> int:
         return len(self.keys)
