@@ -38,23 +38,18 @@ and moved ``channel`` shares), it prints:
    count). Goal: at most 3x the floor. Then how much of the best end-to-end time the two
    profiles take.
 
-**Measured here** (two cores shared with other work; two runs at load average 0.8 to 1.6): fit +
-score 0.96 and 1.22 s (best of three; 1.07 and 1.23 s with thread pools at one), Evidently 50.4
-and 49.0 s: 53x and 40x (47x and 40x with thread pools at one; by CPU time 55x and 41x), up from
-30 to 32x (1.4 s) while profiles carried KLL and HLL sketches. Under heavier load (3.5 to 4.4)
-single runs gave anything from 28x to 58x: other work does not hit Evidently's one long run and
-our best of three alike, so compare runs at low load. Peak memory 4 MiB over the data; stored
-profiles scored in 7 to 14 ms. The one-pass floor took 0.33 to 0.43 s a frame (about 10 ms per
-numeric column's histogram here, 12 to 21 ms per text column's value counts), the profiles 0.13
-to 0.19 s: 0.4x the floor, below it because text is counted by object identity (a sort of a
-million addresses, about 4 ms, instead of hashing the strings) and sorting a numeric column
-costs about what its histogram does. Of our 1.0 to 1.2 s (CPU, seconds, in the slower run): the
-reference profile 0.19 (sorting the 11 numeric columns about 0.1, the 9 text columns 0.05), the
-batch profile 0.17, the column tests 0.02, and the multivariate step 0.7 to 0.9:
-``DomainClassifier.fit`` 0.5 (``notna().any()`` over each 1M-row column 0.39, ``infer_dtype``
-over the text columns 0.10), its ``test`` 0.19, the rows handed to it the rest. A steady 50x
-(under 0.85 s against Evidently's 42 to 50 s) waits on that step: the profiles cannot give much
-more.
+**Measured here** (two cores, load average 0.9 to 1.0, 2026-12-02): fit + score 0.47 s (best
+of three; 0.51 s with thread pools at one), Evidently 51.3 s: 108x (101x), up from 30 to 32x
+(1.4 s) while profiles carried KLL and HLL sketches and the classifier read whole frames. Peak
+memory 4 MiB over the data; stored profiles scored in 11 ms by the column tests, 140 to 180 ms
+with the domain classifier (trained on the profiles' 2,000-row samples, a fixed cost whatever
+the size). The one-pass floor took 0.41 to 0.51 s a frame, the profiles 0.19 to 0.26 s: 0.4 to
+0.5x the floor, below it because text is counted by object identity (a sort of a million
+addresses, about 4 ms, instead of hashing the strings) and sorting a numeric column costs about
+what its histogram does. The row sample costs about 35 ms a profile once taken column by column
+(taking 2,000 rows of the whole mixed frame made pandas consolidate its blocks first: 76 ms and
+100 MiB). Earlier runs the same day, with the sample taken from the whole frame, gave 0.90 to
+0.98 s (50 to 63x): run to run, Evidently's time moved between 50 and 57 s.
 
 **Is this data easy for Evidently?** Per column (one column per report, 1,000,000 rows),
 Evidently took 3.0 to 3.4 s on each of the six continuous columns (``pandas.unique`` over a
