@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from schemasense import ColumnDeclaration
 
 _OWNER = re.compile(r"^(team:[A-Za-z0-9_.-]+|[^@\s]+@[^@\s]+\.[A-Za-z]{2,})$")
-DriftMethod = Literal["ks", "wasserstein", "psi", "chi_square", "jensen_shannon", "l_infinity", "total_variation"]
+DriftMethod = Literal[
+    "ks", "wasserstein", "psi", "chi_square", "jensen_shannon", "l_infinity", "total_variation"
+]
 
 
 class _Strict(BaseModel):
