@@ -12,7 +12,7 @@ How a column is judged (the rule, so a user can predict it):
   from chi-square on the reference's categories (a batch's values the reference did not count
   are its "other"), a permutation test where expected counts are small;
 - every column not excluded: the missing-value share (threshold 5 points, two-proportion
-  z-test): a null burst is drift;
+  z-test, Fisher's exact test where an expected count is below 5): a null burst is drift;
 - ``exclude={"invoice": "identifier: new values every day"}`` (or a list of names) takes
   columns out of every test, missing rate and domain classifier included: identifiers,
   timestamps and calendar columns differ between batches by construction (SchemaSense's

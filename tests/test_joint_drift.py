@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from suite.cli.main import main
+from tests.support.declared import declare
 
 POLICY = """\
 rules:
@@ -50,13 +51,12 @@ def exchanger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for day in range(1, 6):
         _readings(day, 800, together=day != 5).to_csv(landing / f"exchanger_2026-11-0{day}.csv", index=False)
     (tmp_path / "policy.yaml").write_text(POLICY)
-    config = tmp_path / "suite.yaml"
-    config.write_text(
-        "datasets:\n  exchanger:\n    landing: in/exchanger\n    keys: [reading]\n    policy: policy.yaml\n"
+    declare(
+        monkeypatch,
+        home,
+        tmp_path / "suite.yaml",
+        "datasets:\n  exchanger:\n    landing: in/exchanger\n    keys: [reading]\n    policy: policy.yaml\n",
     )
-    monkeypatch.setenv("DATAOPS_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    monkeypatch.setenv("DATAOPS_CONFIG", str(config))
     return home
 
 

@@ -14,6 +14,7 @@ from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import SampleBatch
 from suite.config import Settings
 from suite.storage import BatchStorage
+from tests.support.declared import declare
 
 HOLD_DRIFT = """
 rules:
@@ -35,13 +36,12 @@ def held(tmp_path: Path, stream: tuple[Path, list[SampleBatch]], monkeypatch: py
     for batch in batches:
         (landing / batch.name).write_bytes((source / batch.name).read_bytes())
     (tmp_path / "policy.yaml").write_text(HOLD_DRIFT)
-    config = tmp_path / "suite.yaml"
-    config.write_text(
-        "datasets:\n  orders:\n    landing: landing\n    keys: [order_id]\n    policy: policy.yaml\n"
+    declare(
+        monkeypatch,
+        home,
+        tmp_path / "suite.yaml",
+        "datasets:\n  orders:\n    landing: landing\n    keys: [order_id]\n    policy: policy.yaml\n",
     )
-    monkeypatch.setenv("DATAOPS_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    monkeypatch.setenv("DATAOPS_CONFIG", str(config))
     settings = Settings.from_env()
     assert main(["run"]) == 0
     return settings

@@ -10,6 +10,7 @@ from suite.cli.demo import run_datasets
 from suite.cli.main import main
 from suite.cli.sample_data import SampleBatch
 from suite.config import PACKAGE_DIR, Settings
+from tests.support.declared import declare
 
 COMPARED = ("batch", "rows_published", "rows_quarantined", "rows_held", "decision", "actions", "verified")
 
@@ -23,17 +24,16 @@ def declared(tmp_path: Path, stream: tuple[Path, list[SampleBatch]], monkeypatch
     landing.mkdir(parents=True)
     for batch in batches:  # landed in order, one after the other
         (landing / batch.name).write_bytes((source / batch.name).read_bytes())
-    config = tmp_path / "suite.yaml"
-    config.write_text(
+    declare(
+        monkeypatch,
+        home,
+        tmp_path / "suite.yaml",
         "datasets:\n"
         "  shop:\n"
         "    landing: in/shop\n"
         "    keys: [order_id]\n"
-        f"    policy: {PACKAGE_DIR / 'orders_policy.yaml'}\n"
+        f"    policy: {PACKAGE_DIR / 'orders_policy.yaml'}\n",
     )
-    monkeypatch.setenv("DATAOPS_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    monkeypatch.setenv("DATAOPS_CONFIG", str(config))
     return home
 
 

@@ -26,6 +26,7 @@ from suite.cli.demo import open_instance
 from suite.cli.main import main
 from suite.cli.sample_data import SampleBatch
 from suite.config import PACKAGE_DIR
+from tests.support.declared import declare
 
 PATH_TOKEN = "xoxbPathToken9Secret8Value7"
 QUERY_TOKEN = "QueryTokenSecret42"
@@ -120,14 +121,12 @@ def secret_suite(
     webhook = f"{hook.base}/services/T0/B0/{PATH_TOKEN}?channel=ops&token={QUERY_TOKEN}"
     policy = tmp_path / "policy.yaml"
     policy.write_text(_policy_with_webhook(webhook))
-    config = tmp_path / "suite.yaml"
-    config.write_text(
-        f"datasets:\n  shop:\n    landing: in/shop\n    keys: [order_id]\n    policy: {policy}\n"
+    dagster_home = declare(
+        monkeypatch,
+        home,
+        tmp_path / "suite.yaml",
+        f"datasets:\n  shop:\n    landing: in/shop\n    keys: [order_id]\n    policy: {policy}\n",
     )
-    dagster_home = home / "dagster_home"
-    monkeypatch.setenv("DATAOPS_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
-    monkeypatch.setenv("DATAOPS_CONFIG", str(config))
     monkeypatch.setenv("DATAOPS_LEDGER_URL", ledger_url)
     return {"home": home, "dagster_home": dagster_home, "ledger_url": ledger_url, "batches": batches}
 
