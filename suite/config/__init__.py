@@ -5,14 +5,25 @@ The bundled declaration of the orders demo (``suite.yaml``) and its policy
 """
 
 from .loader import ConfigError, load_datasets
-from .settings import BUNDLED_CONFIG, PACKAGE_DIR, DatasetConfig, DriftSettings, Settings, config_path
+from .settings import (
+    BUNDLED_CONFIG,
+    PACKAGE_DIR,
+    DatasetConfig,
+    DriftSettings,
+    IntakeSettings,
+    ReadSettings,
+    Settings,
+    config_path,
+)
 
 __all__ = [
     "BUNDLED_CONFIG",
     "ConfigError",
     "DatasetConfig",
     "DriftSettings",
+    "IntakeSettings",
     "PACKAGE_DIR",
+    "ReadSettings",
     "Settings",
     "config_path",
     "load_datasets",

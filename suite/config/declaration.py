@@ -62,6 +62,27 @@ class DriftDeclaration(_Strict):
     exclude: list[str] = Field(default_factory=list, description="columns never tested for drift")
 
 
+class ReadDeclaration(_Strict):
+    """How landed files are read: the encoding, and the limits past which a file is refused."""
+
+    encoding: str | None = Field(None, description="the files' text encoding; unset: detected")
+    max_line_bytes: Annotated[int, Field(ge=1024, description="a longer CSV line is refused")] = 1_048_576
+    max_fields: Annotated[int, Field(ge=1, description="a CSV row with more fields is refused")] = 2_000
+    max_memory_mb: Annotated[int, Field(ge=16, description="a file needing more memory is refused")] = 1_024
+
+
+class IntakeDeclaration(_Strict):
+    """When the landing sensor takes a file, and how many it hands to each run."""
+
+    stable_seconds: Annotated[
+        float, Field(ge=0, description="a file is taken once its size and mtime held this long")
+    ] = 5.0
+    max_runs_per_tick: Annotated[int, Field(ge=1, description="runs one sensor tick may ask for")] = 20
+    batches_per_run: Annotated[
+        int, Field(ge=1, description="files landed together are processed this many to a run")
+    ] = 10
+
+
 class ModelDeclaration(_Strict):
     """A downstream scikit-learn model of one column, trained with the contract."""
 
@@ -85,6 +106,8 @@ class DatasetDeclaration(_Strict):
         description="per-column choices inference must respect (role, bounds, categories…)",
     )
     drift: DriftDeclaration = DriftDeclaration()
+    read: ReadDeclaration = ReadDeclaration()
+    intake: IntakeDeclaration = IntakeDeclaration()
     policy: str | None = Field(None, description="the DataReflex policy file, relative to this file")
     schedule: str = Field("0 6 * * *", description="cron of the drift schedule")
     sensor_interval_seconds: int = Field(30, ge=1, description="how often the sensors look")

@@ -36,7 +36,7 @@ from pathlib import Path
 import datareflex
 
 from .declaration import DatasetDeclaration, SuiteDeclaration
-from .settings import PACKAGE_DIR, DatasetConfig, DriftSettings
+from .settings import PACKAGE_DIR, DatasetConfig, DriftSettings, IntakeSettings, ReadSettings
 
 _FORMATS = {"csv": ("*.csv",), "parquet": ("*.parquet",), "auto": ("*.parquet", "*.csv")}
 
@@ -103,6 +103,8 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
         drift=DriftSettings(
             entry.drift.reference, entry.drift.window, dict(entry.drift.methods), tuple(entry.drift.exclude)
         ),
+        read=ReadSettings(**entry.read.model_dump()),
+        intake=IntakeSettings(**entry.intake.model_dump()),
         model_target=entry.model.target if entry.model else "",
         freshness_hours=entry.freshness_hours,
     )

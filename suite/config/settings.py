@@ -42,6 +42,28 @@ class DriftSettings:
 
 
 @dataclass(frozen=True)
+class ReadSettings:
+    """How landed files are read (``read:`` in suite.yaml): the encoding (``None``: detected) and
+    the limits past which a file is refused as unreadable."""
+
+    encoding: str | None = None
+    max_line_bytes: int = 1_048_576
+    max_fields: int = 2_000
+    max_memory_mb: int = 1_024
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    """When the landing sensor takes a file (``intake:`` in suite.yaml): once its size and mtime
+    held for ``stable_seconds``; at most ``max_runs_per_tick`` runs per tick, each taking up to
+    ``batches_per_run`` files that landed together."""
+
+    stable_seconds: float = 5.0
+    max_runs_per_tick: int = 20
+    batches_per_run: int = 10
+
+
+@dataclass(frozen=True)
 class DatasetConfig:
     """One dataset the suite watches: its landing folder, training window and policy."""
 
@@ -60,6 +82,8 @@ class DatasetConfig:
     columns: Mapping[str, Any] = field(default_factory=dict)
     """Per-column declarations (:class:`schemasense.ColumnDeclaration`) inference respects."""
     drift: DriftSettings = field(default_factory=DriftSettings)
+    read: ReadSettings = field(default_factory=ReadSettings)
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
     model_target: str = ""
     """A column the suite's downstream model predicts; empty: the dataset has no model."""
     freshness_hours: float | None = None
