@@ -11,7 +11,7 @@ from ._contract import ColumnContract, Contract
 from ._dates import DATETIME_FORMATS, settle
 from ._declaration import ColumnDeclaration
 from ._diff import Change, ChangeKind, SchemaDiff, diff
-from ._evolve import Evolution, EvolutionPolicy, evolve
+from ._evolve import Evolution, EvolutionPolicy, evolve, rebase
 from ._infer import InferenceOptions, dataset_statistics, infer, infer_column
 from ._patterns import EMAIL, UUID
 from ._registry import ContractRegistry
@@ -50,6 +50,7 @@ __all__ = [
     "dataset_statistics",
     "diff",
     "evolve",
+    "rebase",
     "infer",
     "infer_column",
     "settle",

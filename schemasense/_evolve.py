@@ -90,6 +90,27 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     return Evolution(changes, replace(accepted, version=contract.version + 1), (*added, *breaking), ())
 
 
+def rebase(changed: Contract, base: Contract, onto: Contract) -> Contract:
+    """``changed`` (made from ``base``) replayed on ``onto``, a newer version made meanwhile.
+
+    Column by column, three-way: a column ``changed`` added, altered or removed relative to
+    ``base`` takes ``changed``'s form; every other column keeps ``onto``'s, so neither change is
+    lost. Where both changed one column, ``changed`` wins: it is the later decision.
+
+    >>> import schemasense
+    >>> base = schemasense.infer(pd.DataFrame({"id": range(50)}), name="t")
+    >>> one = evolve(base, pd.DataFrame({"id": range(50), "a": ["x"] * 50})).contract
+    >>> two = evolve(base, pd.DataFrame({"id": range(50), "b": ["y"] * 50})).contract
+    >>> list(rebase(two, base, onto=one).columns), rebase(two, base, onto=one).version
+    (['id', 'a', 'b'], 3)
+    """
+    columns = dict(onto.columns)
+    for name in base.columns.keys() - changed.columns.keys():
+        columns.pop(name, None)
+    columns.update({n: c for n, c in changed.columns.items() if base.columns.get(n) != c})
+    return Contract(name=onto.name, columns=columns, version=onto.version + 1)
+
+
 def _codes_stay_text(contract: Contract, observed: Contract) -> Contract:
     """``observed`` with the contract's own rules for text columns that arrived as numbers."""
     kept = {

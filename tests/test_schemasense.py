@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import pandas as pd
 import pytest
 
@@ -92,6 +94,36 @@ def test_yaml_round_trip_and_registry(contract: schemasense.Contract, tmp_path) 
     assert (first.version, second.version, registry.versions("orders")) == (1, 2, [1, 2])
     assert registry.get("orders", 1) == first
     assert "coupon" in registry.latest("orders").columns
+
+
+def test_concurrent_evolutions_keep_every_change(contract: schemasense.Contract, tmp_path) -> None:
+    """Eight batches each add a column to the same version at once: a compare-and-swap on the
+    version number replays each on whatever was stored meanwhile, so none is dropped."""
+    registry = schemasense.ContractRegistry(tmp_path)
+    base = registry.save(contract)
+    changes = [
+        base.with_columns(schemasense.ColumnContract(f"extra_{i}", LogicalType.STRING)) for i in range(8)
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        stored = list(pool.map(lambda change: registry.save(change, based_on=base), changes))
+    assert sorted(s.version for s in stored) == list(range(2, 10))
+    latest = registry.latest("orders")
+    assert {f"extra_{i}" for i in range(8)} <= set(latest.columns)
+    assert set(contract.columns) <= set(latest.columns)
+    assert registry.versions("orders") == list(range(1, 10))
+
+
+def test_a_rebased_change_keeps_a_removal_and_the_other_writers_column(
+    contract: schemasense.Contract,
+) -> None:
+    dropped = next(iter(contract.columns))
+    removal = schemasense.Contract(
+        contract.name, {n: c for n, c in contract.columns.items() if n != dropped}, 2
+    )
+    meanwhile = contract.with_columns(schemasense.ColumnContract("coupon", LogicalType.STRING))
+    rebased = schemasense.rebase(removal, contract, onto=meanwhile)
+    assert dropped not in rebased.columns and "coupon" in rebased.columns
+    assert rebased.version == meanwhile.version + 1
 
 
 def test_bad_contract_yaml_names_the_problem() -> None:

@@ -98,7 +98,7 @@ def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
         if evolved.version == current.version:
             context.log.info(f"{approval.batch}: nothing to change in contract v{current.version}")
             return
-        stored = registry.save(evolved)
+        stored = registry.save(evolved, based_on=current)
         context.log_event(
             dg.AssetMaterialization(
                 asset_key=contract_key,
