@@ -135,13 +135,13 @@ def _store_evolution(
     outcome: datareflex.Outcome,
 ) -> None:
     """A new contract version (an accepted change, a settled date format) is stored only with a
-    batch published under it, as a compare-and-swap on the version it was judged by: a version
+    batch published under it (not one held for a person), as a compare-and-swap on the version it was judged by: a version
     another batch stored meanwhile keeps its changes."""
     evolved = outcome.contract
     if judged_by is None or evolved is None or evolved.version <= judged_by.version:
         return
-    if not len(outcome.published):
-        return
+    if not len(outcome.published) or outcome.decision is datareflex.Decision.HOLD:
+        return  # nothing was published under it, or a person still has to decide
     stored = storage.files.contracts().save(evolved, based_on=judged_by)
     metadata = {**contract_metadata(stored, previous=judged_by), "evolved_by": context.partition_key}
     key = dg.AssetKey([dataset.name, "contract"])
