@@ -189,7 +189,7 @@ def _report(
     fresh = {name: why for name, why in notes.items() if before.get(name) != why}
     for name, why in sorted(fresh.items()):
         log = context.log.warning if name in found.refused else context.log.info
-        log(f"{dataset.name}: {name}: {why}")
+        (context.log.debug if why.startswith("waiting") else log)(f"{dataset.name}: {name}: {why}")
     refused = sorted(name for name in fresh if name in found.refused)
     if not refused:
         return
@@ -206,14 +206,22 @@ def _capped(
     record: LandingRecord, keys: Sequence[str], batch_job: Any, budget: int
 ) -> tuple[list[dg.RunRequest], int]:
     """The batch requests for the longest prefix of ``keys`` (landing order) that needs at most
-    ``budget`` runs, and that prefix's length: the rest wait for the next tick."""
+    ``budget`` runs, and that prefix's length: the rest wait for the next tick.
+
+    Whatever the grouping of files into runs, a run takes at least one file and a longer prefix
+    needs no fewer runs: the prefix is found by doubling, then halving, from ``budget`` keys.
+    """
     if budget <= 0 or not keys:
         return [], 0
-    requests = _batch_requests(record, keys, batch_job)
-    if len(requests) <= budget:
-        return requests, len(keys)
-    fits, fails, best = 0, len(keys), []  # whatever the grouping into runs, a longer prefix needs no fewer
-    while fails - fits > 1:
+    fits, best = min(budget, len(keys)), _batch_requests(record, keys[:budget], batch_job)
+    fails = None
+    while fails is None and fits < len(keys):
+        attempt = _batch_requests(record, keys[: 2 * fits], batch_job)
+        if len(attempt) <= budget:
+            fits, best = min(2 * fits, len(keys)), attempt
+        else:
+            fails = 2 * fits
+    while fails is not None and fails - fits > 1:
         middle = (fits + fails) // 2
         attempt = _batch_requests(record, keys[:middle], batch_job)
         if len(attempt) <= budget:
