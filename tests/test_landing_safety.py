@@ -80,7 +80,7 @@ def test_a_symlink_is_refused_with_a_ledger_record_and_never_read(  # noqa: E501
 
 
 def test_a_growing_file_is_taken_once_whole_after_it_stops(settings, stream, instance) -> None:
-    slow = with_intake(settings, stable_seconds=0.5)
+    slow = with_intake(settings, stable_seconds=1.0)
     whole = sample_csv(stream, 0)
     path = slow.datasets[0].landing / "day.csv"
     path.write_bytes(whole[: len(whole) // 3])
@@ -92,7 +92,7 @@ def test_a_growing_file_is_taken_once_whole_after_it_stops(settings, stream, ins
 
     def write_the_rest() -> None:
         for start in range(len(whole) // 3, len(whole), len(whole) // 6):
-            time.sleep(0.15)
+            time.sleep(0.1)
             with path.open("ab") as out:
                 out.write(whole[start : start + len(whole) // 6])
 
