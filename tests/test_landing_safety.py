@@ -16,6 +16,7 @@ from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.config import Settings
 from suite.sensors import landing
+from suite.sensors.intake import Seen, copy_unchanged
 from suite.storage import BatchStorage
 from suite.storage.files import read_batch
 from suite.storage.partitions import landed_path, landing_record
@@ -232,3 +233,30 @@ def test_a_tick_over_a_thousand_files_takes_seconds(settings, instance, count) -
     assert len(first.run_requests) == 1  # the one training batch; the rest wait for the contract
     assert len(json.loads(first.cursor)["waiting"]) == count - 1
     assert took < 30, f"a tick over {count} new files took {took:.1f} s"
+
+
+def test_a_file_swapped_for_a_link_while_taken_is_not_copied(tmp_path) -> None:
+    folder, copies = tmp_path / "landing", tmp_path / "copies"
+    folder.mkdir()
+    (tmp_path / "secret.csv").write_text("a\n1\n")
+    path = folder / "day.csv"
+    path.write_text("a\n2\n")
+    info = path.stat()
+    seen = Seen("day.csv", info.st_size, info.st_mtime_ns)
+    path.unlink()
+    path.symlink_to(tmp_path / "secret.csv")
+    assert copy_unchanged(path, seen, copies) is None  # opened without following the link
+    assert not copies.exists() or list(copies.iterdir()) == []
+
+
+def test_a_record_kept_before_versions_is_read_and_not_taken_again(settings, stream, instance) -> None:
+    legacy = with_intake(settings)
+    land_as(legacy, stream, 0, "day.csv")
+    record = landing_record(legacy.datasets[0], BatchStorage(legacy.storage))
+    record.path.parent.mkdir(parents=True)
+    record.path.write_text(json.dumps([["day.csv", "2026-11-05T08:00:00+00:00"]]))
+    instance.add_dynamic_partitions("orders_batches", ["day.csv"])
+    result = evaluate(build_definitions(legacy), SENSOR, instance, None)
+    assert result.run_requests == [] and result.dynamic_partitions_requests == []
+    assert [(t.key, t.name, t.landed_at.hour) for t in record.taken()] == [("day.csv", "day.csv", 8)]
+    assert record.taken()[0].sha256  # its content is now known: a later change is a new version
