@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from suite.cli.sample_data import SampleBatch, write_orders
-from suite.config import DatasetConfig, Settings
+from suite.config import DatasetConfig, IntakeSettings, Settings
 from suite.storage.files import read_batch
 
 
@@ -36,7 +36,10 @@ def frames(stream: tuple[Path, list[SampleBatch]]) -> dict[str, pd.DataFrame]:
 def settings(tmp_path: Path, stream: tuple[Path, list[SampleBatch]]) -> Settings:
     landing = tmp_path / "landing"
     landing.mkdir()
-    return Settings(tmp_path / "dagster_home", (DatasetConfig("orders", landing, sensor_interval_seconds=5),))
+    # Tests land whole files and tick at once: no file is still being written, so none waits to settle.
+    at_once = IntakeSettings(stable_seconds=0)
+    orders = DatasetConfig("orders", landing, sensor_interval_seconds=5, intake=at_once)
+    return Settings(tmp_path / "dagster_home", (orders,))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from suite.assets.metadata import changes_table, contract_schema, violations_tab
 from suite.config import DatasetConfig
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.files import BatchFileError, read_batch
-from suite.storage.partitions import landing_record, training_frames
+from suite.storage.partitions import landed_path, landing_record, training_frames
 
 SCHEMA_CHECK = "schema_matches_contract"
 ROWS_CHECK = "rows_satisfy_contract"
@@ -35,7 +35,7 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
         description=f"One landed file of {dataset.landing}, read as it arrived.",
     )
     def raw_batch(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.Output[pd.DataFrame]:
-        path = dataset.landing / context.partition_key
+        path = landed_path(dataset, storage.files, context.partition_key)
         try:
             df = read_batch(path)
         except BatchFileError as exc:

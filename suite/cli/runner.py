@@ -6,10 +6,13 @@ instance, and each run executes in process against the same instance (SQLite by 
 """
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+
+from suite.sensors.landing import settling_until
 
 _CURSOR_PREFIX = "dataops/sensor_cursor/"
 
@@ -123,16 +126,39 @@ def _failed_runs(
 
 
 def run_until_quiet(
-    defs: dg.Definitions, instance: dg.DagsterInstance, max_ticks: int = 10_000, log_level: str = "WARNING"
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    max_ticks: int = 10_000,
+    log_level: str = "WARNING",
+    settle_timeout: float = 300.0,
 ) -> list[LaunchedRun]:
-    """Tick until no sensor asks for anything more."""
+    """Tick until no sensor asks for anything more and no landed file is still settling.
+
+    A file still being written is not taken yet; the loop waits for it (short sleeps, then
+    another tick), but no longer than ``settle_timeout`` seconds without a run: a file written
+    to without end is left for a later ``dataops run``.
+    """
     launched: list[LaunchedRun] = []
+    idle_since = time.monotonic()
     for _ in range(max_ticks):
         runs = tick(defs, instance, log_level)
-        if not runs:
-            return launched
         launched += runs
+        if runs:
+            idle_since = time.monotonic()
+            continue
+        ready_at = _settling_until(defs, instance)
+        if ready_at is None or time.monotonic() - idle_since > settle_timeout:
+            return launched
+        time.sleep(min(1.0, max(0.05, ready_at - time.time())))
     raise RuntimeError(f"sensors still requesting runs after {max_ticks} ticks")
+
+
+def _settling_until(defs: dg.Definitions, instance: dg.DagsterInstance) -> float | None:
+    """When the first file a landing sensor reports settling may be taken (epoch seconds)."""
+    keys = {_CURSOR_PREFIX + s.name for s in defs.sensors or [] if s.name.endswith("_landing_sensor")}
+    cursors = instance.run_storage.get_cursor_values(keys)
+    times = [t for t in map(settling_until, cursors.values()) if t is not None]
+    return min(times, default=None)
 
 
 def _already_launched(instance: dg.DagsterInstance, sensor: str, run_key: str) -> bool:

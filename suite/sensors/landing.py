@@ -1,29 +1,46 @@
-"""The landing sensor: one new file becomes one new partition and one run, exactly once."""
+"""The landing sensor: a file that landed and settled becomes one partition and one run, once.
 
+What it may take, and how (links refused, stability, the copy), is :mod:`suite.sensors.intake`;
+what it took is the landing record (:mod:`suite.storage.landings`).
+"""
+
+import dataclasses
+import datetime as dt
 import json
+import os
+import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 
 from suite.config import DatasetConfig
+from suite.sensors.intake import Scan, Seen, copy_unchanged, partition_key, scan, settled
 from suite.sensors.recovery import stranded_run_requests
 from suite.storage import BatchStorage
-from suite.storage.landings import LandingRecord
+from suite.storage.landings import LandingRecord, Taken
 from suite.storage.partitions import landing_record, partitions_name
 
 LANDED_AT_TAG = "dataops/landed_at"
-"""On a batch run: when the landing sensor first saw the batch's file (ISO 8601, UTC)."""
+"""On a batch run: when the landing sensor took the batch's file (ISO 8601, UTC)."""
 
-_BAD_KEY_PARTS = ("...", "\n", "\r", "\t", "\0")
+TAKE_SECONDS = 20.0
+"""A tick stops copying files after this long (the rest are taken by the next ticks), so it
+answers well within Dagster's sensor timeout."""
 
 
 def landed_files(dataset: DatasetConfig) -> list[str]:
-    """Names of the batch files in the landing folder, in name order (temporary files skipped)."""
-    if not dataset.landing.is_dir():
-        return []
-    names = {p.name for pattern in dataset.patterns for p in dataset.landing.glob(pattern) if p.is_file()}
-    return sorted(n for n in names if not n.startswith(".") and not any(b in n for b in _BAD_KEY_PARTS))
+    """Names of the regular files in the landing folder that match the dataset's patterns
+    (case-insensitively), in name order; hidden files, links and folders are left out."""
+    return [seen.name for seen in scan(dataset).candidates]
+
+
+def settling_until(cursor: str | None) -> float | None:
+    """From a landing sensor's cursor: when (epoch seconds) the first file still settling may be
+    taken, or ``None`` if no file is settling. ``dataops run`` keeps ticking until then."""
+    settling = json.loads(cursor).get("settling", {}) if cursor else {}
+    return min((entry[3] for entry in settling.values()), default=None)
 
 
 def build_landing_sensor(
@@ -35,14 +52,17 @@ def build_landing_sensor(
 ) -> dg.SensorDefinition:
     """Watch the landing folder.
 
-    Each new file is added as a partition of ``raw_batch``, and the time the sensor first saw it
-    is recorded (:class:`~suite.storage.landings.LandingRecord`): landing order is that order,
-    not the order of file names. The first ``training_batches`` partitions to land are run at
-    once: they define the contract. Later partitions wait (in the cursor, in landing order) until
-    the contract exists; once the training batches are published the sensor asks for the
-    training job, which learns the contract and the drift reference. Run keys make every request
-    idempotent, so no file is processed twice even if the cursor were lost; a run created but
-    never launched (the storage went away in between) is asked for again under its key.
+    Each file that settled is copied into the instance storage and added as a partition of
+    ``raw_batch``, and the time the sensor took it is recorded
+    (:class:`~suite.storage.landings.LandingRecord`): landing order is that order, not the order
+    of file names. A file that changes after it was taken is taken again as a new version (a new
+    partition). The first ``training_batches`` partitions to land are run at once: they define
+    the contract. Later partitions wait (in the cursor, in landing order) until the contract
+    exists; once the training batches are published the sensor asks for the training job, which
+    learns the contract and the drift reference. A tick asks for at most
+    ``intake.max_runs_per_tick`` runs; the rest wait in the cursor for the next ticks. Run keys
+    make every request idempotent, so no file is processed twice even if the cursor were lost;
+    a run created but never launched (the storage went away in between) is asked for again.
     """
     name = f"{dataset.name}_landing_sensor"
 
@@ -56,26 +76,159 @@ def build_landing_sensor(
     def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         files = BatchStorage(storage_root)
         record = landing_record(dataset, files)
+        state = json.loads(context.cursor) if context.cursor else {}
         known = list(context.instance.get_dynamic_partitions(partitions_name(dataset)))
-        new = sorted(set(landed_files(dataset)) - set(known))
-        record.record(new)  # a file a failed tick already saw keeps its first time
+        settling = _intake(context, dataset, files, known, state.get("settling", {}))
+        known_set = set(known)
+        new = [key for key, _ in record.landed() if key not in known_set]
         every = record.order([*known, *new])
-        state = json.loads(context.cursor) if context.cursor else {"waiting": []}
-        asked = set(state["waiting"]) | set(new)
+        asked = set(state.get("waiting", [])) | set(new)
         has_contract = files.contracts().latest(dataset.name) is not None
         training = every[: dataset.training_batches]
         runnable = set(every if has_contract else training)  # later batches wait for the contract
-        requests = _batch_requests(record, [k for k in every if k in asked and k in runnable], batch_job)
+        cap = dataset.intake.max_runs_per_tick
+        requests = stranded_run_requests(context, name)[:cap]
         if not has_contract:
             requests += _training_request(context.instance, dataset, training, training_job)
-        requests += stranded_run_requests(context, name)
+        ready = [k for k in every if k in asked and k in runnable]
+        batches, count = _capped(record, ready, batch_job, cap - len(requests))
+        sent = set(ready[:count])
+        cursor: dict[str, Any] = {"waiting": [k for k in every if k in asked and k not in sent]}
+        if settling:
+            cursor["settling"] = settling
         return dg.SensorResult(
-            run_requests=requests,
+            run_requests=[*requests[:cap], *batches],
             dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [],
-            cursor=json.dumps({"waiting": [k for k in every if k in asked and k not in runnable]}),
+            cursor=json.dumps(cursor),
         )
 
     return landing_sensor
+
+
+def _intake(
+    context: dg.SensorEvaluationContext,
+    dataset: DatasetConfig,
+    files: BatchStorage,
+    known: Sequence[str],
+    observed: dict[str, list[float]],
+) -> dict[str, list[float]]:
+    """Take every file that settled; report what was skipped or refused; return the files still
+    settling (name: ``[size, mtime_ns, first seen, when it may be taken]``) for the cursor."""
+    record = landing_record(dataset, files)
+    found = scan(dataset)
+    taken = record.taken()
+    used = {t.key for t in taken} | set(known)
+    intake = _Intake(record, {t.name: t for t in taken}, Counter(t.name for t in taken), used)
+    unrecorded = set(known) - {t.key for t in taken}  # added by hand, or before the record: taken
+    now, deadline, stable = time.time(), time.monotonic() + TAKE_SECONDS, dataset.intake.stable_seconds
+    waiting: dict[str, list[float]] = {}
+    for seen in found.candidates:
+        last = intake.latest.get(seen.name)
+        if last is not None and (last.size, last.mtime_ns) == (seen.size, seen.mtime_ns):
+            continue
+        if last is None and partition_key(seen.name, set()) in unrecorded:
+            continue
+        if not settled(seen, observed, now, stable) or time.monotonic() > deadline:
+            size, mtime_ns, first = observed[seen.name][:3]
+            waiting[seen.name] = [size, mtime_ns, first, max(now, min(mtime_ns / 1e9, first) + stable)]
+        elif not intake.take(dataset, seen):  # it moved on while copied: it settles again
+            waiting[seen.name] = [seen.size, seen.mtime_ns, now, now + stable]
+    for name in intake.same:
+        context.log.info(f"{dataset.name}: {name}: the same content under a new mtime is not a new version")
+    notes = {**found.skipped, **found.refused}
+    notes.update({n: "waiting: its size or mtime changed too recently" for n in waiting})
+    _report(context, dataset, files, found, notes)
+    record.update(intake.new, notes, intake.restated)
+    return waiting
+
+
+@dataclasses.dataclass
+class _Intake:
+    """What one tick took: ``latest`` version of each file name, ``versions`` per name, keys
+    ``used``; the ``new`` batches, and the ``restated`` ones (same content, new mtime)."""
+
+    record: LandingRecord
+    latest: dict[str, Taken]
+    versions: Counter[str]
+    used: set[str]
+    new: list[Taken] = dataclasses.field(default_factory=list)
+    restated: list[Taken] = dataclasses.field(default_factory=list)
+    same: list[str] = dataclasses.field(default_factory=list)
+
+    def take(self, dataset: DatasetConfig, seen: Seen) -> bool:
+        """Copy ``seen`` into the storage as a new batch (or a new version); ``False`` if it moved."""
+        copy = copy_unchanged(dataset.landing / seen.name, seen, self.record.snapshots)
+        if copy is None:
+            return False
+        tmp, sha256 = copy
+        this = Taken("", dt.datetime.now(dt.UTC), seen.name, seen.size, seen.mtime_ns, sha256)
+        last = self.latest.get(seen.name)
+        if last is not None and last.sha256 in ("", sha256):  # same content, or taken before hashes
+            os.unlink(tmp)
+            self.restated.append(dataclasses.replace(this, key=last.key))
+            self.same += [seen.name] if last.sha256 else []
+            return True
+        self.versions[seen.name] += 1
+        key = partition_key(seen.name, self.used, self.versions[seen.name])
+        os.replace(tmp, self.record.snapshots / key)
+        self.used.add(key)
+        self.new.append(dataclasses.replace(this, key=key))
+        return True
+
+
+def _report(
+    context: dg.SensorEvaluationContext,
+    dataset: DatasetConfig,
+    files: BatchStorage,
+    found: Scan,
+    notes: dict[str, str],
+) -> None:
+    """Log each file not taken once with why (a reason changes: once more); a refusal is also a
+    ``reject`` decision in the ledger."""
+    before = landing_record(dataset, files).notes()
+    fresh = {name: why for name, why in notes.items() if before.get(name) != why}
+    for name, why in sorted(fresh.items()):
+        log = context.log.warning if name in found.refused else context.log.info
+        (context.log.debug if why.startswith("waiting") else log)(f"{dataset.name}: {name}: {why}")
+    refused = sorted(name for name in fresh if name in found.refused)
+    if not refused:
+        return
+    ledger = files.ledger()
+    try:
+        for name in refused:
+            detail = {"reason": found.refused[name], "file": name}
+            ledger.append(dataset.name, name, "decision", "reject", detail)
+    finally:
+        ledger.dispose()
+
+
+def _capped(
+    record: LandingRecord, keys: Sequence[str], batch_job: Any, budget: int
+) -> tuple[list[dg.RunRequest], int]:
+    """The batch requests for the longest prefix of ``keys`` (landing order) that needs at most
+    ``budget`` runs, and that prefix's length: the rest wait for the next tick.
+
+    Whatever the grouping of files into runs, a run takes at least one file and a longer prefix
+    needs no fewer runs: the prefix is found by doubling, then halving, from ``budget`` keys.
+    """
+    if budget <= 0 or not keys:
+        return [], 0
+    fits, best = min(budget, len(keys)), _batch_requests(record, keys[:budget], batch_job)
+    fails = None
+    while fails is None and fits < len(keys):
+        attempt = _batch_requests(record, keys[: 2 * fits], batch_job)
+        if len(attempt) <= budget:
+            fits, best = min(2 * fits, len(keys)), attempt
+        else:
+            fails = 2 * fits
+    while fails is not None and fails - fits > 1:
+        middle = (fits + fails) // 2
+        attempt = _batch_requests(record, keys[:middle], batch_job)
+        if len(attempt) <= budget:
+            fits, best = middle, attempt
+        else:
+            fails = middle
+    return best, fits
 
 
 def _batch_requests(record: LandingRecord, keys: Sequence[str], batch_job: Any) -> list[dg.RunRequest]:

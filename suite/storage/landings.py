@@ -1,29 +1,56 @@
-"""When each batch landed: the time the landing sensor first saw its file.
+"""When each batch landed, and what exactly was taken: the landing sensor's record.
 
-Landing order is the order of these times, not the order of file names: a late file whose name
-sorts first still lands after every file already seen. The landing sensor records each new file
-once, the first time it sees it, in a small JSON file under the instance storage
-(``landed/<dataset>.json``); the training window, the drift references and the schedule read
-the order back from there, in whichever process they run.
+Landing order is the order of landing times, not the order of file names: a late file whose name
+sorts first still lands after every file already seen. The landing sensor records each file it
+takes once, in a small JSON file under the instance storage (``landed/<dataset>.json``); the
+training window, the drift references and the schedule read the order back from there, in
+whichever process they run.
 
-The record is a list of ``[batch, landed_at]`` pairs in the order they were seen (files first
-seen by one tick in name order), so the order never depends on clock resolution. Only the
-landing sensor writes it (one tick at a time); every write replaces the file atomically.
+Each taken batch keeps the file name it came from, the size, mtime and SHA-256 it had when the
+sensor copied it (the snapshot under ``landed/<dataset>/<key>``), so a file that changes later is
+recognised as a new version. The record also keeps the names the sensor refused or skipped, with
+why, so each is logged once. Only the landing sensor writes it (one tick at a time); every write
+replaces the file atomically. A record written before versions were kept (a list of
+``[batch, landed_at]`` pairs) is read as it is.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .store import atomic_write
 
 
+@dataclass(frozen=True)
+class Taken:
+    """One batch the landing sensor took: partition ``key`` from the file ``name`` as it was."""
+
+    key: str
+    landed_at: dt.datetime
+    name: str
+    size: int = -1
+    mtime_ns: int = -1
+    sha256: str = ""
+
+    def to_list(self) -> list[Any]:
+        return [self.key, self.landed_at.isoformat(), self.name, self.size, self.mtime_ns, self.sha256]
+
+    @classmethod
+    def from_list(cls, row: Sequence[Any]) -> Taken:
+        key, at, *rest = row
+        name, size, mtime_ns, sha256 = (rest or [key, -1, -1, ""])[:4]
+        return cls(str(key), dt.datetime.fromisoformat(at), str(name), int(size), int(mtime_ns), str(sha256))
+
+
 class LandingRecord:
-    """The landing times of one dataset's batches.
+    """The landing times of one dataset's batches, and the files they were taken from.
 
     >>> import tempfile
     >>> record = LandingRecord(tempfile.mkdtemp(), "orders")
@@ -36,27 +63,66 @@ class LandingRecord:
 
     def __init__(self, root: str | os.PathLike[str], dataset: str) -> None:
         self.path = Path(root) / "landed" / f"{dataset}.json"
+        self.snapshots = Path(root) / "landed" / dataset
+        """Where the sensor keeps each taken batch's copy, named by its partition key."""
+
+    def _load(self) -> dict[str, Any]:
+        if not self.path.exists():
+            return {"landed": [], "notes": {}}
+        data = json.loads(self.path.read_text())
+        if isinstance(data, list):  # the record before versions were kept
+            return {"landed": data, "notes": {}}
+        return {"landed": data.get("landed", []), "notes": data.get("notes", {})}
+
+    def _save(self, taken: Sequence[Taken], notes: Mapping[str, str]) -> None:
+        rows = ",\n".join(json.dumps(t.to_list()) for t in taken)
+        text = f'{{"landed": [\n{rows}\n],\n"notes": {json.dumps(dict(notes), indent=0)}}}\n'
+        atomic_write(self.path, lambda tmp: Path(tmp).write_text(text))
+
+    def taken(self) -> list[Taken]:
+        """Every batch taken, in landing order."""
+        return [Taken.from_list(row) for row in self._load()["landed"]]
 
     def landed(self) -> list[tuple[str, dt.datetime]]:
         """Every recorded batch with the time it was first seen, in landing order."""
-        if not self.path.exists():
-            return []
-        return [(str(key), dt.datetime.fromisoformat(at)) for key, at in json.loads(self.path.read_text())]
+        return [(t.key, t.landed_at) for t in self.taken()]
+
+    def notes(self) -> dict[str, str]:
+        """What the sensor last reported about each file it did not take (name: why)."""
+        return dict(self._load()["notes"])
+
+    def update(
+        self,
+        taken: Iterable[Taken] = (),
+        notes: Mapping[str, str] | None = None,
+        restated: Iterable[Taken] = (),
+    ) -> list[Taken]:
+        """Append the ``taken`` batches whose keys are new, put the ``restated`` ones (the same
+        content seen again under a new size or mtime) in place of their key's entry and, if
+        given, replace the notes; return the appended ones. A key keeps its first landing time."""
+        data = self._load()
+        again = {t.key: t for t in restated}
+        old = [Taken.from_list(row) for row in data["landed"]]
+        old = [dataclasses.replace(again[t.key], landed_at=t.landed_at) if t.key in again else t for t in old]
+        seen = {t.key for t in old}
+        new = [t for t in {t.key: t for t in taken if t.key not in seen}.values()]
+        changed_notes = notes is not None and dict(notes) != data["notes"]
+        if new or again or changed_notes:
+            self._save([*old, *new], data["notes"] if notes is None else notes)
+        return new
 
     def record(self, keys: Iterable[str], at: dt.datetime | None = None) -> list[str]:
         """Record the ``keys`` not seen before as landed ``at`` (now); return them."""
-        landed = self.landed()
-        seen = {key for key, _ in landed}
-        new = [key for key in dict.fromkeys(keys) if key not in seen]
-        if new:
-            when = at or dt.datetime.now(dt.UTC)
-            pairs = [*landed, *((key, when) for key in new)]
-            text = json.dumps([[key, time.isoformat()] for key, time in pairs], indent=0)
-            atomic_write(self.path, lambda tmp: Path(tmp).write_text(text))
-        return new
+        when = at or dt.datetime.now(dt.UTC)
+        return [t.key for t in self.update(Taken(key, when, key) for key in dict.fromkeys(keys))]
 
     def landed_at(self, key: str) -> dt.datetime | None:
         return dict(self.landed()).get(key)
+
+    def snapshot(self, key: str) -> Path | None:
+        """The copy of batch ``key`` taken when it landed, if there is one."""
+        path = self.snapshots / key
+        return path if path.is_file() else None
 
     def order(self, keys: Sequence[str]) -> list[str]:
         """``keys`` in landing order.

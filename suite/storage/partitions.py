@@ -3,6 +3,8 @@ define what normal looks like."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -18,6 +20,13 @@ def partitions_name(dataset: DatasetConfig) -> str:
 def landing_record(dataset: DatasetConfig, files: BatchStorage) -> LandingRecord:
     """When each batch of ``dataset`` landed (written by the landing sensor)."""
     return LandingRecord(files.root, dataset.name)
+
+
+def landed_path(dataset: DatasetConfig, files: BatchStorage, key: str) -> Path:
+    """The file batch ``key`` is read from: the copy the landing sensor took, so later writes to
+    the landing file cannot change it; ``dataset.landing / key`` for a batch taken before copies
+    were kept."""
+    return landing_record(dataset, files).snapshot(key) or dataset.landing / key
 
 
 def landing_order(instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage) -> list[str]:
