@@ -13,6 +13,7 @@ from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.config import PACKAGE_DIR, Settings
 from suite.storage import BatchStorage
+from suite.storage.partitions import landed_path
 
 from .conftest import land
 
@@ -107,8 +108,10 @@ def test_a_granted_rollback_publishes_the_last_good_version_again(approving, str
     good = storage.read(["orders", "published_batch"], names[3])
     assert len(good) > 1000
 
-    # The same batch is delivered again, without a column, and run again.
-    path = approving.datasets[0].landing / names[3]
+    # The batch's stored copy is replaced by hand without a column (a re-delivered file in the
+    # landing folder would be a new version, its own partition) and the partition is run again.
+    path = landed_path(approving.datasets[0], storage, names[3])
+    assert path != approving.datasets[0].landing / names[3]
     pd.read_parquet(path).drop(columns=["discount"]).to_parquet(path)
     rerun = defs.resolve_job_def("orders_batch_job")
     assert not rerun.execute_in_process(
