@@ -59,7 +59,10 @@ def _read_file(path: Path, limit: int) -> bytes:
             size = os.fstat(handle.fileno()).st_size
             if size > limit:
                 raise _too_big(path, f"{size:,} bytes")
-            return handle.read(limit + 1)
+            data = handle.read()  # read(limit) would reserve the whole limit at once
+            if len(data) > limit:  # it grew since
+                raise _too_big(path, f"{len(data):,} bytes")
+            return data
     except InterruptedError:
         raise  # a signal, not the file system: never retried as I/O
     except OSError as exc:
@@ -138,7 +141,7 @@ def _refuse_binary(path: Path, sample: str) -> None:
     controls = len(CONTROLS.findall(sample))
     if "\x00" in sample or controls > max(8, len(sample) // 100):
         raise BatchFileError(
-            f"{path}: binary content ({controls} control characters "
+            f"{path}: binary content ({controls:,} control characters "
             f"in its first {len(sample):,}), not CSV text"
         )
 
