@@ -18,8 +18,7 @@ import pytest
 from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.config.settings import ReadSettings
-from suite.storage import BatchStorage
-from suite.storage import content
+from suite.storage import BatchStorage, content
 from suite.storage.files import BatchFileError, BatchIOError, read_batch, read_batch_file
 
 from .conftest import land
