@@ -1,6 +1,7 @@
 """Assets of the contract side: the raw batch, the versioned contract, and validation."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -42,7 +43,9 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
         except BatchIOError:
             raise  # the file system: worth another try (IO_RETRY)
         except BatchFileError as exc:  # the content: retrying cannot help; the batch is rejected
-            reason = f"{UNREADABLE}{exc}"
+            reason = UNREADABLE + str(exc).replace(
+                str(path), str(_landed_as(dataset, storage, context.partition_key))
+            )
             about = {"batch": context.partition_key, "reason": reason[:2000]}
             raise dg.Failure(description=reason, metadata=about, allow_retries=False) from exc
         except InterruptedError as exc:  # a signal while reading is not an I/O error to retry
@@ -54,6 +57,12 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
         return dg.Output(read.frame, metadata=metadata)
 
     return raw_batch
+
+
+def _landed_as(dataset: DatasetConfig, storage: SuiteStorage, key: str) -> Path:
+    """The landing folder's file batch ``key`` was taken from: what a reason should name."""
+    taken = landing_record(dataset, storage.files).taken()
+    return dataset.landing / next((t.name for t in taken if t.key == key), key)
 
 
 def _contract_asset(dataset: DatasetConfig, raw_batch: Any) -> dg.AssetsDefinition:

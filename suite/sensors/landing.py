@@ -15,6 +15,7 @@ from typing import Any
 
 import dagster as dg
 
+import datareflex
 from suite.config import DatasetConfig
 from suite.sensors.intake import Scan, Seen, copy_unchanged, partition_key, scan, settled
 from suite.sensors.recovery import stranded_run_requests
@@ -196,8 +197,7 @@ def _report(
     ledger = files.ledger()
     try:
         for name in refused:
-            detail = {"reason": found.refused[name], "file": name}
-            ledger.append(dataset.name, name, "decision", "reject", detail)
+            datareflex.reject(ledger, dataset.name, name, found.refused[name])
     finally:
         ledger.dispose()
 
