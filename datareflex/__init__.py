@@ -3,8 +3,9 @@
 One function runs the loop for a batch: :func:`handle_batch` senses (validation, drift, metric
 anomalies become row- or batch-scope signals), decides (the policy, then a chain of guardrails:
 breaker, cooldown, ``after_batches``, ask-once approvals, the removal budget), acts and verifies,
-writing every step to the :class:`Ledger` in the batch's event time. :func:`release` and
-:func:`close_breaker` are a person's way out. Policies are pydantic models read from YAML with
+writing every step to the :class:`Ledger` in the batch's event time. :func:`reject` records a batch
+refused whole (its file unreadable). :func:`release` and :func:`close_breaker` are a person's
+way out. Policies are pydantic models read from YAML with
 :func:`load_yaml_model`, whose errors name the file, line and key; a webhook posts only over
 http(s) to the policy's ``alerts.allowed_hosts``. :func:`redact` hides secrets (a URL's password
 or token) in any text the suite writes; the ledger applies it to every record.
@@ -33,6 +34,7 @@ from ._outcome import Decision, Outcome
 from ._policy import Guardrails, Plan, Policy, PolicyRule, When
 from ._redact import redact
 from ._reflex import Reflex
+from ._reject import reject
 from ._release import close_breaker, release
 from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense
 from ._verify import Verification, verify
@@ -78,6 +80,7 @@ __all__ = [
     "handle_batch",
     "load_yaml_model",
     "redact",
+    "reject",
     "release",
     "schema_changes",
     "sense",

@@ -28,6 +28,7 @@ class Decision(enum.StrEnum):
     REMEDIATE = "remediate"  # actions changed the batch
     HOLD = "hold"  # some rows wait for a person
     RELEASE = "release"  # a person released held rows
+    REJECT = "reject"  # the whole file refused (unreadable, or refused at landing): no row read
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,7 +11,7 @@ from suite import loop
 from suite.assets.metadata import changes_table, contract_schema, violations_table
 from suite.config import DatasetConfig
 from suite.storage import IO_RETRY, SuiteStorage
-from suite.storage.files import BatchFileError, read_batch
+from suite.storage.files import UNREADABLE, BatchFileError, BatchIOError, read_batch_file
 from suite.storage.partitions import landing_record, training_frames
 
 SCHEMA_CHECK = "schema_matches_contract"
@@ -36,17 +36,22 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
     )
     def raw_batch(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.Output[pd.DataFrame]:
         path = dataset.landing / context.partition_key
+        current = storage.files.contracts().latest(dataset.name)
         try:
-            df = read_batch(path)
-        except BatchFileError as exc:
-            if isinstance(exc.__cause__, OSError):
-                raise  # the file system: worth another try
-            raise dg.Failure(str(exc), allow_retries=False) from exc  # the content: retrying cannot help
+            read = read_batch_file(path, dataset.read, contract_columns=current.columns if current else None)
+        except BatchIOError:
+            raise  # the file system: worth another try (IO_RETRY)
+        except BatchFileError as exc:  # the content: retrying cannot help; the batch is rejected
+            reason = f"{UNREADABLE}{exc}"
+            about = {"batch": context.partition_key, "reason": reason[:2000]}
+            raise dg.Failure(description=reason, metadata=about, allow_retries=False) from exc
+        except InterruptedError as exc:  # a signal while reading is not an I/O error to retry
+            raise dg.Failure(f"{path}: interrupted while reading: {exc}", allow_retries=False) from exc
         landed_at = landing_record(dataset, storage.files).landed_at(context.partition_key)
-        metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path))}
+        metadata: dict[str, Any] = {"path": dg.MetadataValue.path(str(path)), **read.describe()}
         if landed_at is not None:
             metadata["landed_at"] = dg.MetadataValue.timestamp(landed_at)
-        return dg.Output(df, metadata=metadata)
+        return dg.Output(read.frame, metadata=metadata)
 
     return raw_batch
 

@@ -1,10 +1,12 @@
 """Signals without rows: batch runs that failed before their checks, and batches that are late.
 
 A blocking check that fails also fails its run; the reflex sensor remediates those. Any other
-failure of a batch run (an unreadable file, a step that raised) goes through the policy here,
+failure of a batch run (a step that raised) goes through the policy here,
 as a ``run_failure`` signal: it is written to the ledger, its actions run (an alert, a hold),
 and the run is tagged with the decision. The file stays in the landing folder: nothing is lost,
-and re-running the partition once the file is fixed takes it again.
+and re-running the partition once the file is fixed takes it again. A file whose content cannot
+be read (the failure's reason starts with ``unreadable:``) is rejected whole instead: decision
+``reject`` with the reason, never retried.
 
 When ``freshness_hours`` pass with no new file, a ``freshness`` signal goes through the policy
 once per gap (its magnitude: the gap over the expected interval).
@@ -24,6 +26,8 @@ from suite.config import DatasetConfig
 from suite.loop import read_policy
 from suite.sensors.landing import landed_files
 from suite.storage import BatchStorage
+from suite.storage.files import UNREADABLE
+from suite.tags import DECISION_TAG
 
 CHECK_FAILURE = "DagsterAssetCheckFailedError"
 
@@ -55,6 +59,9 @@ def build_run_failure_sensor(
         if not failures:
             return  # no step ran (the launch failed): the landing sensor asks for the run again
         run = context.dagster_run
+        if reject_unreadable(dataset, storage_root, run.tags.get("dagster/partition", ""), context):
+            context.instance.add_run_tags(run.run_id, {DECISION_TAG: datareflex.Decision.REJECT.value})
+            return  # the file cannot be read: rejected whole, with its reason
         signals = [
             datareflex.Signal(
                 datareflex.SignalKind.RUN_FAILURE,
@@ -66,7 +73,7 @@ def build_run_failure_sensor(
             for step, error in failures
         ]
         outcome = handle_failure(dataset, storage_root, run.tags.get("dagster/partition", ""), signals)
-        context.instance.add_run_tags(run.run_id, {"dataops/decision": outcome.decision.value})
+        context.instance.add_run_tags(run.run_id, {DECISION_TAG: outcome.decision.value})
 
     return run_failure_sensor
 
@@ -105,6 +112,40 @@ def build_freshness_sensor(dataset: DatasetConfig, storage_root: str) -> dg.Sens
         return dg.SkipReason(f"late: {signal.detail}; {outcome.decision.value}")
 
     return freshness_sensor
+
+
+def reject_unreadable(
+    dataset: DatasetConfig, storage_root: str, partition: str, context: dg.RunFailureSensorContext
+) -> bool:
+    """Reject every batch of the run whose file could not be read (a failure whose reason starts
+    with ``unreadable:``); whether there was one."""
+    unreadable = [
+        (event.step_key or "run", failure)
+        for event in context.get_step_failure_events()
+        if event.step_failure_data is not None
+        and (failure := event.step_failure_data.user_failure_data) is not None
+        and (failure.description or "").startswith(UNREADABLE)
+    ]
+    ledger = BatchStorage(storage_root).ledger()
+    try:
+        for step, failure in unreadable:
+            named = failure.metadata.get("batch")
+            batch = str(named.value) if isinstance(named, dg.TextMetadataValue) else partition
+            reason = failure.description or UNREADABLE
+            signal = datareflex.Signal(
+                datareflex.SignalKind.RUN_FAILURE,
+                step,
+                "unreadable",
+                detail=reason[:300],
+                severity=datareflex.Severity.CRITICAL,
+            )
+            datareflex.reject(
+                ledger, dataset.name, batch, reason, signals=[signal], event_time=driftguard.batch_date(batch)
+            )
+            context.log.warning(f"{dataset.name}: batch {batch} rejected, {reason}")
+    finally:
+        ledger.dispose()
+    return bool(unreadable)
 
 
 def handle_failure(
