@@ -58,8 +58,8 @@ datasets:
     sensor_interval_seconds: 1
     columns:
       name: {{categories: open}}      # new pizzas join the menu
-      size: {{categories: closed}}    # S to XXL, nothing else
-      type: {{categories: closed}}    # classic, chicken, supreme, veggie
+      size: {{pattern: "S|M|L|XL|XXL"}}                   # the menu's sizes, nothing else
+      type: {{pattern: "classic|chicken|supreme|veggie"}}  # the menu's four types
     read: {{max_line_bytes: 16384, max_fields: 64}}
     intake: {{stable_seconds: 0}}
 """
