@@ -101,6 +101,12 @@ def _iris() -> pd.DataFrame:
     return load_iris(as_frame=True).frame
 
 
+def _bomb(text: str, size: int = 8_000_000) -> bytes:
+    """The day's rows repeated to ``size`` bytes of text, gzipped (about 1% of that on disk)."""
+    header, rows = text.split("\n", 1)
+    return gzip.compress((header + "\n" + rows * (size // len(rows))).encode(), mtime=0)
+
+
 def _recipes(day: pd.DataFrame) -> dict[str, Callable[[], bytes]]:
     text = csv_text(day)
     header = text.split("\n", 1)[0]
@@ -140,6 +146,7 @@ def _recipes(day: pd.DataFrame) -> dict[str, Callable[[], bytes]]:
         "gzip_named_csv": lambda: gzip.compress(data, mtime=0),
         "xz_named_csv": lambda: lzma.compress(data),
         "truncated_gzip": lambda: gzip.compress(data, mtime=0)[:-200],
+        "gzip_bomb": lambda: _bomb(text),
         "extra_column": lambda: csv_bytes(day.assign(order_total=order_totals)),
         "missing_column": lambda: csv_bytes(day.drop(columns="type")),
         "renamed_column": lambda: csv_bytes(day.rename(columns={"size": "pizza_size"})),
