@@ -124,11 +124,16 @@ def test_each_corpus_file_gets_its_outcome_and_the_next_valid_file_is_published_
 ) -> None:
     case = CASES[index]
     _, day = generate.day_of_case(index)
+    contract = corpus.storage().contracts().latest(DATASET)
     started = time.monotonic()
     batch, records = land_case(corpus, case, day)
     elapsed = time.monotonic() - started
     assert elapsed < case.get("within_seconds", 600), f"{case['file']}: took {elapsed:.0f} s"
     assert_outcome(corpus, case, batch, records, day)
+    after = corpus.storage().contracts().latest(DATASET)
+    if case["outcome"] not in ("publish", "quarantine"):  # only a decision that publishes evolves it
+        changed = f"{case['file']}: contract v{contract.version} became v{after.version}"
+        assert after.version == contract.version, changed
     _the_next_valid_day_is_published_whole(corpus, case, index)
 
 

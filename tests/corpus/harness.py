@@ -198,8 +198,9 @@ def assert_same_rows(corpus: Corpus, batch: str, day: pd.DataFrame) -> None:
 
 
 def final_decision(records: list[Any]) -> Any:
+    """The batch's one decision (the outcome spec: exactly one per landed file)."""
     decisions = [r for r in records if r.step == "decision"]
-    assert decisions, f"no decision in the ledger: {describe(records)}"
+    assert len(decisions) == 1, f"{len(decisions)} decisions in the ledger: {describe(records)}"
     return decisions[-1]
 
 
