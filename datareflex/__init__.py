@@ -3,10 +3,10 @@
 One function runs the loop for a batch: :func:`handle_batch` senses (validation, drift, metric
 anomalies become row- or batch-scope signals), decides (the policy, then a chain of guardrails:
 breaker, cooldown, ``after_batches``, ask-once approvals, the removal budget), acts and verifies,
-writing every step to the :class:`Ledger` in the batch's event time. :func:`reject` records a batch
-refused whole (its file unreadable). :func:`release` and :func:`close_breaker` are a person's
-way out. Policies are pydantic models read from YAML with
-:func:`load_yaml_model`, whose errors name the file, line and key; a webhook posts only over
+writing every step to the :class:`Ledger` in the batch's event time. :func:`reject` records a
+batch refused whole (its file unreadable). :func:`release` and :func:`close_breaker` are a
+person's way out. Policies are pydantic models read from YAML with :func:`load_yaml_model`,
+whose errors name the file, line and key; a webhook posts only over
 http(s) to the policy's ``alerts.allowed_hosts``. :func:`redact` hides secrets (a URL's password
 or token) in any text the suite writes; the ledger applies it to every record.
 

@@ -57,6 +57,11 @@ UNREADABLE = {
         "one column named 'a;b;c': its name holds ';', so the file is not comma",
     ),
     "tabs": (b"a\tb\n1\t2\n", "one column named 'a\\tb': its name holds '\\t'"),
+    "unclosed quote in header": (b'"a,b\n' + b"x" * 200_000 + b"\n", "cannot read the header: field larger"),
+    "unclosed quote": (
+        b'a,b\n1,2\n3,"x\n',
+        "cannot parse this CSV: Error tokenizing data. C error: EOF inside",
+    ),
     "truncated gzip": (gzip.compress(ORDERS * 100)[:-20], "truncated or corrupt gzip content"),
     "corrupt bz2": (b"BZh9" + b"x" * 50, "truncated or corrupt bz2 content"),
     "zip of two": (

@@ -3,6 +3,7 @@ import json
 
 import dagster as dg
 
+from suite.assets import schema as schema_assets
 from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.storage import BatchStorage
@@ -93,10 +94,19 @@ def test_drift_schedule_rescores_reports_older_than_the_reference(settings, stre
     ]
 
 
-def test_a_batch_run_that_fails_before_its_checks_goes_through_the_policy(settings, stream, instance) -> None:
-    land(settings, stream, 3)
+def test_a_batch_run_that_fails_before_its_checks_goes_through_the_policy(
+    settings, stream, instance, monkeypatch
+) -> None:
+    land(settings, stream, 4)
     broken = settings.datasets[0].landing / "orders_2026-11-04.parquet"
-    broken.write_bytes(b"PAR1 this is not a parquet file")
+    read = schema_assets.read_batch_file
+
+    def failing(path, *args, **kwargs):  # a failure that is not the file's content (unreadable: rejected)
+        if path == broken:
+            raise dg.Failure("cannot read this batch: the disk went away", allow_retries=False)
+        return read(path, *args, **kwargs)
+
+    monkeypatch.setattr(schema_assets, "read_batch_file", failing)
     defs = build_definitions(settings)
     run_until_quiet(defs, instance)
 

@@ -118,7 +118,8 @@ def reject_unreadable(
     dataset: DatasetConfig, storage_root: str, partition: str, context: dg.RunFailureSensorContext
 ) -> bool:
     """Reject every batch of the run whose file could not be read (a failure whose reason starts
-    with ``unreadable:``); whether there was one."""
+    with ``unreadable:``), once: a batch already rejected is not recorded again. Whether there
+    was one."""
     unreadable = [
         (event.step_key or "run", failure)
         for event in context.get_step_failure_events()
@@ -126,11 +127,15 @@ def reject_unreadable(
         and (failure := event.step_failure_data.user_failure_data) is not None
         and (failure.description or "").startswith(UNREADABLE)
     ]
+    if not unreadable:
+        return False
     ledger = BatchStorage(storage_root).ledger()
     try:
         for step, failure in unreadable:
             named = failure.metadata.get("batch")
             batch = str(named.value) if isinstance(named, dg.TextMetadataValue) else partition
+            if ledger.records(dataset.name, batch, steps=["decision"], kinds=["reject"]):
+                continue  # a second look at the same run (a lost cursor)
             reason = failure.description or UNREADABLE
             signal = datareflex.Signal(
                 datareflex.SignalKind.RUN_FAILURE,
@@ -145,7 +150,7 @@ def reject_unreadable(
             context.log.warning(f"{dataset.name}: batch {batch} rejected, {reason}")
     finally:
         ledger.dispose()
-    return bool(unreadable)
+    return True
 
 
 def handle_failure(

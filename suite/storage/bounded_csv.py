@@ -29,7 +29,7 @@ def read_csv(path: Path, data: bytes, read: ReadSettings) -> pd.DataFrame:
     if not data.strip():
         raise BatchFileError(f"{path}: empty file")
     check_lines(path, data, read)
-    header = check_header(path, _header(path, data[: 4 * read.max_line_bytes]))
+    header = check_header(path, _header(path, data))
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.ParserWarning)
         try:
@@ -59,7 +59,10 @@ def check_lines(path: Path, data: bytes, read: ReadSettings) -> None:
         line = data[starts[index] : ends[index]]
         if line.count(b",") < read.max_fields:
             continue
-        fields = len(next(csv.reader([line.decode("utf-8", "replace")]), []))
+        try:
+            fields = len(next(csv.reader([line.decode("utf-8", "replace")]), []))
+        except csv.Error:  # a field past csv's own size limit: count the commas
+            fields = line.count(b",") + 1
         if fields > read.max_fields:
             raise BatchFileError(
                 f"{path}: line {index + 1} has {fields:,} fields, "
@@ -68,11 +71,14 @@ def check_lines(path: Path, data: bytes, read: ReadSettings) -> None:
 
 
 def _header(path: Path, data: bytes) -> list[str]:
-    """The first non-blank record of ``data`` (a start of the file; a quoted name may hold a newline)."""
-    text = io.StringIO(data.decode("utf-8", "replace"), newline="")
-    for record in csv.reader(text):
-        if any(field.strip() for field in record):
-            return record
+    """The first non-blank record (a quoted name may hold a newline), decoded line by line."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="replace", newline="")
+    try:
+        for record in csv.reader(text):
+            if any(field.strip() for field in record):
+                return record
+    except csv.Error as exc:  # an unclosed quote runs on past csv's field size limit
+        raise BatchFileError(f"{path}: cannot read the header: {exc}") from exc
     raise BatchFileError(f"{path}: empty file")
 
 
@@ -101,12 +107,15 @@ def check_header(path: Path | str, names: list[str]) -> list[str]:
 
 def _first_extra_fields(path: Path, data: bytes, expected: int) -> BatchFileError:
     """The line of the first data row with more fields than the header (pandas only warns)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline=""))
     rows = (record for record in reader if record)
-    next(rows, None)
-    for record in rows:
-        if len(record) > expected:
-            return _ragged(path, reader.line_num, expected, len(record))
+    try:
+        next(rows, None)
+        for record in rows:
+            if len(record) > expected:
+                return _ragged(path, reader.line_num, expected, len(record))
+    except csv.Error:
+        pass
     return BatchFileError(f"{path}: a row has more fields than the header ({expected})")
 
 

@@ -79,7 +79,8 @@ def read_batch_file(
         del content  # the decompressed bytes, when they were not the text itself
         frame = read_csv(path, text, read)
     if frame.empty and len(frame.columns):
-        raise BatchFileError(f"{path}: no rows, only a header ({len(frame.columns)} columns)")
+        count = len(frame.columns)
+        raise BatchFileError(f"{path}: no rows, only a header ({count} column{'s' * (count != 1)})")
     _check_columns(path, frame, contract_columns)
     return BatchRead(frame.reset_index(drop=True), kind, compression, encoding)
 
