@@ -123,6 +123,7 @@ def assert_outcome(
         rows = row_counts(records, required=False)
         assert rows["rows_published"] == rows["rows_quarantined"] == rows["rows_held"] == 0, trail
         _assert_rejected_run(corpus, case, batch, outcome)
+        _assert_one_decision(name, records)
         return
     expected_kinds = PUBLISHED if outcome != "hold" else {"hold"}
     assert decision.kind in expected_kinds, (
@@ -144,6 +145,13 @@ def assert_outcome(
     _assert_run_tagged(corpus, batch, decision.kind, rows)
     if case.get("same_as_source"):
         assert_same_rows(corpus, batch, day)
+    _assert_one_decision(name, records)
+
+
+def _assert_one_decision(name: str, records: list[Any]) -> None:
+    """The outcome spec: every landed file ends with exactly one ledger decision."""
+    kinds = [r.kind for r in records if r.step == "decision"]
+    assert len(kinds) == 1, f"{name}: {len(kinds)} decisions in the ledger ({kinds}): {describe(records)}"
 
 
 def _assert_reason(corpus: Corpus, case: dict[str, Any], batch: str, records: list[Any]) -> None:
@@ -198,9 +206,9 @@ def assert_same_rows(corpus: Corpus, batch: str, day: pd.DataFrame) -> None:
 
 
 def final_decision(records: list[Any]) -> Any:
-    """The batch's one decision (the outcome spec: exactly one per landed file)."""
+    """The batch's last decision (:func:`assert_outcome` checks it is its only one)."""
     decisions = [r for r in records if r.step == "decision"]
-    assert len(decisions) == 1, f"{len(decisions)} decisions in the ledger: {describe(records)}"
+    assert decisions, f"no decision in the ledger: {describe(records)}"
     return decisions[-1]
 
 
