@@ -116,6 +116,8 @@ def test_the_corpus_holds_every_case_small_and_as_generated() -> None:
                 f"{path.name} differs from what generate.py makes: run python -m tests.corpus.generate"
             )
         assert case["why"] and (case["rows_in"] is None) == (case["outcome"] in ("reject", "refused"))
+    kept = {p.name for p in generate.HERE.iterdir() if p.suffix.lower() in (".csv", ".parquet")}
+    assert kept == {c["file"] for c in committed}, "every corpus file is in outcomes.yaml, and only those"
 
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c["file"] for c in CASES])
