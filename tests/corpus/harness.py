@@ -71,6 +71,8 @@ def land_case(corpus: Corpus, case: dict[str, Any], day: pd.DataFrame) -> tuple[
         outside = corpus.outside / case["file"]
         outside.write_bytes(generate.csv_bytes(day))  # valid rows: following the link would publish them
         target.symlink_to(outside)
+    elif make == "symlink_system":
+        target.symlink_to("/etc/passwd")
     elif make == "growing":
         _land_growing(corpus, target, generate.csv_bytes(day))
     elif make == "changed":
@@ -166,6 +168,7 @@ def _assert_rejected_run(corpus: Corpus, case: dict[str, Any], batch: str, outco
     runs = corpus.instance.get_runs(dg.RunsFilter(tags={"dagster/partition": batch}))
     if outcome == "refused":
         assert runs == [], f"{case['file']}: a refused file must not be run"
+        _assert_nowhere(corpus, (corpus.landing / case["file"]).readlink())
         return
     assert [r.status for r in runs] == [dg.DagsterRunStatus.FAILURE], f"{case['file']}: runs {runs}"
     (run,) = runs
@@ -176,6 +179,15 @@ def _assert_rejected_run(corpus: Corpus, case: dict[str, Any], batch: str, outco
     message = " ".join(_error_text(f.dagster_event.step_failure_data.error) for f in failures)  # type: ignore[union-attr]
     named = [p for p in case.get("reason", []) if p not in ("unreadable:", "refused:")]
     assert all(p.lower() in message.lower() for p in named), f"{case['file']}: run failure {message!r}"
+
+
+def _assert_nowhere(corpus: Corpus, target: Path) -> None:
+    """The last line of a refused link's target is in no file the suite wrote (storage, the
+    instance's runs and events, the ledger)."""
+    needle = target.read_bytes().strip().rsplit(b"\n", 1)[-1][:40]
+    home = corpus.settings.dagster_home
+    leaked = [p for p in home.rglob("*") if p.is_file() and needle in p.read_bytes()]
+    assert not leaked, f"the content of {target} ({needle!r}) leaked into {leaked}"
 
 
 def _assert_run_tagged(corpus: Corpus, batch: str, decision: str, rows: dict[str, int]) -> None:
