@@ -7,8 +7,12 @@ is landed alone, in order, and the loop runs until quiet (the daemon's loop, in 
 case must end with the declared outcome in the ledger (its final decision, its rows and a reason
 naming what was wrong) and in the run (the decision tag, the failure message of a rejected file,
 the published batch's metadata). A valid day is landed after every case and must be published
-whole: a bad file never changes what the next good file is judged by. One instance serves every
-case (module-scoped): the corpus takes about two minutes of CPU.
+whole: a bad file never changes what the next good file is judged by. Only a decision that
+publishes may change the contract's version, and each file gets exactly one ledger decision.
+
+One instance serves every case (module-scoped). The 47 cases take about 2 minutes of CPU (122 s
+user time measured on 2 December 2026; 7.5 minutes of wall time on a 2-core machine at load 15).
+Run one case with ``-k``: the fixture trains first, so any case runs alone.
 """
 
 from __future__ import annotations
