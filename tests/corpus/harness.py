@@ -147,6 +147,10 @@ def assert_outcome(
     _assert_run_tagged(corpus, batch, decision.kind, rows)
     if case.get("same_as_source"):
         assert_same_rows(corpus, batch, day)
+    if case.get("values"):
+        published = corpus.storage().read([DATASET, "published_batch"], batch)
+        got = {row: {c: published.loc[row, c] for c in cells} for row, cells in case["values"].items()}
+        assert got == case["values"], f"{name}: published values {got}"
     _assert_one_decision(name, records)
 
 
