@@ -120,7 +120,10 @@ def assert_outcome(
     if outcome in ("reject", "refused"):
         prefix = "unreadable:" if outcome == "reject" else "refused:"
         assert decision.kind == "reject", f"{name}: expected decision reject ({prefix}), got {trail}"
-        assert str(decision.detail.get("reason", "")).startswith(prefix), f"{name}: {trail}"
+        reason = str(decision.detail.get("reason", ""))
+        assert reason.startswith(prefix), f"{name}: {trail}"
+        named = batch in reason or name in reason or outcome == "refused"  # a refusal is ledgered under it
+        assert named, f"{name}: the reason does not name the file: {reason}"
         _assert_reason(corpus, case, batch, records)
         rows = row_counts(records, required=False)
         assert rows["rows_published"] == rows["rows_quarantined"] == rows["rows_held"] == 0, trail
