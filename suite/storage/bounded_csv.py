@@ -20,6 +20,7 @@ from suite.config.settings import ReadSettings
 
 from .content import BatchFileError
 
+BLOCK = 1 << 20
 DELIMITERS = (";", "\t", "|", ",")
 RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
@@ -45,7 +46,7 @@ def check_lines(path: Path, data: bytes, read: ReadSettings) -> None:
     """Refuse a physical line over ``read.max_line_bytes`` or a row over ``read.max_fields``."""
     if len(data) <= min(read.max_line_bytes, read.max_fields - 1):
         return  # too short to break either limit
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    newlines = _newlines(data)
     ends = np.append(newlines, len(data))
     starts = np.insert(newlines + 1, 0, 0)
     lengths = ends - starts
@@ -68,6 +69,16 @@ def check_lines(path: Path, data: bytes, read: ReadSettings) -> None:
                 f"{path}: line {index + 1} has {fields:,} fields, "
                 f"more than read.max_fields ({read.max_fields:,})"
             )
+
+
+def _newlines(data: bytes) -> np.ndarray:
+    """Where ``data``'s newlines are, found a block at a time (a mask of the whole file would
+    cost as much memory as the file)."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    return np.concatenate(
+        [np.flatnonzero(view[start : start + BLOCK] == 10) + start for start in range(0, len(view), BLOCK)]
+        or [np.empty(0, dtype=np.int64)]
+    )
 
 
 def _header(path: Path, data: bytes) -> list[str]:

@@ -8,6 +8,7 @@ try; everything about the content is a :class:`BatchFileError`, which retrying c
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import io
 import lzma
@@ -120,20 +121,34 @@ def decode(path: Path, data: bytes, declared: str | None) -> tuple[bytes, str]:
 
 
 def _transcode(path: Path, data: bytes, encoding: str, *, declared: bool) -> bytes:
+    """``data`` as UTF-8; UTF-8 itself is only checked, in chunks (no copy of the whole text)."""
     try:
+        if _is_utf8(encoding):
+            _check_utf8(data)
+            _refuse_binary(path, data[:SAMPLE].decode("utf-8", "ignore"))
+            return data[3:] if data.startswith(BOMS[0][0]) else data
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         if not declared:
             raise
         raise BatchFileError(
-            f"{path}: not {encoding} text: byte {exc.start:,} is {exc.object[exc.start : exc.start + 1]!r}"
+            f"{path}: not {encoding} text: byte {exc.start:,} is {exc.object[exc.start :][:1]!r}"
         ) from exc
     except LookupError as exc:
         raise BatchFileError(f"{path}: unknown encoding {encoding!r} (read.encoding)") from exc
     _refuse_binary(path, text[:SAMPLE])
-    if _is_utf8(encoding) and encoding != "utf-8-sig":
-        return data
     return text.lstrip("\ufeff").encode("utf-8")
+
+
+def _check_utf8(data: bytes) -> None:
+    """Raise UnicodeDecodeError (with its offset in ``data``) unless ``data`` is UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    for start in range(0, len(data), CHUNK):
+        try:
+            decoder.decode(view[start : start + CHUNK], final=start + CHUNK >= len(data))
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError("utf-8", data, start + exc.start, start + exc.end, exc.reason) from None
 
 
 def _refuse_binary(path: Path, sample: str) -> None:
