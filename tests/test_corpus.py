@@ -10,8 +10,8 @@ the published batch's metadata). A valid day is landed after every case and must
 whole: a bad file never changes what the next good file is judged by. Only a decision that
 publishes may change the contract's version, and each file gets exactly one ledger decision.
 
-One instance serves every case (module-scoped). The 47 cases take about 2 minutes of CPU (122 s
-user time measured on 2 December 2026; 7.5 minutes of wall time on a 2-core machine at load 15).
+One instance serves every case (module-scoped). The 46 cases take about 2.5 minutes of CPU (160 s
+user time measured on 2 December 2026; 6 minutes of wall time on a 2-core machine at load 9).
 Run one case with ``-k``: the fixture trains first, so any case runs alone.
 """
 
