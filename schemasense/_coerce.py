@@ -71,7 +71,8 @@ def coerce(
     """Convert ``series`` to ``logical_type``; rows that cannot be converted are marked failed.
 
     A column already stored as its type is returned as it is (no copy). ``datetime_format`` may
-    list several formats: a value is a date when one of them reads it. Numbers become text as a
+    list several formats: a value is a date when one of them reads it. Thousands separators
+    (``"5,163"``) are read as such. Numbers become text as a
     person writes them (``536365.0`` reads ``"536365"``).
 
     >>> c = coerce(pd.Series(["3", "x", None]), LogicalType.INTEGER)
@@ -90,7 +91,7 @@ def coerce(
         if pd.api.types.is_bool_dtype(dtype):
             numbers = pd.Series(np.nan, index=series.index)
         else:
-            numbers = pd.to_numeric(series, errors="coerce")
+            numbers = _grouped(series, pd.to_numeric(series, errors="coerce"))
         failed = numbers.isna() & ~missing
         if logical_type is LogicalType.INTEGER:
             fractional = numbers.notna() & (np.mod(numbers.fillna(0).astype(float), 1) != 0)
@@ -120,6 +121,28 @@ def coerce(
     text = series.astype(object).where(present, np.nan)
     text[present] = series[present].astype(str)
     return Coerced(text, none_failed)
+
+
+_GROUPED = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?\s*$"
+
+
+def _grouped(series: pd.Series, numbers: pd.Series) -> pd.Series:
+    """``numbers`` with the text ``to_numeric`` could not read but that is a number written with
+    thousands separators (``"5,163"``, ``"1,234.5"``) read as that number.
+
+    >>> _grouped(pd.Series(["5,163", "1,2", "7"]), pd.Series([None, None, 7.0])).tolist()
+    [5163.0, nan, 7.0]
+    """
+    unread = numbers.isna() & series.notna()
+    if not unread.any():
+        return numbers
+    text = series[unread].astype(str)
+    grouped = text[text.str.match(_GROUPED)]
+    if grouped.empty:
+        return numbers
+    numbers = numbers.astype(float)
+    numbers[grouped.index] = pd.to_numeric(grouped.str.replace(",", "", regex=False).str.strip())
+    return numbers
 
 
 def _dates(series: pd.Series, datetime_format: str | Sequence[str] | None) -> Coerced:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 _COLUMN_KEYS = {
     "type",
+    "optional",
     "nullable",
     "max_null_fraction",
     "minimum",
@@ -67,6 +68,9 @@ class ColumnContract:
     role_reason: str = ""
     categories_open: bool = False
     new_value_rate: float | None = None
+    optional: bool = False
+    """A batch may leave the column out: it joined the contract as an addition, so batches
+    from before it (and sources that never send it) are still whole."""
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -91,6 +95,8 @@ class ColumnContract:
             out["categories_open"] = True
         if self.new_value_rate is not None:
             out["new_value_rate"] = self.new_value_rate
+        if self.optional:
+            out["optional"] = True
         return out
 
     @classmethod
@@ -126,6 +132,7 @@ class ColumnContract:
             role_reason=str(data.get("role_reason", "")),
             categories_open=bool(data.get("categories_open", False)),
             new_value_rate=_number(data.get("new_value_rate")),
+            optional=bool(data.get("optional", False)),
         )
 
 

@@ -52,9 +52,10 @@ class Evolution:
 def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | None = None) -> Evolution:
     """Compare the batch's columns and types with ``contract`` and apply ``policy``.
 
-    Added columns are additive: with ``accept_additive`` they join a new version as nullable
-    columns (earlier batches did not have them). Removed, renamed and retyped columns wait; a
-    text column whose batch holds only digits (read as numbers by pandas) is not retyped.
+    Added columns are additive: with ``accept_additive`` they join a new version as nullable,
+    optional columns (earlier batches did not have them, so a later batch may leave them out).
+    Removed, renamed and retyped columns wait; a text column whose batch holds only digits (read
+    as numbers by pandas) is not retyped.
 
     >>> import schemasense
     >>> contract = schemasense.infer(pd.DataFrame({"id": range(50)}), name="t")
@@ -69,6 +70,8 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     """
     policy = policy or EvolutionPolicy()
     observed = _codes_stay_text(contract, infer(batch, name=contract.name)) if len(batch) else contract
+    absent = {n: c for n, c in contract.columns.items() if c.optional and n not in observed.columns}
+    observed = replace(observed, columns={**observed.columns, **absent})  # optional: never "removed"
     changes = diff(contract, observed).schema_level()
     added = (
         [c for c in changes.changes if c.kind is ChangeKind.COLUMN_ADDED] if policy.accept_additive else []
@@ -76,7 +79,10 @@ def evolve(contract: Contract, batch: pd.DataFrame, policy: EvolutionPolicy | No
     breaking = tuple(c for c in changes.changes if c.breaking)
     evolved = contract
     if added:
-        columns = [replace(observed.columns[c.column], nullable=True, max_null_fraction=None) for c in added]
+        columns = [
+            replace(observed.columns[c.column], nullable=True, max_null_fraction=None, optional=True)
+            for c in added
+        ]
         evolved = contract.with_columns(*columns)
     if not policy.accept_breaking or not breaking:
         return Evolution(changes, evolved, tuple(added), breaking)

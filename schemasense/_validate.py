@@ -157,6 +157,8 @@ def validate(contract: Contract, df: pd.DataFrame, *, max_examples: int = 5) -> 
     labels = _labels(df)
     new_categories: dict[str, tuple[str, ...]] = {}
     for name, column in contract.columns.items():
+        if name not in labels and column.optional:
+            continue  # an accepted addition: batches may still come without it
         if name not in labels:
             violations.append(Violation(name, Rule.MISSING_COLUMN, len(df), detail="column missing"))
             everyone = np.ones(len(df), dtype=bool)
