@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]  # tests/support/servers.py → the repository
 WORKSPACE = REPO / "workspace.yaml"
 POSTGRES_DAGSTER_YAML = REPO / "deploy" / "postgres" / "dagster.yaml"
@@ -49,6 +51,11 @@ run_queue:
 sensors:
   use_threads: true
   num_workers: 4
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: {start_timeout_seconds}
+  poll_interval_seconds: {poll_interval_seconds}
+  max_resume_run_attempts: 0
 """
 
 
@@ -74,14 +81,24 @@ def wait_for(what: str, ready: Callable[[], Any], timeout: float, every: float =
         time.sleep(every)
 
 
-def write_instance_yaml(dagster_home: Path, postgres: bool = False, max_concurrent_runs: int = 4) -> Path:
-    """A ``dagster.yaml`` for a throwaway instance: SQLite, or PostgreSQL from ``deploy/postgres``."""
+def write_instance_yaml(
+    dagster_home: Path, postgres: bool = False, max_concurrent_runs: int = 4, monitoring_seconds: int = 10
+) -> Path:
+    """A ``dagster.yaml`` for a throwaway instance: SQLite, or PostgreSQL from ``deploy/postgres``.
+    Run monitoring is on either way, polling every ``monitoring_seconds``."""
     dagster_home.mkdir(parents=True, exist_ok=True)
-    text = _INSTANCE_YAML.format(max_concurrent_runs=max_concurrent_runs)
-    if postgres:
-        text += "\n" + POSTGRES_DAGSTER_YAML.read_text()
+    text = _INSTANCE_YAML.format(
+        max_concurrent_runs=max_concurrent_runs,
+        start_timeout_seconds=60,
+        poll_interval_seconds=monitoring_seconds,
+    )
+    config = yaml.safe_load(text)
+    if postgres:  # its storage; the monitoring above holds
+        config = {**yaml.safe_load(POSTGRES_DAGSTER_YAML.read_text()), **config}
     path = dagster_home / "dagster.yaml"
-    path.write_text(text)
+    path.write_text(
+        "# Written by tests/support/servers.py for a throwaway instance.\n" + yaml.safe_dump(config)
+    )
     return path
 
 

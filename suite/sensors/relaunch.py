@@ -1,0 +1,170 @@
+"""Batch and remediation runs that ended without an outcome for their batch, launched again.
+
+A run worker killed mid-run (SIGKILL, the out-of-memory killer) fails with no step failure; one
+stopped with the daemon's process group fails with interrupted steps, or stays STARTED for ever
+when its code server died with it (the default run launcher cannot check a worker's health, so
+run monitoring never fails it). None of them wrote an outcome: the run failure sensor leaves
+them alone, and this sensor, every ``sensor_interval_seconds``:
+
+- marks a STARTED run whose worker is gone as failed, saying why;
+- for every ended run of the dataset's batch or remediation job with no ledger decision for its
+  batch since the run was created, and not failed for its content (a failed blocking check, an
+  unreadable file), asks for the same job and partition again under ``relaunch:<run id>``, with
+  the run's own tags, at most ``MAX_RELAUNCHES`` times in a chain;
+- past that bound, routes the batch through the policy as a ``run_failure`` signal, so it ends
+  held (or whatever the policy says) in the ledger, never silently lost.
+
+A run whose outcome is already in the ledger (the worker died after writing it) is not launched
+again: the ledger never holds two outcomes of one run's batch.
+"""
+
+import datetime as dt
+from typing import Any
+
+import dagster as dg
+from dagster._core.launcher import DefaultRunLauncher
+from dagster._core.storage.dagster_run import DagsterRun, RunRecord
+
+import datareflex
+from datareflex._ledger import timestamp
+from suite.config import DatasetConfig
+from suite.sensors.incidents import handle_failure
+from suite.sensors.recovery import (
+    ENDED,
+    MAX_RELAUNCHES,
+    OUTCOME_TAGS,
+    RECOVERY_TAG,
+    RELAUNCH_COUNT_TAG,
+    RELAUNCH_OF_TAG,
+    crash_reason,
+    worker_gone,
+)
+from suite.storage import BatchStorage
+from suite.tags import DECISION_TAG
+
+
+def build_relaunch_sensor(
+    dataset: DatasetConfig, batch_job: Any, remediation_job: Any, storage_root: str
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name=f"{dataset.name}_relaunch_sensor",
+        jobs=[batch_job, remediation_job],
+        minimum_interval_seconds=dataset.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Launches again batch and remediation runs that died without an outcome (bounded).",
+    )
+    def relaunch_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        instance = context.instance
+        jobs = (batch_job.name, remediation_job.name)
+        for record in _runs(instance, jobs, [dg.DagsterRunStatus.STARTED], None):
+            fail_dead_worker(instance, record.dagster_run)
+        after = float(context.cursor or 0)
+        records = _runs(instance, jobs, list(ENDED), after)
+        requests: list[dg.RunRequest] = []
+        unresolved: list[float] = []
+        for record in records:
+            request = _recover(context, dataset, storage_root, record, batch_job.name)
+            if request is not None:
+                requests.append(request)
+                unresolved.append(record.update_timestamp.timestamp())
+        seen = [r.update_timestamp.timestamp() for r in records]
+        cursor = min(unresolved) - 0.001 if unresolved else max([after, *seen])
+        return dg.SensorResult(run_requests=requests, cursor=str(cursor))
+
+    return relaunch_sensor
+
+
+def fail_dead_worker(instance: dg.DagsterInstance, run: DagsterRun) -> bool:
+    """Mark ``run`` failed if it is STARTED but its worker is gone; whether it was."""
+    if not isinstance(instance.run_launcher, DefaultRunLauncher):
+        return False  # workers elsewhere (containers, pods): their launcher and monitoring know
+    reason = worker_gone(instance, run.run_id)
+    current = instance.get_run_by_id(run.run_id)
+    if reason is None or current is None or current.status is not dg.DagsterRunStatus.STARTED:
+        return False
+    instance.report_run_failed(current, f"Marked failed by the relaunch sensor: {reason}.")
+    return True
+
+
+def _runs(
+    instance: dg.DagsterInstance,
+    jobs: tuple[str, ...],
+    statuses: list[dg.DagsterRunStatus],
+    after: float | None,
+) -> list[RunRecord]:
+    since = dt.datetime.fromtimestamp(after - 1.0, dt.UTC) if after else None
+    found = [
+        record
+        for job in jobs
+        for record in instance.get_run_records(
+            dg.RunsFilter(job_name=job, statuses=statuses, updated_after=since), limit=500
+        )
+    ]
+    return sorted(found, key=lambda r: r.update_timestamp)
+
+
+def _recover(
+    context: dg.SensorEvaluationContext,
+    dataset: DatasetConfig,
+    storage_root: str,
+    record: RunRecord,
+    batch_job: str,
+) -> dg.RunRequest | None:
+    """What becomes of one ended run: nothing (it has an outcome, or another path gives it one),
+    a relaunch request, or a decision by the policy once the chain is long enough."""
+    run, instance = record.dagster_run, context.instance
+    partition = run.tags.get("dagster/partition")
+    tags = run.tags
+    if RECOVERY_TAG in tags or partition is None or not ({"dagster/run_key", RELAUNCH_OF_TAG} & set(tags)):
+        return None  # done, not a batch, or a person's own run
+    count = int(tags.get(RELAUNCH_COUNT_TAG, "0")) + 1
+    if record.start_time is None:
+        if run.status is dg.DagsterRunStatus.FAILURE and count <= MAX_RELAUNCHES:
+            return None  # never started: the sensor that created it asks again (stranded_run_requests)
+        reason: str | None = "the run never started"
+    else:
+        reason = crash_reason(instance, run, others_handled=run.job_name == batch_job)
+    if reason is None:
+        return None
+    if _has_outcome(dataset, storage_root, partition, record.create_timestamp):
+        instance.add_run_tags(run.run_id, {RECOVERY_TAG: "outcome"})
+        return None
+    if count > MAX_RELAUNCHES:
+        decision = _give_up(dataset, storage_root, partition, run, reason)
+        instance.add_run_tags(run.run_id, {RECOVERY_TAG: "given_up", DECISION_TAG: decision})
+        context.log.warning(f"{partition}: {reason}, {count - 1} relaunches: {decision}")
+        return None
+    if instance.get_run_records(dg.RunsFilter(tags={RELAUNCH_OF_TAG: run.run_id}), limit=1):
+        instance.add_run_tags(run.run_id, {RECOVERY_TAG: "relaunched"})
+        return None
+    context.log.info(f"{partition}: run {run.run_id}: {reason}; launched again ({count}/{MAX_RELAUNCHES})")
+    own = {k: v for k, v in tags.items() if not k.startswith(("dagster/", *OUTCOME_TAGS, RECOVERY_TAG))}
+    return dg.RunRequest(
+        run_key=f"relaunch:{run.run_id}",
+        job_name=run.job_name,
+        partition_key=partition,
+        tags={**own, RELAUNCH_OF_TAG: run.run_id, RELAUNCH_COUNT_TAG: str(count)},
+    )
+
+
+def _has_outcome(dataset: DatasetConfig, storage_root: str, batch: str, since: dt.datetime) -> bool:
+    """A decision about ``batch`` was recorded since ``since`` (by the run, or a later one)."""
+    ledger = BatchStorage(storage_root).ledger()
+    try:
+        decisions = ledger.records(dataset.name, batch, steps=("decision",))
+    finally:
+        ledger.dispose()
+    return any(r.recorded_at >= timestamp(since) for r in decisions)
+
+
+def _give_up(dataset: DatasetConfig, storage_root: str, batch: str, run: DagsterRun, reason: str) -> str:
+    """The batch through the policy as a run failure: a decision in the ledger, whatever it is."""
+    detail = f"run {run.run_id}: {reason}; launched {MAX_RELAUNCHES} times again without an outcome"
+    signal = datareflex.Signal(
+        datareflex.SignalKind.RUN_FAILURE,
+        "run",
+        "crashed",
+        detail=detail,
+        severity=datareflex.Severity.CRITICAL,
+    )
+    return handle_failure(dataset, storage_root, batch, [signal]).decision.value
