@@ -220,3 +220,14 @@ def test_the_failure_sensor_leaves_interrupted_runs_to_the_relaunch_sensor() -> 
     assert not interrupted(failed()) and not interrupted(failed(INTERRUPT, BUG))
     assert content_failure(failed(CHECK)) and content_failure(failed(error("Failure")))
     assert not content_failure(failed(BUG)) and not content_failure(failed(INTERRUPT))
+
+
+def test_a_relaunch_that_never_started_is_asked_for_again_by_the_relaunch_sensor(
+    monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
+) -> None:
+    monkeypatch.setattr(suite.sensors.recovery, "STRANDED_AFTER_SECONDS", -60.0)
+    own = {"dagster/sensor_name": "orders_relaunch_sensor", RELAUNCH_OF_TAG: "first", RELAUNCH_COUNT_TAG: "1"}
+    add_run(instance, "second", dg.DagsterRunStatus.FAILURE, **own)  # run monitoring: never started
+    (request,) = relaunch().run_requests
+    assert (request.run_key, request.partition_key) == ("relaunch:second", "second.csv")
+    assert request.tags == {"team": "data", RELAUNCH_OF_TAG: "second", RELAUNCH_COUNT_TAG: "2"}

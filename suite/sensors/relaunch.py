@@ -11,6 +11,8 @@ them alone, and this sensor, every ``sensor_interval_seconds``:
   batch since the run was created, and not failed for its content (a failed blocking check, an
   unreadable file), asks for the same job and partition again under ``relaunch:<run id>``, with
   the run's own tags, at most ``MAX_RELAUNCHES`` times in a chain;
+- asks again for its own relaunches that never started, as the other sensors do
+  (``stranded_run_requests``);
 - past that bound, routes the batch through the policy as a ``run_failure`` signal, so it ends
   held (or whatever the policy says) in the ledger, never silently lost.
 
@@ -37,6 +39,7 @@ from suite.sensors.recovery import (
     RELAUNCH_COUNT_TAG,
     RELAUNCH_OF_TAG,
     crash_reason,
+    stranded_run_requests,
     worker_gone,
 )
 from suite.storage import BatchStorage
@@ -46,8 +49,10 @@ from suite.tags import DECISION_TAG
 def build_relaunch_sensor(
     dataset: DatasetConfig, batch_job: Any, remediation_job: Any, storage_root: str
 ) -> dg.SensorDefinition:
+    name = f"{dataset.name}_relaunch_sensor"
+
     @dg.sensor(
-        name=f"{dataset.name}_relaunch_sensor",
+        name=name,
         jobs=[batch_job, remediation_job],
         minimum_interval_seconds=dataset.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
@@ -69,6 +74,7 @@ def build_relaunch_sensor(
                 unresolved.append(record.update_timestamp.timestamp())
         seen = [r.update_timestamp.timestamp() for r in records]
         cursor = min(unresolved) - 0.001 if unresolved else max([after, *seen])
+        requests += stranded_run_requests(context, name)  # its own relaunches that never started
         return dg.SensorResult(run_requests=requests, cursor=str(cursor))
 
     return relaunch_sensor
