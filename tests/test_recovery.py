@@ -24,6 +24,7 @@ from suite.sensors.recovery import (
     interrupted,
     stranded_run_requests,
 )
+from suite.sensors.relaunch import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG
 from suite.storage import BatchStorage
 from suite.tags import FAILED_CHECK_RUN_TAG
 
@@ -231,3 +232,24 @@ def test_a_relaunch_that_never_started_is_asked_for_again_by_the_relaunch_sensor
     (request,) = relaunch().run_requests
     assert (request.run_key, request.partition_key) == ("relaunch:second", "second.csv")
     assert request.tags == {"team": "data", RELAUNCH_OF_TAG: "second", RELAUNCH_COUNT_TAG: "2"}
+
+
+def test_a_carrier_that_died_leaves_no_batch_behind(
+    instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
+) -> None:
+    dead = subprocess.Popen(["sleep", "0"])
+    dead.wait()
+    batches = '{"a.csv": "2026-12-01T00:00:00+00:00", "b.csv": ""}'
+    carrier_tags = {"dagster/run_key": "batches:a.csv..b.csv", CARRIER_TAG: "true", BATCHES_TAG: batches}
+    started = dg.DagsterEventType.RUN_START
+    ended_run(instance, "carrier", job="orders_batches_job", end=started, **carrier_tags)
+    carrier = instance.get_run_by_id("carrier")
+    assert carrier is not None
+    instance.report_engine_event("Started process", carrier, EngineEventData.in_process(dead.pid))
+    # the batch it was running when it died: no worker of its own, the carrier's is gone
+    ended_run(instance, "child", end=started, partition="a.csv", **{CARRIER_RUN_TAG: "carrier"})
+    requests = {r.run_key: r for r in relaunch().run_requests}
+    assert sorted(requests) == ["relaunch:carrier:b.csv", "relaunch:child"]
+    assert requests["relaunch:carrier:b.csv"].partition_key == "b.csv"
+    assert requests["relaunch:carrier:b.csv"].tags == {RELAUNCH_OF_TAG: "carrier", RELAUNCH_COUNT_TAG: "1"}
+    assert {instance.get_run_by_id(r).status for r in ("carrier", "child")} == {dg.DagsterRunStatus.FAILURE}  # type: ignore[union-attr]

@@ -21,6 +21,7 @@ again: the ledger never holds two outcomes of one run's batch.
 """
 
 import datetime as dt
+import json
 from typing import Any
 
 import dagster as dg
@@ -31,6 +32,7 @@ import datareflex
 from datareflex._ledger import timestamp
 from suite.config import DatasetConfig
 from suite.sensors.incidents import handle_failure
+from suite.sensors.landing import LANDED_AT_TAG
 from suite.sensors.recovery import (
     ENDED,
     MAX_RELAUNCHES,
@@ -68,9 +70,13 @@ def build_relaunch_sensor(
         requests: list[dg.RunRequest] = []
         unresolved: list[float] = []
         for record in records:
-            request = _recover(context, dataset, storage_root, record, batch_job.name)
-            if request is not None:
-                requests.append(request)
+            if CARRIER_TAG in record.dagster_run.tags:
+                asked = carrier_requests(instance, record, batch_job.name)
+            else:
+                request = _recover(context, dataset, storage_root, record, batch_job.name)
+                asked = [request] if request is not None else []
+            if asked:
+                requests += asked
                 unresolved.append(record.update_timestamp.timestamp())
         seen = [r.update_timestamp.timestamp() for r in records]
         cursor = min(unresolved) - 0.001 if unresolved else max([after, *seen])
@@ -80,11 +86,21 @@ def build_relaunch_sensor(
     return relaunch_sensor
 
 
+CARRIER_TAG = "dataops/carrier"
+"""On a carrier run: several batches run one after another in its process (``suite/jobs/carrier.py``)."""
+BATCHES_TAG = "dataops/batches"
+"""On a carrier run: its batches, a JSON object of partition key → landing time."""
+CARRIER_RUN_TAG = "dataops/carrier_run"
+"""On a batch run a carrier ran: the carrier's run id (its worker is the carrier's)."""
+
+
 def fail_dead_worker(instance: dg.DagsterInstance, run: DagsterRun) -> bool:
     """Mark ``run`` failed if it is STARTED but its worker is gone; whether it was."""
     if not isinstance(instance.run_launcher, DefaultRunLauncher):
         return False  # workers elsewhere (containers, pods): their launcher and monitoring know
     reason = worker_gone(instance, run.run_id)
+    if reason is None and CARRIER_RUN_TAG in run.tags:  # a batch run a carrier ran in its process
+        reason = worker_gone(instance, run.tags[CARRIER_RUN_TAG])
     current = instance.get_run_by_id(run.run_id)
     if reason is None or current is None or current.status is not dg.DagsterRunStatus.STARTED:
         return False
@@ -98,15 +114,44 @@ def _runs(
     statuses: list[dg.DagsterRunStatus],
     after: float | None,
 ) -> list[RunRecord]:
+    """Runs of ``jobs`` and carrier runs in ``statuses``, updated after ``after`` (oldest first)."""
     since = dt.datetime.fromtimestamp(after - 1.0, dt.UTC) if after else None
-    found = [
-        record
-        for job in jobs
-        for record in instance.get_run_records(
-            dg.RunsFilter(job_name=job, statuses=statuses, updated_after=since), limit=500
+    filters = [dg.RunsFilter(job_name=job, statuses=statuses, updated_after=since) for job in jobs]
+    filters.append(dg.RunsFilter(tags={CARRIER_TAG: "true"}, statuses=statuses, updated_after=since))
+    found = {r.dagster_run.run_id: r for f in filters for r in instance.get_run_records(f, limit=500)}
+    return sorted(found.values(), key=lambda r: r.update_timestamp)
+
+
+def carrier_requests(instance: dg.DagsterInstance, record: RunRecord, batch_job: str) -> list[dg.RunRequest]:
+    """A carrier run (several batches in one process) that ended: an ordinary batch run for each
+    of its batches it never started; each batch run it did start is recovered on its own."""
+    carrier = record.dagster_run
+    if RECOVERY_TAG in carrier.tags or carrier.status is dg.DagsterRunStatus.SUCCESS:
+        return []
+    landed = json.loads(carrier.tags.get(BATCHES_TAG, "{}"))
+    count = int(carrier.tags.get(RELAUNCH_COUNT_TAG, "0")) + 1
+    requests = []
+    for key, landed_at in landed.items():
+        later = dg.RunsFilter(
+            job_name=batch_job, tags={"dagster/partition": key}, created_after=record.create_timestamp
         )
-    ]
-    return sorted(found, key=lambda r: r.update_timestamp)
+        if instance.get_run_records(later, limit=1):
+            continue  # the carrier started it, or its relaunch exists
+        requests.append(
+            dg.RunRequest(
+                run_key=f"relaunch:{carrier.run_id}:{key}",
+                job_name=batch_job,
+                partition_key=key,
+                tags={
+                    **({LANDED_AT_TAG: landed_at} if landed_at else {}),
+                    RELAUNCH_OF_TAG: carrier.run_id,
+                    RELAUNCH_COUNT_TAG: str(count),
+                },
+            )
+        )
+    if not requests:
+        instance.add_run_tags(carrier.run_id, {RECOVERY_TAG: "relaunched"})
+    return requests
 
 
 def _recover(
