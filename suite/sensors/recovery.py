@@ -11,6 +11,11 @@ again:
 - FAILURE without ever starting: under the key ``relaunch:<run id>``, so it is asked for once.
 
 A relaunch that is itself stranded is relaunched again, at most ``MAX_RELAUNCHES`` times.
+
+A run that started and then died without an outcome is the relaunch sensor's
+(``suite/sensors/relaunch.py``); the helpers below tell such a run from one that failed for its
+batch's content (:func:`crash_reason`, :func:`interrupted`) and a live worker from a gone one
+(:func:`worker_gone`).
 """
 
 import datetime as dt

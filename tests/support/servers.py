@@ -90,14 +90,19 @@ def wait_for(what: str, ready: Callable[[], Any], timeout: float, every: float =
 
 
 def write_instance_yaml(
-    dagster_home: Path, postgres: bool = False, max_concurrent_runs: int = 4, monitoring_seconds: int = 10
+    dagster_home: Path,
+    postgres: bool = False,
+    max_concurrent_runs: int = 4,
+    monitoring_seconds: int = 10,
+    start_timeout_seconds: int = 60,
 ) -> Path:
     """A ``dagster.yaml`` for a throwaway instance: SQLite, or PostgreSQL from ``deploy/postgres``.
-    Run monitoring is on either way, polling every ``monitoring_seconds``."""
+    Run monitoring is on either way, polling every ``monitoring_seconds``; a run not started
+    after ``start_timeout_seconds`` is failed (and asked for again by the sensor that made it)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     text = _INSTANCE_YAML.format(
         max_concurrent_runs=max_concurrent_runs,
-        start_timeout_seconds=60,
+        start_timeout_seconds=start_timeout_seconds,
         poll_interval_seconds=monitoring_seconds,
     )
     config = yaml.safe_load(text)
