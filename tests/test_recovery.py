@@ -4,9 +4,11 @@ without an outcome for their batch are launched again, a bounded number of times
 import os
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 from dagster._core.events import EngineEventData
 from dagster._core.execution.plan.objects import StepFailureData
 from dagster._core.storage.dagster_run import DagsterRun
@@ -14,6 +16,7 @@ from dagster._utils.error import SerializableErrorInfo
 
 import suite.sensors.recovery
 from suite.build import build_definitions
+from suite.cli.demo import open_instance
 from suite.config import Settings
 from suite.sensors.recovery import (
     MAX_RELAUNCHES,
@@ -27,6 +30,7 @@ from suite.sensors.recovery import (
 from suite.sensors.relaunch import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG
 from suite.storage import BatchStorage
 from suite.tags import FAILED_CHECK_RUN_TAG
+from tests.support.servers import POSTGRES_DAGSTER_YAML, write_instance_yaml
 
 SENSOR = "orders_landing_sensor"
 
@@ -253,3 +257,19 @@ def test_a_carrier_that_died_leaves_no_batch_behind(
     assert requests["relaunch:carrier:b.csv"].partition_key == "b.csv"
     assert requests["relaunch:carrier:b.csv"].tags == {RELAUNCH_OF_TAG: "carrier", RELAUNCH_COUNT_TAG: "1"}
     assert {instance.get_run_by_id(r).status for r in ("carrier", "child")} == {dg.DagsterRunStatus.FAILURE}  # type: ignore[union-attr]
+
+
+def test_every_instance_the_suite_writes_monitors_its_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # open_instance points it at its home
+    homes = [tmp_path / "demo", tmp_path / "servers"]
+    instances = [open_instance(homes[0])]
+    write_instance_yaml(homes[1])
+    instances.append(dg.DagsterInstance.from_config(str(homes[1])))
+    for instance in instances:  # SQLite storage, both
+        assert instance.run_monitoring_enabled and "MONITORING" in instance.get_required_daemon_types()
+        assert instance.run_monitoring_max_resume_run_attempts == 0  # the default launcher cannot resume
+        instance.dispose()
+    for text in (POSTGRES_DAGSTER_YAML.read_text(), write_instance_yaml(homes[1], postgres=True).read_text()):
+        assert yaml.safe_load(text)["run_monitoring"]["enabled"] is True
