@@ -187,6 +187,10 @@ def test_past_the_bound_the_batch_goes_through_the_policy(
         tags = instance.get_run_by_id(run_id).tags  # type: ignore[union-attr]
         assert (tags[RECOVERY_TAG], tags["dataops/decision"]) == ("given_up", decision)
     assert decisions(settings, "not_yet.csv") == []
+    # a remediation run that failed for its batch's content: decided at once, never relaunched
+    ended_run(instance, "unfixable", job=REMEDIATION_JOB, errors=(error("Failure"),))
+    assert relaunch().run_requests == [] and len(decisions(settings, "unfixable.csv")) == 1
+    assert instance.get_run_by_id("unfixable").tags[RECOVERY_TAG] == "given_up"  # type: ignore[union-attr]
     assert relaunch().run_requests == [] and len(decisions(settings, "fourth.csv")) == 1
 
 

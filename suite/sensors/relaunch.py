@@ -175,15 +175,19 @@ def _recover(
         reason: str | None = "the run never started"
     else:
         reason = crash_reason(instance, run, others_handled=run.job_name == batch_job)
+        if reason is None and run.job_name != batch_job and run.status is dg.DagsterRunStatus.FAILURE:
+            # a remediation run that failed for its batch's content: no other path decides it
+            reason, count = "it failed for its batch's content", MAX_RELAUNCHES + 1
     if reason is None:
         return None
     if _has_outcome(dataset, storage_root, partition, record.create_timestamp):
         instance.add_run_tags(run.run_id, {RECOVERY_TAG: "outcome"})
         return None
     if count > MAX_RELAUNCHES:
+        reason = f"{reason}; relaunched {tags.get(RELAUNCH_COUNT_TAG, '0')} times"
         decision = _give_up(dataset, storage_root, partition, run, reason)
         instance.add_run_tags(run.run_id, {RECOVERY_TAG: "given_up", DECISION_TAG: decision})
-        context.log.warning(f"{partition}: {reason}, {count - 1} relaunches: {decision}")
+        context.log.warning(f"{partition}: run {run.run_id}: {reason}; the policy decided {decision}")
         return None
     if instance.get_run_records(dg.RunsFilter(tags={RELAUNCH_OF_TAG: run.run_id}), limit=1):
         instance.add_run_tags(run.run_id, {RECOVERY_TAG: "relaunched"})
@@ -210,7 +214,7 @@ def _has_outcome(dataset: DatasetConfig, storage_root: str, batch: str, since: d
 
 def _give_up(dataset: DatasetConfig, storage_root: str, batch: str, run: DagsterRun, reason: str) -> str:
     """The batch through the policy as a run failure: a decision in the ledger, whatever it is."""
-    detail = f"run {run.run_id}: {reason}; launched {MAX_RELAUNCHES} times again without an outcome"
+    detail = f"run {run.run_id}: {reason}, no outcome"
     signal = datareflex.Signal(
         datareflex.SignalKind.RUN_FAILURE,
         "run",
