@@ -15,6 +15,7 @@ from dagster._core.storage.dagster_run import DagsterRun
 from dagster._utils.error import SerializableErrorInfo
 
 import suite.sensors.recovery
+import suite.sensors.relaunch
 from suite.build import build_definitions
 from suite.cli.demo import open_instance
 from suite.config import Settings
@@ -195,7 +196,7 @@ def test_past_the_bound_the_batch_goes_through_the_policy(
 
 
 def test_a_started_run_whose_worker_is_gone_is_failed_then_launched_again(
-    instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
+    monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
 ) -> None:
     dead = subprocess.Popen(["sleep", "0"])
     dead.wait()
@@ -206,6 +207,8 @@ def test_a_started_run_whose_worker_is_gone_is_failed_then_launched_again(
         instance.report_engine_event(
             f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
         )
+    assert relaunch().run_requests == []  # its code server may still report it: wait a little
+    monkeypatch.setattr(suite.sensors.relaunch, "WORKER_GRACE_SECONDS", -1.0)
     assert [r.run_key for r in relaunch().run_requests] == ["relaunch:orphan"]
     orphan, running = instance.get_run_by_id("orphan"), instance.get_run_by_id("running")
     assert orphan is not None and running is not None
@@ -243,8 +246,9 @@ def test_a_relaunch_that_never_started_is_asked_for_again_by_the_relaunch_sensor
 
 
 def test_a_carrier_that_died_leaves_no_batch_behind(
-    instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
+    monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
 ) -> None:
+    monkeypatch.setattr(suite.sensors.relaunch, "WORKER_GRACE_SECONDS", -1.0)
     dead = subprocess.Popen(["sleep", "0"])
     dead.wait()
     batches = '{"a.csv": "2026-12-01T00:00:00+00:00", "b.csv": ""}'

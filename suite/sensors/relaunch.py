@@ -22,6 +22,7 @@ again: the ledger never holds two outcomes of one run's batch.
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import dagster as dg
@@ -94,10 +95,18 @@ CARRIER_RUN_TAG = "dataops/carrier_run"
 """On a batch run a carrier ran: the carrier's run id (its worker is the carrier's)."""
 
 
+WORKER_GRACE_SECONDS = 10.0
+"""A code server that launched a worker reports its death within a second or two; this sensor
+fails a STARTED run only when nothing was logged for it this long (the code server died too)."""
+
+
 def fail_dead_worker(instance: dg.DagsterInstance, run: DagsterRun) -> bool:
     """Mark ``run`` failed if it is STARTED but its worker is gone; whether it was."""
     if not isinstance(instance.run_launcher, DefaultRunLauncher):
         return False  # workers elsewhere (containers, pods): their launcher and monitoring know
+    latest = instance.get_records_for_run(run.run_id, limit=1, ascending=False).records
+    if latest and time.time() - latest[0].event_log_entry.timestamp < WORKER_GRACE_SECONDS:
+        return False  # a code server still alive reports its own worker's death first
     reason = worker_gone(instance, run.run_id)
     if reason is None and CARRIER_RUN_TAG in run.tags:  # a batch run a carrier ran in its process
         reason = worker_gone(instance, run.tags[CARRIER_RUN_TAG])
