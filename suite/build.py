@@ -19,6 +19,7 @@ from suite.sensors.approvals import build_approvals_sensor
 from suite.sensors.incidents import build_freshness_sensor, build_run_failure_sensor
 from suite.sensors.landing import batch_partitions, build_landing_sensor
 from suite.sensors.reflex import build_reflex_sensor
+from suite.sensors.relaunch import build_relaunch_sensor
 from suite.storage import SuiteIOManager, SuiteStorage
 
 
@@ -65,6 +66,7 @@ def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
             build_reflex_sensor(dataset, batch_job, remediation_job, check_keys),
             build_approvals_sensor(dataset, storage_root, approved, remediation_job),
             build_run_failure_sensor(dataset, batch_job, storage_root),
+            build_relaunch_sensor(dataset, batch_job, remediation_job, storage_root),
             *([build_freshness_sensor(dataset, storage_root)] if dataset.freshness_hours else []),
         ],
         schedules=[build_drift_schedule(dataset, drift_job, drift_report.key, reference_profile.key)],

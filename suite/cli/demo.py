@@ -30,6 +30,14 @@ telemetry:
   enabled: false
 freshness:
   enabled: true  # evaluate the freshness policies of raw_batch and published_batch
+# A run whose worker never starts is failed after start_timeout_seconds, so the sensors that
+# asked for it ask again (suite/sensors/recovery.py, relaunch.py). The default run launcher
+# cannot resume runs: max_resume_run_attempts must stay 0.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 60
+  poll_interval_seconds: 10
+  max_resume_run_attempts: 0
 """
 
 

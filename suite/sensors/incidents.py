@@ -25,6 +25,7 @@ import schemasense
 from suite.config import DatasetConfig
 from suite.loop import read_policy
 from suite.sensors.landing import landed_files
+from suite.sensors.recovery import interrupted
 from suite.storage import BatchStorage
 from suite.storage.files import UNREADABLE
 from suite.tags import DECISION_TAG
@@ -49,6 +50,8 @@ def build_run_failure_sensor(
         description="Routes batch runs that failed for a reason other than a check through the policy.",
     )
     def run_failure_sensor(context: dg.RunFailureSensorContext) -> None:
+        if interrupted(context.get_step_failure_events()):
+            return  # stopped, not failed: suite/sensors/relaunch.py takes the batch again
         failures = [
             (event.step_key or "run", event.step_failure_data.error)
             for event in context.get_step_failure_events()

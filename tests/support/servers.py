@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]  # tests/support/servers.py → the repository
 WORKSPACE = REPO / "workspace.yaml"
 POSTGRES_DAGSTER_YAML = REPO / "deploy" / "postgres" / "dagster.yaml"
@@ -46,10 +48,23 @@ telemetry:
 run_queue:
   max_concurrent_runs: {max_concurrent_runs}
   dequeue_interval_seconds: 1
+  dequeue_use_threads: true  # launch queued runs side by side: each launch waits for a process to start
+  dequeue_num_workers: 4
 sensors:
   use_threads: true
   num_workers: 4
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: {start_timeout_seconds}
+  poll_interval_seconds: {poll_interval_seconds}
+  max_resume_run_attempts: 0
 """
+
+
+IN_PROGRESS = """
+query InProgress { runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED, CANCELING]}) {
+  ... on Runs { count } } }"""
+"""The README's drain check: runs queued or in flight."""
 
 
 class ServiceMissing(RuntimeError):
@@ -74,14 +89,29 @@ def wait_for(what: str, ready: Callable[[], Any], timeout: float, every: float =
         time.sleep(every)
 
 
-def write_instance_yaml(dagster_home: Path, postgres: bool = False, max_concurrent_runs: int = 4) -> Path:
-    """A ``dagster.yaml`` for a throwaway instance: SQLite, or PostgreSQL from ``deploy/postgres``."""
+def write_instance_yaml(
+    dagster_home: Path,
+    postgres: bool = False,
+    max_concurrent_runs: int = 4,
+    monitoring_seconds: int = 10,
+    start_timeout_seconds: int = 60,
+) -> Path:
+    """A ``dagster.yaml`` for a throwaway instance: SQLite, or PostgreSQL from ``deploy/postgres``.
+    Run monitoring is on either way, polling every ``monitoring_seconds``; a run not started
+    after ``start_timeout_seconds`` is failed (and asked for again by the sensor that made it)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
-    text = _INSTANCE_YAML.format(max_concurrent_runs=max_concurrent_runs)
-    if postgres:
-        text += "\n" + POSTGRES_DAGSTER_YAML.read_text()
+    text = _INSTANCE_YAML.format(
+        max_concurrent_runs=max_concurrent_runs,
+        start_timeout_seconds=start_timeout_seconds,
+        poll_interval_seconds=monitoring_seconds,
+    )
+    config = yaml.safe_load(text)
+    if postgres:  # its storage; the monitoring above holds
+        config = {**yaml.safe_load(POSTGRES_DAGSTER_YAML.read_text()), **config}
     path = dagster_home / "dagster.yaml"
-    path.write_text(text)
+    path.write_text(
+        "# Written by tests/support/servers.py for a throwaway instance.\n" + yaml.safe_dump(config)
+    )
     return path
 
 
@@ -237,6 +267,35 @@ class DagsterServers:
         self.stop_daemon()
         self.start_daemon()
 
+    def signal_daemon_group(self, sig: signal.Signals, timeout: float = 60) -> None:
+        """Send ``sig`` to the daemon's whole process group (its code server and the run workers
+        it launched), as a service manager stopping it would; wait until the group is gone
+        (SIGKILL whatever is left after ``timeout``)."""
+        if self.daemon is None:
+            return
+        process, self.daemon = self.daemon, None
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        if not _wait_group_gone(process.pid, process, timeout):
+            _stop_group(process.pid, process, timeout=5)
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        """``dagster ARGS -w workspace.yaml`` on this instance; its output (an error if it fails)."""
+        command = [str(Path(sys.executable).parent / "dagster"), *args, "-w", str(self.workspace)]
+        done = subprocess.run(
+            command, env=self.env, cwd=self.workspace.parent, capture_output=True, text=True, timeout=timeout
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def runs_in_progress(self) -> int:
+        """How many runs are queued, starting, started or canceling (the README's drain check)."""
+        found = self.graphql(IN_PROGRESS)["runsOrError"]
+        return int(found["count"])
+
     def stop(self) -> None:
         for group, process in reversed(self._groups.items()):
             _stop_group(group, process)
@@ -289,6 +348,19 @@ class DagsterServers:
         return process
 
 
+def _wait_group_gone(group: int, leader: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether every process of ``group`` ended within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        leader.poll()  # reap the leader, or the group never looks empty
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def _stop_group(group: int, leader: subprocess.Popen[bytes], timeout: float = 30) -> None:
     """SIGTERM to the whole group, SIGKILL to what is left after ``timeout`` seconds."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -296,11 +368,5 @@ def _stop_group(group: int, leader: subprocess.Popen[bytes], timeout: float = 30
             os.killpg(group, sig)
         except ProcessLookupError:
             return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            leader.poll()  # reap the leader, or the group never looks empty
-            try:
-                os.killpg(group, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
+        if _wait_group_gone(group, leader, timeout):
+            return
