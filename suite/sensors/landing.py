@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from suite.config import DatasetConfig
+from suite.jobs.carrier import RUN_KEY_PREFIX, batches_job_name, build_batches_job, carrier_tags
 from suite.sensors.recovery import stranded_run_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord
@@ -48,7 +49,7 @@ def build_landing_sensor(
 
     @dg.sensor(
         name=name,
-        jobs=[batch_job, training_job],
+        jobs=[batch_job, training_job, build_batches_job(batch_job.name, name)],
         minimum_interval_seconds=dataset.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"New files in {dataset.landing} become partitions and runs.",
@@ -65,7 +66,12 @@ def build_landing_sensor(
         has_contract = files.contracts().latest(dataset.name) is not None
         training = every[: dataset.training_batches]
         runnable = set(every if has_contract else training)  # later batches wait for the contract
-        requests = _batch_requests(record, [k for k in every if k in asked and k in runnable], batch_job)
+        requests = _batch_requests(
+            record,
+            [k for k in every if k in asked and k in runnable],
+            batch_job,
+            batches_per_run=dataset.intake.batches_per_run,
+        )
         if not has_contract:
             requests += _training_request(context.instance, dataset, training, training_job)
         requests += stranded_run_requests(context, name)
@@ -78,17 +84,31 @@ def build_landing_sensor(
     return landing_sensor
 
 
-def _batch_requests(record: LandingRecord, keys: Sequence[str], batch_job: Any) -> list[dg.RunRequest]:
-    landed = dict(record.landed())
-    return [
-        dg.RunRequest(
-            run_key=f"batch:{key}",
-            job_name=batch_job.name,
-            partition_key=key,
-            tags={LANDED_AT_TAG: landed[key].isoformat()} if key in landed else {},
+def _batch_requests(
+    record: LandingRecord, keys: Sequence[str], batch_job: Any, batches_per_run: int = 10
+) -> list[dg.RunRequest]:
+    """Runs for ``keys`` (in landing order): up to ``batches_per_run`` files that landed together
+    go in one carrier run (``suite/jobs/carrier.py``); a lone file is an ordinary batch run."""
+    landed = {key: at.isoformat() for key, at in record.landed()}
+    per_run = max(1, batches_per_run)
+    requests = []
+    for start in range(0, len(keys), per_run):
+        group = list(keys[start : start + per_run])
+        if len(group) == 1:
+            key = group[0]
+            tags = {LANDED_AT_TAG: landed[key]} if key in landed else {}
+            requests.append(
+                dg.RunRequest(run_key=f"batch:{key}", job_name=batch_job.name, partition_key=key, tags=tags)
+            )
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{RUN_KEY_PREFIX}{group[0]}..{group[-1]}",
+                job_name=batches_job_name(batch_job.name),
+                tags=carrier_tags({key: landed.get(key, "") for key in group}),
+            )
         )
-        for key in keys
-    ]
+    return requests
 
 
 def _training_request(
