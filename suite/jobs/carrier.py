@@ -4,7 +4,7 @@ A run is a new process that spends about 3 s starting and importing pandas, scik
 the suite for about 0.7 s of work on one small batch (``bench/loop_latency.py``). When many files
 land at once, the landing sensor asks for ``<dataset>_batches_job`` runs instead, each naming up
 to ``intake.batches_per_run`` partitions in the :data:`BATCHES_TAG`. Its one op runs the
-dataset's ordinary batch job once per partition, in its own process, each as a run of its own:
+dataset's ordinary batch job once per partition in the carrier's process, each as a run of its own:
 every file keeps its partition, its run, its check results and its ledger records, and the
 reflex, run-failure and recovery sensors see ordinary batch runs.
 
@@ -28,6 +28,9 @@ from dagster._core.remote_origin import RemoteJobOrigin
 
 BATCHES_TAG = "dataops/batches"
 """On a carrier run: its partitions in landing order, a JSON object of key → landing time (or "")."""
+CARRIER_TAG = "dataops/carrier"
+"""On a carrier run ("true"): what a run queue's ``tag_concurrency_limits`` can cap, since each
+carrier is a process while its batch runs are not (both count towards ``max_concurrent_runs``)."""
 CARRIER_RUN_TAG = "dataops/carrier_run"
 """On a batch run a carrier ran: the carrier's run id."""
 LANDED_AT_TAG = "dataops/landed_at"
@@ -63,7 +66,7 @@ def batches_job_name(batch_job_name: str) -> str:
 
 def carrier_tags(landed: Mapping[str, str]) -> dict[str, str]:
     """The carrier run's tags for partitions ``landed`` (key → landing time, in landing order)."""
-    return {BATCHES_TAG: json.dumps(dict(landed))}
+    return {BATCHES_TAG: json.dumps(dict(landed)), CARRIER_TAG: "true"}
 
 
 def build_batches_job(batch_job_name: str, sensor_name: str) -> dg.JobDefinition:
