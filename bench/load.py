@@ -201,7 +201,8 @@ def _process(pid: int) -> tuple[int, str, int] | None:
     except (OSError, StopIteration):
         return None
     group = int(stat.rsplit(")", 1)[1].split()[2])
-    roles = (("execute_run", "run workers"), ("grpc", "code servers"), ("webserver", "webserver"))
+    roles = (("spawn_main", "run workers"), ("execute_run", "run workers"), ("grpc", "code servers"))
+    roles += (("webserver", "webserver"), ("watch_orphans", "log capture"), ("tail -F", "log capture"))
     role = next((name for marker, name in roles if marker in command), "daemon")
     return group, role, int(rss.split()[1]) * 1024
 
