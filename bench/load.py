@@ -147,12 +147,12 @@ def trained(instance: dg.DagsterInstance) -> bool:
 
 def wait_until_done(instance: dg.DagsterInstance, keys: list[str], timeout: float) -> bool:
     """Every file published and no run left queued or running; False on the timeout."""
-    deadline, wanted, shown = time.monotonic() + timeout, set(keys), -1
+    deadline, wanted, shown = time.monotonic() + timeout, set(keys), 0.0
     while time.monotonic() < deadline:
         published = len(instance.get_materialized_partitions(PUBLISHED) & wanted)
-        if published != shown:
+        if time.monotonic() - shown >= 30 or published == len(wanted):
             print(f"  {time.strftime('%H:%M:%S')} published {published} of {len(wanted)}", flush=True)
-            shown = published
+            shown = time.monotonic()
         if published == len(wanted) and not instance.get_run_ids(dg.RunsFilter(statuses=ACTIVE), limit=1):
             return True
         time.sleep(5)
