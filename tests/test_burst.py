@@ -3,18 +3,23 @@
 import collections
 import dataclasses
 import json
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import numpy as np
 import pytest
+from dagster._core.code_pointer import ModuleCodePointer
+from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import orders_for_day
 from suite.config import Settings
 from suite.config.settings import IntakeSettings
-from suite.jobs.carrier import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, carrier_tags
+from suite.jobs.carrier import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, carrier_tags, run_one
 from suite.sensors.landing import LANDED_AT_TAG, _batch_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord
@@ -159,3 +164,42 @@ def test_a_relaunched_carrier_skips_the_files_already_run(burst, instance) -> No
     reported = output.event_log_entry.dagster_event.step_output_data.metadata["batches"].value
     assert reported[names[3]] == reported[names[4]] == "skipped: it already has a batch run"
     assert reported[late] == f"success (run {late_run.run_id})"
+
+
+def test_a_failed_batch_in_a_carrier_is_an_ordinary_failed_batch_run(settings, instance) -> None:
+    """The run-failure sensor handles it; the carrier and the other files go on."""
+    grouped = per_run(settings, 5)
+    landing = grouped.datasets[0].landing
+    names = land_days(landing, 0, 6)
+    (landing / names[4]).write_text("")  # unreadable: no header, no rows
+    run_until_quiet(build_definitions(grouped), instance)
+    runs = batch_runs(instance)
+    (broken,) = runs[names[4]]
+    assert broken.status == dg.DagsterRunStatus.FAILURE
+    assert "dataops/decision" in broken.tags  # the run-failure sensor saw it as a batch run
+    decisions = BatchStorage(grouped.storage).ledger().records(dataset="orders", steps=("decision",))
+    assert collections.Counter(r.batch for r in decisions) == {key: 1 for key in names}
+    assert published(instance) == {key: 1 for key in names if key != names[4]}
+    carriers = instance.get_runs(dg.RunsFilter(job_name="orders_batches_job"))
+    assert {run.status for run in carriers} == {dg.DagsterRunStatus.SUCCESS}
+
+
+def test_a_carried_batch_run_has_the_carriers_code_origin(settings, instance) -> None:
+    """What lets the daemon's run-failure sensor and run keys see a carried run as its own."""
+    names = land_days(settings.datasets[0].landing, 0, 1)
+    instance.add_dynamic_partitions("orders_batches", names)
+    defs = build_definitions(settings)
+    repository = RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("suite"), "__repository__")
+    python = RepositoryPythonOrigin(sys.executable, ModuleCodePointer("suite.definitions", "defs", None))
+    carrier = SimpleNamespace(
+        remote_job_origin=RemoteJobOrigin(repository_origin=repository, job_name="orders_batches_job"),
+        job_code_origin=JobPythonOrigin("orders_batches_job", python),
+    )
+    context = SimpleNamespace(instance=instance, run_config={}, dagster_run=carrier)
+    run_id, _ = run_one(context, defs.resolve_job_def("orders_batch_job"), names[0], {"dataops/x": "y"})
+    run = instance.get_run_by_id(run_id)
+    assert run is not None and run.remote_job_origin is not None
+    assert run.remote_job_origin.repository_origin == repository
+    assert run.remote_job_origin.job_name == "orders_batch_job"
+    assert run.job_code_origin == JobPythonOrigin("orders_batch_job", python)
+    assert run.tags["dagster/partition"] == names[0] and run.tags["dataops/x"] == "y"
