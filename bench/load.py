@@ -166,8 +166,15 @@ class MemorySampler:
         self.groups = set(servers._groups)  # noqa: SLF001 - the bench reads the groups it started
         self.peak_bytes, self.peak_processes = 0, 0
         self.peak_by_role: dict[str, int] = {}
+        self._cpu: dict[int, tuple[float, float]] = {}  # pid → (CPU seconds first seen, last seen)
+        self._cpu_started = False  # processes already running at the first sample count from then
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU time the servers' processes used since sampling started (a process's last second lost)."""
+        return sum(last - first for first, last in self._cpu.values())
 
     def start(self) -> None:
         self._thread.start()
@@ -184,14 +191,17 @@ class MemorySampler:
                 if sample is not None and sample[0] in self.groups:
                     by_role[sample[1]] += sample[2]
                     count += 1
+                    first = self._cpu.get(pid, (sample[3] if not self._cpu_started else 0.0, 0.0))[0]
+                    self._cpu[pid] = (first, sample[3])
+            self._cpu_started = True
             total = sum(by_role.values())
             if total > self.peak_bytes:
                 self.peak_bytes, self.peak_by_role = total, dict(by_role)
             self.peak_processes = max(self.peak_processes, count)
 
 
-def _process(pid: int) -> tuple[int, str, int] | None:
-    """(process group, role, resident bytes) of ``pid``, or None if it is gone."""
+def _process(pid: int) -> tuple[int, str, int, float] | None:
+    """(process group, role, resident bytes, CPU seconds) of ``pid``, or None if it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -200,11 +210,12 @@ def _process(pid: int) -> tuple[int, str, int] | None:
         )
     except (OSError, StopIteration):
         return None
-    group = int(stat.rsplit(")", 1)[1].split()[2])
+    fields = stat.rsplit(")", 1)[1].split()
+    group, cpu = int(fields[2]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     roles = (("spawn_main", "run workers"), ("execute_run", "run workers"), ("grpc", "code servers"))
     roles += (("webserver", "webserver"), ("watch_orphans", "log capture"), ("tail -F", "log capture"))
     role = next((name for marker, name in roles if marker in command), "daemon")
-    return group, role, int(rss.split()[1]) * 1024
+    return group, role, int(rss.split()[1]) * 1024, cpu
 
 
 def sensor_ticks(instance: dg.DagsterInstance, since: float) -> dict[str, list[Any]]:
@@ -258,6 +269,12 @@ def report(
     print(
         f"peak memory: {memory.peak_bytes / 2**20:.0f} MB summed RSS ({roles}); "
         f"at most {memory.peak_processes} processes"
+    )
+    per_file = memory.cpu_seconds / max(1, len({r.partition_key for r in records}))
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU: {memory.cpu_seconds:.0f} s used by the servers' processes, {per_file:.2f} s per file "
+        f"published: at most {60 * cores / per_file if per_file else 0:.0f} files/min on {cores} idle cores"
     )
     ledger = BatchStorage(home / "dagster_home" / "storage" / "dataops").ledger()
     batch_runs = instance.get_run_records(dg.RunsFilter(job_name="orders_batch_job"))
