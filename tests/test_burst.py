@@ -19,7 +19,7 @@ from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import orders_for_day
 from suite.config import Settings
 from suite.config.settings import IntakeSettings
-from suite.jobs.carrier import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, carrier_tags, run_one
+from suite.jobs.carrier import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, carrier_tags, request_keys, run_one
 from suite.sensors.landing import LANDED_AT_TAG, _batch_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord
@@ -78,6 +78,7 @@ def test_batch_requests_group_files_landed_together(tmp_path) -> None:
     assert json.loads(requests[0].tags[BATCHES_TAG]) == {k: landed[k] for k in keys[:5]}
     assert list(json.loads(requests[1].tags[BATCHES_TAG])) == keys[5:10]  # landing order kept
     assert requests[0].tags[CARRIER_TAG] == "true"  # what the run queue can cap
+    assert [request_keys(r) for r in requests] == [keys[:5], keys[5:10], keys[10:]]
     assert requests[2].tags == {LANDED_AT_TAG: landed["f10.csv"]}
     assert _batch_requests(record, keys[:1], job, batches_per_run=5)[0].job_name == "orders_batch_job"
     assert [r.run_key for r in _batch_requests(record, keys[:3], job, batches_per_run=1)] == [

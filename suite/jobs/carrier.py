@@ -69,6 +69,13 @@ def carrier_tags(landed: Mapping[str, str]) -> dict[str, str]:
     return {BATCHES_TAG: json.dumps(dict(landed)), CARRIER_TAG: "true"}
 
 
+def request_keys(request: dg.RunRequest) -> list[str]:
+    """The partitions a landing-sensor request covers: a carrier's several, a batch run's one."""
+    if BATCHES_TAG in request.tags:
+        return list(json.loads(request.tags[BATCHES_TAG]))
+    return [request.partition_key] if request.partition_key else []
+
+
 def build_batches_job(batch_job_name: str, sensor_name: str) -> dg.JobDefinition:
     """The carrier of ``batch_job_name``: runs it once per partition its run names.
 
