@@ -1,16 +1,15 @@
 """A burst: ``--files`` small files landed at once under the real daemon, worked off how fast.
 
 Starts ``dagster-webserver`` and ``dagster-daemon run`` (``tests/support/servers.py``) on a
-temporary SQLite instance whose run queue lets ``--max-concurrent-runs`` runs go at once, lands
-the three training days and waits for the contract, then moves ``--files`` clean daily CSV files
-(about 1,200 rows each) into the landing folder at once. It samples the resident memory of
-every process the two servers started (daemon, webserver, code servers, run workers) each
-second, and once every file is published it prints files per minute, the longest sensor tick
-(from the instance's tick records) and the largest gap between two ticks of a sensor, peak
-memory, and the exactly-once check: one ``published_batch`` materialization, one ledger
-decision and one batch run per file.
+temporary instance (``--storage``: one SQLite event log, Dagster's per-run SQLite files, or a
+throwaway PostgreSQL), lands the three training days, waits for the contract, then moves
+``--files`` clean daily CSV files (about 1,200 rows each) into the landing folder at once. It
+samples memory and CPU time of every process the servers started, each second, and prints files
+per minute, each sensor's longest tick and largest gap between ticks (the instance's tick
+records), peak memory, CPU seconds per file, and the exactly-once check: one ``published_batch``
+materialization, one ledger decision and one batch run per file.
 
-    python bench/load.py [--files 1000] [--batches-per-run 10] [--max-concurrent-runs 2]
+    python bench/load.py [--files 1000] [--batches-per-run 10] [--max-concurrent-runs 4] [--carriers 2]
 """
 
 from __future__ import annotations
@@ -39,16 +38,12 @@ from tests.support.servers import REPO, DagsterServers, Postgres, wait_for, writ
 
 TRAINING_DAYS = 3
 PUBLISHED = dg.AssetKey(["orders", "published_batch"])
-ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
-ACTIVE += [dg.DagsterRunStatus.NOT_STARTED]
+ACTIVE = [dg.DagsterRunStatus(s) for s in ("NOT_STARTED", "QUEUED", "STARTING", "STARTED")]
 STORAGES = ("consolidated", "sqlite", "postgres")
 CONSOLIDATED = """
-# One SQLite file for every run's events, instead of one file per run (the default).
-event_log_storage:
-  module: dagster._core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
-  config:
-    base_dir: {home}/history
+event_log_storage:  # one SQLite file for every run's events, not one per run (the default)
+  {{module: dagster._core.storage.event_log, class: ConsolidatedSqliteEventLogStorage,
+   config: {{base_dir: {home}/history}}}}
 """
 
 
@@ -61,7 +56,7 @@ def main() -> None:
     parser.add_argument("--interval", type=int, default=5, help="sensor_interval_seconds (5)")
     parser.add_argument("--timeout", type=float, default=1500, help="give up after so many seconds")
     parser.add_argument(
-        "--storage", choices=STORAGES, default="consolidated", help="the instance's event log (consolidated)"
+        "--storage", choices=STORAGES, default="consolidated", help="event log (consolidated)"
     )
     args = parser.parse_args()
 
@@ -139,10 +134,8 @@ def land(home: Path, names: list[str]) -> None:
 
 
 def trained(instance: dg.DagsterInstance) -> bool:
-    runs = instance.get_run_records(
-        dg.RunsFilter(job_name="orders_training_job", statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
-    )
-    return bool(runs)
+    done = dg.RunsFilter(job_name="orders_training_job", statuses=[dg.DagsterRunStatus.SUCCESS])
+    return bool(instance.get_run_ids(done, limit=1))
 
 
 def wait_until_done(instance: dg.DagsterInstance, keys: list[str], timeout: float) -> bool:
@@ -230,15 +223,15 @@ def sensor_ticks(instance: dg.DagsterInstance, since: float) -> dict[str, list[A
 
 
 def publications(instance: dg.DagsterInstance) -> list[Any]:
-    records, cursor = [], None
+    records: list[Any] = []
+    page = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=PUBLISHED), limit=1000)
     while True:
-        page = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=PUBLISHED), limit=1000, cursor=cursor
-        )
         records += page.records
         if not page.has_more:
             return records
-        cursor = page.cursor
+        page = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=PUBLISHED), limit=1000, cursor=page.cursor
+        )
 
 
 def report(
@@ -257,8 +250,7 @@ def report(
     print(
         f"\n{len(keys)} files landed at once; batches_per_run {args.batches_per_run}, "
         f"max_concurrent_runs {args.max_concurrent_runs} ({args.carriers} carriers), "
-        f"sensors every {args.interval} s, "
-        f"{args.storage} event log, {os.cpu_count()} cores (load average now {load})"
+        f"sensors every {args.interval} s, {args.storage} event log, {os.cpu_count()} cores (load {load})"
     )
     rate = len({r.partition_key for r in records}) / minutes if minutes else 0.0
     print(f"all done: {finished}; last file published {minutes:.1f} min after landing: {rate:.1f} files/min")
@@ -277,21 +269,18 @@ def report(
         f"published: at most {60 * cores / per_file if per_file else 0:.0f} files/min on {cores} idle cores"
     )
     ledger = BatchStorage(home / "dagster_home" / "storage" / "dataops").ledger()
+    decisions = ledger.records(dataset="orders", steps=("decision",))
     batch_runs = instance.get_run_records(dg.RunsFilter(job_name="orders_batch_job"))
     once = {
         "published_batch materializations": collections.Counter(r.partition_key for r in records),
-        "ledger decisions": collections.Counter(
-            r.batch for r in ledger.records(dataset="orders", steps=("decision",))
-        ),
+        "ledger decisions": collections.Counter(r.batch for r in decisions),
         "batch runs": collections.Counter(r.dagster_run.tags.get("dagster/partition") for r in batch_runs),
     }
     for what, counts in once.items():
         exact = sum(counts.get(k, 0) == 1 for k in keys)
         missing = sum(counts.get(k, 0) == 0 for k in keys)
-        print(
-            f"exactly once, {what}: {exact} of {len(keys)} files (missing {missing}, twice or more "
-            f"{len(keys) - exact - missing})"
-        )
+        twice = len(keys) - exact - missing
+        print(f"exactly once, {what}: {exact} of {len(keys)} (missing {missing}, twice or more {twice})")
 
 
 def print_ticks(instance: dg.DagsterInstance, since: float, interval: int) -> None:
@@ -299,14 +288,10 @@ def print_ticks(instance: dg.DagsterInstance, since: float, interval: int) -> No
     longest = {}
     for sensor, ticks in sensor_ticks(instance, since).items():
         spans = [t.end_timestamp - t.timestamp for t in ticks if t.end_timestamp]
-        gaps = [b.timestamp - a.timestamp for a, b in zip(ticks, ticks[1:], strict=False)]
+        gap = max((b.timestamp - a.timestamp for a, b in zip(ticks, ticks[1:], strict=False)), default=0)
         longest[sensor] = max(spans, default=0.0)
-        print(
-            f"  {sensor}: {len(ticks)} ticks, longest {longest[sensor]:.1f} s, "
-            f"largest gap between two ticks {max(gaps, default=0):.1f} s"
-        )
-    worst = max(longest.values(), default=0.0)
-    print(f"longest sensor tick: {worst:.1f} s (limit: interval + 30 = {interval + 30} s)")
+        print(f"  {sensor}: {len(ticks)} ticks, longest {longest[sensor]:.1f} s, largest gap {gap:.1f} s")
+    print(f"longest sensor tick: {max(longest.values()):.1f} s (limit: interval + 30 = {interval + 30} s)")
 
 
 if __name__ == "__main__":
