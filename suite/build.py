@@ -13,6 +13,7 @@ from suite.assets.remediation import build_remediation
 from suite.assets.schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
 from suite.config import DatasetConfig, Settings
 from suite.jobs.approvals import build_approval_job, build_contract_change_job, build_rollback_job
+from suite.jobs.carrier import JOBS_RESOURCE, BatchJobs
 from suite.jobs.person import build_breaker_job, build_release_job
 from suite.jobs.schedule import build_drift_schedule
 from suite.sensors.approvals import build_approvals_sensor
@@ -153,10 +154,17 @@ def declared(dataset: DatasetConfig, asset: AssetOrSpec) -> AssetOrSpec:
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     root = str(settings.storage)
-    return dg.Definitions.merge(
+    batch_jobs = BatchJobs()  # the carrier jobs run the batch jobs through it
+    definitions = dg.Definitions.merge(
         *(build_dataset(dataset, root) for dataset in settings.datasets),
         dg.Definitions(
-            resources={"storage": SuiteStorage(root=root), "io_manager": SuiteIOManager(root=root)},
+            resources={
+                "storage": SuiteStorage(root=root),
+                "io_manager": SuiteIOManager(root=root),
+                JOBS_RESOURCE: batch_jobs,
+            },
             executor=dg.in_process_executor,
         ),
     )
+    batch_jobs.definitions = definitions
+    return definitions

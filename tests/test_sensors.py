@@ -25,7 +25,7 @@ def test_landing_sensor_runs_training_batches_first_and_holds_the_rest(settings,
     first = evaluate(defs, "orders_landing_sensor", instance, None)
     assert [list(r.partition_keys) for r in first.dynamic_partitions_requests] == [names]
     assert [(r.job_name, r.partition_key, r.run_key) for r in first.run_requests] == [
-        ("orders_batch_job", name, f"batch:{name}") for name in names[:3]
+        ("orders_batches_job", None, f"batches:{names[0]}..{names[2]}")  # landed together: one run
     ]
     assert json.loads(first.cursor) == {"waiting": [names[3]]}
 

@@ -135,8 +135,8 @@ def _store_evolution(
     outcome: datareflex.Outcome,
 ) -> None:
     """A new contract version (an accepted change, a settled date format) is stored only with a
-    batch published under it (not one held for a person), as a compare-and-swap on the version it was judged by: a version
-    another batch stored meanwhile keeps its changes."""
+    batch published under it (not one held for a person), as a compare-and-swap on the version
+    it was judged by: a version another batch stored meanwhile keeps its changes."""
     evolved = outcome.contract
     if judged_by is None or evolved is None or evolved.version <= judged_by.version:
         return

@@ -17,6 +17,7 @@ import dagster as dg
 
 import datareflex
 from suite.config import DatasetConfig
+from suite.jobs.carrier import RUN_KEY_PREFIX, batches_job_name, build_batches_job, carrier_tags
 from suite.sensors.intake import Scan, Seen, copy_unchanged, partition_key, scan, settled
 from suite.sensors.recovery import stranded_run_requests
 from suite.storage import BatchStorage
@@ -69,7 +70,7 @@ def build_landing_sensor(
 
     @dg.sensor(
         name=name,
-        jobs=[batch_job, training_job],
+        jobs=[batch_job, training_job, build_batches_job(batch_job.name, name)],
         minimum_interval_seconds=dataset.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"New files in {dataset.landing} become partitions and runs.",
@@ -92,8 +93,9 @@ def build_landing_sensor(
         if not has_contract:
             requests += _training_request(context.instance, dataset, training, training_job)
         ready = [k for k in every if k in asked and k in runnable]
-        batches, count = _capped(record, ready, batch_job, cap - len(requests))
-        sent = set(ready[:count])
+        per_run = dataset.intake.batches_per_run
+        sent = set(ready[: max(0, cap - len(requests)) * per_run])  # the rest wait for the next ticks
+        batches = _batch_requests(record, [k for k in ready if k in sent], batch_job, per_run)
         cursor: dict[str, Any] = {"waiting": [k for k in every if k in asked and k not in sent]}
         if settling:
             cursor["settling"] = settling
@@ -202,46 +204,31 @@ def _report(
         ledger.dispose()
 
 
-def _capped(
-    record: LandingRecord, keys: Sequence[str], batch_job: Any, budget: int
-) -> tuple[list[dg.RunRequest], int]:
-    """The batch requests for the longest prefix of ``keys`` (landing order) that needs at most
-    ``budget`` runs, and that prefix's length: the rest wait for the next tick.
-
-    Whatever the grouping of files into runs, a run takes at least one file and a longer prefix
-    needs no fewer runs: the prefix is found by doubling, then halving, from ``budget`` keys.
-    """
-    if budget <= 0 or not keys:
-        return [], 0
-    fits, best = min(budget, len(keys)), _batch_requests(record, keys[:budget], batch_job)
-    fails = None
-    while fails is None and fits < len(keys):
-        attempt = _batch_requests(record, keys[: 2 * fits], batch_job)
-        if len(attempt) <= budget:
-            fits, best = min(2 * fits, len(keys)), attempt
-        else:
-            fails = 2 * fits
-    while fails is not None and fails - fits > 1:
-        middle = (fits + fails) // 2
-        attempt = _batch_requests(record, keys[:middle], batch_job)
-        if len(attempt) <= budget:
-            fits, best = middle, attempt
-        else:
-            fails = middle
-    return best, fits
-
-
-def _batch_requests(record: LandingRecord, keys: Sequence[str], batch_job: Any) -> list[dg.RunRequest]:
-    landed = dict(record.landed())
-    return [
-        dg.RunRequest(
-            run_key=f"batch:{key}",
-            job_name=batch_job.name,
-            partition_key=key,
-            tags={LANDED_AT_TAG: landed[key].isoformat()} if key in landed else {},
+def _batch_requests(
+    record: LandingRecord, keys: Sequence[str], batch_job: Any, batches_per_run: int = 10
+) -> list[dg.RunRequest]:
+    """Runs for ``keys`` (in landing order): up to ``batches_per_run`` files that landed together
+    go in one carrier run (``suite/jobs/carrier.py``); a lone file is an ordinary batch run."""
+    landed = {key: at.isoformat() for key, at in record.landed()}
+    per_run = max(1, batches_per_run)
+    requests = []
+    for start in range(0, len(keys), per_run):
+        group = list(keys[start : start + per_run])
+        if len(group) == 1:
+            key = group[0]
+            tags = {LANDED_AT_TAG: landed[key]} if key in landed else {}
+            requests.append(
+                dg.RunRequest(run_key=f"batch:{key}", job_name=batch_job.name, partition_key=key, tags=tags)
+            )
+            continue
+        requests.append(
+            dg.RunRequest(
+                run_key=f"{RUN_KEY_PREFIX}{group[0]}..{group[-1]}",
+                job_name=batches_job_name(batch_job.name),
+                tags=carrier_tags({key: landed.get(key, "") for key in group}),
+            )
         )
-        for key in keys
-    ]
+    return requests
 
 
 def _training_request(

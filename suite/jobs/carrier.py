@@ -1,0 +1,168 @@
+"""Several batches in one run: the carrier job, for files that land together.
+
+A run is a new process that spends about 3 s starting and importing pandas, scikit-learn and
+the suite for about 0.7 s of work on one small batch (``bench/loop_latency.py``). When many files
+land at once, the landing sensor asks for ``<dataset>_batches_job`` runs instead, each naming up
+to ``intake.batches_per_run`` partitions in the :data:`BATCHES_TAG`. Its one op runs the
+dataset's ordinary batch job once per partition in the carrier's process, each as a run of its own:
+every file keeps its partition, its run, its check results and its ledger records, and the
+reflex, run-failure and recovery sensors see ordinary batch runs.
+
+A child run carries what the landing sensor would have put on a lone batch run (its landing
+time, the landing sensor's name and the run key ``batch:<key>``) and the carrier's code origin,
+so the daemon knows its run key and the run-failure sensor sees it as a run of this code
+location. A partition that already has a batch run is skipped: a carrier launched twice (a
+relaunch, a lost cursor) never processes a file twice.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.execution.api import create_execution_plan, execute_run
+from dagster._core.execution.execute_in_process import merge_run_tags
+from dagster._core.origin import JobPythonOrigin
+from dagster._core.remote_origin import RemoteJobOrigin
+
+BATCHES_TAG = "dataops/batches"
+"""On a carrier run: its partitions in landing order, a JSON object of key → landing time (or "")."""
+CARRIER_TAG = "dataops/carrier"
+"""On a carrier run ("true"): what a run queue's ``tag_concurrency_limits`` can cap, since each
+carrier is a process while its batch runs are not (both count towards ``max_concurrent_runs``)."""
+CARRIER_RUN_TAG = "dataops/carrier_run"
+"""On a batch run a carrier ran: the carrier's run id."""
+LANDED_AT_TAG = "dataops/landed_at"
+"""The landing sensor's tag (``suite.sensors.landing.LANDED_AT_TAG``), repeated to avoid a cycle."""
+RUN_KEY_PREFIX = "batches:"
+JOBS_RESOURCE = "batch_jobs"
+"""The resource through which a carrier finds the batch job it runs (:class:`BatchJobs`)."""
+
+
+class BatchJobs:
+    """The jobs of the finished definitions, by name: a carrier runs them.
+
+    ``suite/build.py`` creates one, passes it as the :data:`JOBS_RESOURCE` resource and gives it
+    the definitions once they are built (a run in process has no repository to ask).
+    """
+
+    def __init__(self) -> None:
+        self.definitions: dg.Definitions | None = None
+        self._jobs: dict[str, dg.JobDefinition] = {}
+
+    def job(self, name: str) -> dg.JobDefinition:
+        if self.definitions is None:
+            raise RuntimeError(f"the carrier cannot run {name}: BatchJobs was never given the definitions")
+        if name not in self._jobs:
+            self._jobs[name] = self.definitions.resolve_job_def(name)
+        return self._jobs[name]
+
+
+def batches_job_name(batch_job_name: str) -> str:
+    """``orders_batch_job`` → ``orders_batches_job``."""
+    return batch_job_name.removesuffix("_batch_job") + "_batches_job"
+
+
+def carrier_tags(landed: Mapping[str, str]) -> dict[str, str]:
+    """The carrier run's tags for partitions ``landed`` (key → landing time, in landing order)."""
+    return {BATCHES_TAG: json.dumps(dict(landed)), CARRIER_TAG: "true"}
+
+
+def request_keys(request: dg.RunRequest) -> list[str]:
+    """The partitions a landing-sensor request covers: a carrier's several, a batch run's one."""
+    if BATCHES_TAG in request.tags:
+        return list(json.loads(request.tags[BATCHES_TAG]))
+    return [request.partition_key] if request.partition_key else []
+
+
+def build_batches_job(batch_job_name: str, sensor_name: str) -> dg.JobDefinition:
+    """The carrier of ``batch_job_name``: runs it once per partition its run names.
+
+    ``sensor_name`` is the landing sensor: each child run carries its name and the run key a lone
+    batch run would have had (``batch:<key>``), so neither the daemon nor the in-process runner
+    asks for that batch again.
+    """
+    name = batches_job_name(batch_job_name)
+
+    @dg.op(
+        name=f"{name.removesuffix('_job')}_run",
+        description=f"Runs {batch_job_name} per partition.",
+        required_resource_keys={JOBS_RESOURCE},
+        out=dg.Out(dg.Nothing),  # what became of each partition is in the metadata, not in storage
+    )
+    def run_batches(context: dg.OpExecutionContext) -> dg.Output[None]:
+        landed: dict[str, str] = json.loads(context.run.tags.get(BATCHES_TAG, "{}"))
+        job = getattr(context.resources, JOBS_RESOURCE).job(batch_job_name)
+        outcomes: dict[str, str] = {}
+        errors: list[str] = []
+        for key, landed_at in landed.items():
+            if _has_batch_run(context.instance, batch_job_name, key):
+                outcomes[key] = "skipped: it already has a batch run"
+                continue
+            tags = {
+                **({LANDED_AT_TAG: landed_at} if landed_at else {}),
+                CARRIER_RUN_TAG: context.run_id,
+                "dagster/sensor_name": sensor_name,
+                "dagster/run_key": f"batch:{key}",
+            }
+            try:
+                run_id, success = run_one(context, job, key, tags)
+            except Exception as exc:  # noqa: BLE001 - the other partitions still run; raised below
+                errors.append(f"{key}: {type(exc).__name__}: {exc}")
+                outcomes[key] = f"not run: {type(exc).__name__}"
+                continue
+            outcomes[key] = f"{'success' if success else 'failure'} (run {run_id})"
+            context.log.info(f"{batch_job_name} [{key}]: {outcomes[key]}")
+        if errors:
+            raise dg.Failure(f"{len(errors)} of {len(landed)} batches could not run: " + "; ".join(errors))
+        return dg.Output(None, metadata={"batches": dg.MetadataValue.json(outcomes)})
+
+    @dg.job(
+        name=name,
+        executor_def=dg.in_process_executor,
+        description=f"Runs {batch_job_name} for several partitions in one process (files landed together).",
+    )
+    def batches_job() -> None:
+        run_batches()
+
+    return batches_job
+
+
+def run_one(
+    context: dg.OpExecutionContext, job: dg.JobDefinition, key: str, tags: Mapping[str, str]
+) -> tuple[str, bool]:
+    """Create and execute one run of ``job`` for partition ``key`` in this process."""
+    instance = context.instance
+    run_config: dict[str, Any] = {}
+    if "loggers" in context.run_config:
+        run_config["loggers"] = context.run_config["loggers"]
+    carrier = context.dagster_run
+    in_memory = InMemoryJob(job)
+    ref = instance.get_ref() if instance.is_persistent else None
+    plan = create_execution_plan(in_memory, run_config=run_config, instance_ref=ref)
+    run = instance.create_run_for_job(
+        job_def=job,
+        execution_plan=plan,
+        run_config=run_config,
+        tags=merge_run_tags(job, key, tags, None, instance, run_config),
+        remote_job_origin=(
+            RemoteJobOrigin(repository_origin=carrier.remote_job_origin.repository_origin, job_name=job.name)
+            if carrier.remote_job_origin
+            else None
+        ),
+        job_code_origin=(
+            JobPythonOrigin(job.name, carrier.job_code_origin.repository_origin)
+            if carrier.job_code_origin
+            else None
+        ),
+    )
+    result = execute_run(in_memory, run, instance, raise_on_error=False)
+    return run.run_id, result.success
+
+
+def _has_batch_run(instance: dg.DagsterInstance, batch_job_name: str, key: str) -> bool:
+    runs = instance.get_run_ids(
+        dg.RunsFilter(job_name=batch_job_name, tags={"dagster/partition": key}), limit=1
+    )
+    return bool(runs)
