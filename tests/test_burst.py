@@ -18,7 +18,6 @@ from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import orders_for_day
 from suite.config import Settings
-from suite.config.settings import IntakeSettings
 from suite.jobs.carrier import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, carrier_tags, request_keys, run_one
 from suite.sensors.landing import LANDED_AT_TAG, _batch_requests
 from suite.storage import BatchStorage
@@ -34,7 +33,8 @@ CHECKS = (
 
 
 def per_run(settings: Settings, batches: int) -> Settings:
-    dataset = dataclasses.replace(settings.datasets[0], intake=IntakeSettings(batches_per_run=batches))
+    intake = dataclasses.replace(settings.datasets[0].intake, batches_per_run=batches)
+    dataset = dataclasses.replace(settings.datasets[0], intake=intake)
     return dataclasses.replace(settings, datasets=(dataset,))
 
 

@@ -15,7 +15,7 @@ import pytest
 from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.config import Settings
-from suite.sensors import landing
+from suite.jobs.carrier import request_keys
 from suite.sensors.intake import Seen, copy_unchanged
 from suite.storage import BatchStorage
 from suite.storage.files import read_batch
@@ -159,34 +159,27 @@ def requested_over_ticks(defs, instance) -> list[list[str]]:
         cursor = result.cursor
         if not result.run_requests:
             return ticks
-        ticks.append([r.partition_key for r in result.run_requests])
+        ticks.append([[key for key in request_keys(r)] for r in result.run_requests])
 
 
 def test_the_cap_leaves_the_rest_for_the_next_ticks(settings, stream, instance) -> None:
-    burst = with_intake(settings, max_runs_per_tick=2)
+    burst = with_intake(settings, max_runs_per_tick=2, batches_per_run=1)
     burst = dataclasses.replace(burst, datasets=(dataclasses.replace(burst.datasets[0], training_batches=5),))
     names = [f"day{i}.csv" for i in range(5)]
     for index, name in enumerate(names):
         land_as(burst, stream, index, name)
     ticks = requested_over_ticks(build_definitions(burst), instance)
-    assert ticks == [names[:2], names[2:4], names[4:]]
+    assert ticks == [[[n] for n in names[:2]], [[n] for n in names[2:4]], [names[4:]]]
 
 
-def test_the_cap_counts_runs_when_a_run_takes_several_files(settings, stream, instance, monkeypatch) -> None:
-    ungrouped = landing._batch_requests
-
-    def two_a_run(record, keys, batch_job):
-        requests = ungrouped(record, keys, batch_job)
-        return [requests[i] for i in range(0, len(requests), 2)]  # each stands for two files
-
-    monkeypatch.setattr(landing, "_batch_requests", two_a_run)
-    burst = with_intake(settings, max_runs_per_tick=2)
+def test_the_cap_counts_runs_when_a_run_takes_several_files(settings, stream, instance) -> None:
+    burst = with_intake(settings, max_runs_per_tick=2, batches_per_run=2)
     burst = dataclasses.replace(burst, datasets=(dataclasses.replace(burst.datasets[0], training_batches=7),))
     names = [f"day{i}.csv" for i in range(7)]
     for index, name in enumerate(names):
         land_as(burst, stream, index, name)
     ticks = requested_over_ticks(build_definitions(burst), instance)
-    assert ticks == [["day0.csv", "day2.csv"], ["day4.csv", "day6.csv"]]  # four files, then three
+    assert ticks == [[names[0:2], names[2:4]], [names[4:6], names[6:]]]  # four files, then three
 
 
 class Lines(logging.Handler):

@@ -93,14 +93,13 @@ def build_landing_sensor(
         if not has_contract:
             requests += _training_request(context.instance, dataset, training, training_job)
         ready = [k for k in every if k in asked and k in runnable]
-        per_run = dataset.intake.batches_per_run
-        sent = set(ready[: max(0, cap - len(requests)) * per_run])  # the rest wait for the next ticks
-        batches = _batch_requests(record, [k for k in ready if k in sent], batch_job, per_run)
-        cursor: dict[str, Any] = {"waiting": [k for k in every if k in asked and k not in sent]}
-        if settling:
-            cursor["settling"] = settling
+        sent = ready[: max(0, cap - len(requests)) * dataset.intake.batches_per_run]  # the rest: next ticks
+        cursor = _cursor([k for k in every if k in asked], sent, settling)
         return dg.SensorResult(
-            run_requests=[*requests[:cap], *batches],
+            run_requests=[
+                *requests[:cap],
+                *_batch_requests(record, sent, batch_job, dataset.intake.batches_per_run),
+            ],
             dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [],
             cursor=json.dumps(cursor),
         )
@@ -202,6 +201,13 @@ def _report(
             datareflex.reject(ledger, dataset.name, name, found.refused[name])
     finally:
         ledger.dispose()
+
+
+def _cursor(asked: Sequence[str], sent: Sequence[str], settling: dict[str, list[float]]) -> dict[str, Any]:
+    """What the next tick needs: the files asked for but not sent (landing order), those settling."""
+    done = set(sent)
+    cursor: dict[str, Any] = {"waiting": [k for k in asked if k not in done]}
+    return {**cursor, "settling": settling} if settling else cursor
 
 
 def _batch_requests(
