@@ -18,6 +18,9 @@ from .errors import ContractError
 if TYPE_CHECKING:
     from ._validate import ValidationResult
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: a contract is read several times a run."""
+
 _COLUMN_KEYS = {
     "type",
     "optional",
@@ -256,7 +259,7 @@ class Contract:
     @classmethod
     def from_yaml(cls, text: str) -> Contract:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_SAFE_LOADER)
         except yaml.YAMLError as exc:
             raise ContractError(f"not valid YAML: {exc}") from None
         return cls.from_dict(data)
