@@ -50,9 +50,9 @@ __all__ = [
     "dataset_statistics",
     "diff",
     "evolve",
-    "rebase",
     "infer",
     "infer_column",
+    "rebase",
     "settle",
     "validate",
 ]
