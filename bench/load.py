@@ -1,8 +1,8 @@
 """A burst: ``--files`` small files landed at once under the real daemon, worked off how fast.
 
 Starts ``dagster-webserver`` and ``dagster-daemon run`` (``tests/support/servers.py``) on a
-temporary instance (``--storage``: one SQLite event log, Dagster's per-run SQLite files, or a
-throwaway PostgreSQL), lands the three training days, waits for the contract, then moves
+temporary instance (``--storage``: SQLite as ``dataops demo`` writes it, Dagster's own SQLite
+classes, or a throwaway PostgreSQL), lands the three training days, waits for the contract, then moves
 ``--files`` clean daily CSV files (about 1,200 rows each) into the landing folder at once. It
 samples memory and CPU time of every process the servers started, each second, and prints files
 per minute, each sensor's longest tick and largest gap between ticks (the instance's tick
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the servers live in tests/support
 
@@ -39,12 +40,9 @@ from tests.support.servers import REPO, DagsterServers, Postgres, wait_for, writ
 TRAINING_DAYS = 3
 PUBLISHED = dg.AssetKey(["orders", "published_batch"])
 ACTIVE = [dg.DagsterRunStatus(s) for s in ("NOT_STARTED", "QUEUED", "STARTING", "STARTED")]
-STORAGES = ("consolidated", "sqlite", "postgres")
-CONSOLIDATED = """
-event_log_storage:  # one SQLite file for every run's events, not one per run (the default)
-  {{module: dagster._core.storage.event_log, class: ConsolidatedSqliteEventLogStorage,
-   config: {{base_dir: {home}/history}}}}
-"""
+STORAGES = ("suite", "dagster-sqlite", "postgres")
+"""The instance's storage: SQLite as ``dataops demo`` writes it (suite.storage.sqlite_instance),
+Dagster's own SQLite classes (an engine per connection, one event file per run), or PostgreSQL."""
 
 
 def main() -> None:
@@ -55,9 +53,7 @@ def main() -> None:
     parser.add_argument("--carriers", type=int, default=2, help="carrier runs at once (2)")
     parser.add_argument("--interval", type=int, default=5, help="sensor_interval_seconds (5)")
     parser.add_argument("--timeout", type=float, default=1500, help="give up after so many seconds")
-    parser.add_argument(
-        "--storage", choices=STORAGES, default="consolidated", help="event log (consolidated)"
-    )
+    parser.add_argument("--storage", choices=STORAGES, default="suite", help="instance storage (suite)")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="dataops-load-"))
@@ -118,8 +114,9 @@ def start(home: Path, args: argparse.Namespace, postgres: Postgres | None) -> Da
     path = write_instance_yaml(home / "dagster_home", postgres is not None, args.max_concurrent_runs)
     limit = f"  tag_concurrency_limits:\n    - {{key: {CARRIER_TAG}, limit: {args.carriers}}}\n"
     path.write_text(path.read_text().replace("run_queue:\n", "run_queue:\n" + limit))
-    if args.storage == "consolidated":
-        path.write_text(path.read_text() + CONSOLIDATED.format(home=home / "dagster_home"))
+    if args.storage == "dagster-sqlite":
+        config = yaml.safe_load(path.read_text())
+        path.write_text(yaml.safe_dump({k: v for k, v in config.items() if not k.endswith("_storage")}))
     started = time.monotonic()
     servers = DagsterServers(env, home / "logs").start()
     up = time.monotonic() - started
@@ -160,6 +157,7 @@ class MemorySampler:
         self.peak_bytes, self.peak_processes = 0, 0
         self.peak_by_role: dict[str, int] = {}
         self._cpu: dict[int, tuple[float, float]] = {}  # pid → (CPU seconds first seen, last seen)
+        self._roles: dict[int, str] = {}  # pid → role
         self._cpu_started = False  # processes already running at the first sample count from then
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -168,6 +166,13 @@ class MemorySampler:
     def cpu_seconds(self) -> float:
         """CPU time the servers' processes used since sampling started (a process's last second lost)."""
         return sum(last - first for first, last in self._cpu.values())
+
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds since sampling started, by role (daemon, run workers, code servers…)."""
+        out: dict[str, float] = collections.Counter()
+        for pid, (first, last) in self._cpu.items():
+            out[self._roles[pid]] += last - first
+        return dict(out)
 
     def start(self) -> None:
         self._thread.start()
@@ -186,6 +191,7 @@ class MemorySampler:
                     count += 1
                     first = self._cpu.get(pid, (sample[3] if not self._cpu_started else 0.0, 0.0))[0]
                     self._cpu[pid] = (first, sample[3])
+                    self._roles[pid] = sample[1]
             self._cpu_started = True
             total = sum(by_role.values())
             if total > self.peak_bytes:
@@ -250,7 +256,7 @@ def report(
     print(
         f"\n{len(keys)} files landed at once; batches_per_run {args.batches_per_run}, "
         f"max_concurrent_runs {args.max_concurrent_runs} ({args.carriers} carriers), "
-        f"sensors every {args.interval} s, {args.storage} event log, {os.cpu_count()} cores (load {load})"
+        f"sensors every {args.interval} s, {args.storage} storage, {os.cpu_count()} cores (load {load})"
     )
     rate = len({r.partition_key for r in records}) / minutes if minutes else 0.0
     print(f"all done: {finished}; last file published {minutes:.1f} min after landing: {rate:.1f} files/min")
@@ -268,6 +274,8 @@ def report(
         f"CPU: {memory.cpu_seconds:.0f} s used by the servers' processes, {per_file:.2f} s per file "
         f"published: at most {60 * cores / per_file if per_file else 0:.0f} files/min on {cores} idle cores"
     )
+    by_role = sorted(memory.cpu_by_role().items(), key=lambda item: -item[1])
+    print("CPU by role: " + ", ".join(f"{role} {seconds:.0f} s" for role, seconds in by_role))
     ledger = BatchStorage(home / "dagster_home" / "storage" / "dataops").ledger()
     decisions = ledger.records(dataset="orders", steps=("decision",))
     batch_runs = instance.get_run_records(dg.RunsFilter(job_name="orders_batch_job"))

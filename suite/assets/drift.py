@@ -8,8 +8,10 @@ landed before it; with none yet, the training profile.
 """
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,7 +22,7 @@ import schemasense
 from suite.assets.metadata import drift_plots, drift_table
 from suite.config import DatasetConfig
 from suite.loop import declared_reference, drift_detector
-from suite.storage import IO_RETRY, SuiteStorage
+from suite.storage import IO_RETRY, BatchStorage, SuiteStorage, atomic_write
 from suite.storage.partitions import (
     landed_before,
     landing_record,
@@ -214,9 +216,27 @@ def _history(
     """Batch metrics of up to ``HISTORY`` partitions that landed earlier, then of this one."""
     files = storage.files
     earlier = landed_before(context.instance, dataset, files, context.partition_key)
-    key = [dataset.name, "batch_profile"]
-    profiles = [files.read(key, k) for k in earlier[-HISTORY:] if files.exists(key, k)]
-    return [driftguard.batch_metrics(p) for p in [*profiles, current]]
+    found = (_batch_metrics(files, dataset.name, k) for k in earlier[-HISTORY:])
+    return [*(m for m in found if m is not None), driftguard.batch_metrics(current)]
+
+
+def _batch_metrics(files: BatchStorage, dataset: str, key: str) -> dict[str, float] | None:
+    """Batch ``key``'s metrics, kept beside it while its profile stays the same (decoding 60
+    profiles, row samples and all, for every batch cost more than the drift itself)."""
+    profile = files.path([dataset, "batch_profile"], key, ".json")
+    try:
+        stamp = profile.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    kept = files.path([dataset, "batch_metrics"], key, ".json")
+    if kept.exists():
+        memo = json.loads(kept.read_text())
+        if memo.get("profile_mtime_ns") == stamp:
+            return dict(memo["metrics"])
+    metrics = driftguard.batch_metrics(files.read([dataset, "batch_profile"], key))
+    text = json.dumps({"profile_mtime_ns": stamp, "metrics": metrics})
+    atomic_write(kept, lambda tmp: Path(tmp).write_text(text))
+    return metrics
 
 
 def current_reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:

@@ -12,6 +12,7 @@ from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import write_orders
 from suite.config import BUNDLED_CONFIG, Settings
+from suite.storage.sqlite_instance import storage_yaml
 
 COLUMNS = (
     "batch",
@@ -42,11 +43,12 @@ run_monitoring:
 
 
 def open_instance(dagster_home: Path) -> dg.DagsterInstance:
-    """The instance at ``dagster_home`` (created with SQLite storage if new)."""
+    """The instance at ``dagster_home`` (created with SQLite storage if new: Dagster's own, with
+    an engine kept per process, :mod:`suite.storage.sqlite_instance`)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text(_DAGSTER_YAML)
+        config.write_text(_DAGSTER_YAML + storage_yaml(dagster_home))
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dg.DagsterInstance.get()
 

@@ -49,6 +49,10 @@ class Taken:
         return cls(str(key), dt.datetime.fromisoformat(at), str(name), int(size), int(mtime_ns), str(sha256))
 
 
+_PARSED: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+"""Each record file's last parsed version in this process, by path: (inode, mtime, size) → data."""
+
+
 class LandingRecord:
     """The landing times of one dataset's batches, and the files they were taken from.
 
@@ -67,12 +71,23 @@ class LandingRecord:
         """Where the sensor keeps each taken batch's copy, named by its partition key."""
 
     def _load(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {"landed": [], "notes": {}}
+        """The record as stored, parsed once per version of the file in this process (a batch
+        run asks it several questions, and it grows by one entry per batch)."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return {"landed": [], "notes": {}, "taken": []}
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = _PARSED.get(self.path)
+        if cached is not None and cached[0] == version:
+            return cached[1]
         data = json.loads(self.path.read_text())
         if isinstance(data, list):  # the record before versions were kept
-            return {"landed": data, "notes": {}}
-        return {"landed": data.get("landed", []), "notes": data.get("notes", {})}
+            data = {"landed": data}
+        loaded = {"landed": data.get("landed", []), "notes": data.get("notes", {})}
+        loaded["taken"] = [Taken.from_list(row) for row in loaded["landed"]]
+        _PARSED[self.path] = (version, loaded)
+        return loaded
 
     def _save(self, taken: Sequence[Taken], notes: Mapping[str, str]) -> None:
         rows = ",\n".join(json.dumps(t.to_list()) for t in taken)
@@ -81,7 +96,7 @@ class LandingRecord:
 
     def taken(self) -> list[Taken]:
         """Every batch taken, in landing order."""
-        return [Taken.from_list(row) for row in self._load()["landed"]]
+        return list(self._load()["taken"])
 
     def landed(self) -> list[tuple[str, dt.datetime]]:
         """Every recorded batch with the time it was first seen, in landing order."""
@@ -102,7 +117,7 @@ class LandingRecord:
         given, replace the notes; return the appended ones. A key keeps its first landing time."""
         data = self._load()
         again = {t.key: t for t in restated}
-        old = [Taken.from_list(row) for row in data["landed"]]
+        old = list(data["taken"])
         old = [dataclasses.replace(again[t.key], landed_at=t.landed_at) if t.key in again else t for t in old]
         seen = {t.key for t in old}
         new = [t for t in {t.key: t for t in taken if t.key not in seen}.values()]

@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from suite.storage.sqlite_instance import storage_yaml
+
 REPO = Path(__file__).resolve().parents[2]  # tests/support/servers.py → the repository
 WORKSPACE = REPO / "workspace.yaml"
 POSTGRES_DAGSTER_YAML = REPO / "deploy" / "postgres" / "dagster.yaml"
@@ -96,9 +98,10 @@ def write_instance_yaml(
     monitoring_seconds: int = 10,
     start_timeout_seconds: int = 60,
 ) -> Path:
-    """A ``dagster.yaml`` for a throwaway instance: SQLite, or PostgreSQL from ``deploy/postgres``.
-    Run monitoring is on either way, polling every ``monitoring_seconds``; a run not started
-    after ``start_timeout_seconds`` is failed (and asked for again by the sensor that made it)."""
+    """A ``dagster.yaml`` for a throwaway instance: SQLite as ``dataops demo`` writes it, or
+    PostgreSQL from ``deploy/postgres``. Run monitoring is on either way, polling every
+    ``monitoring_seconds``; a run not started after ``start_timeout_seconds`` is failed (and
+    asked for again by the sensor that made it)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     text = _INSTANCE_YAML.format(
         max_concurrent_runs=max_concurrent_runs,
@@ -108,6 +111,8 @@ def write_instance_yaml(
     config = yaml.safe_load(text)
     if postgres:  # its storage; the monitoring above holds
         config = {**yaml.safe_load(POSTGRES_DAGSTER_YAML.read_text()), **config}
+    else:  # what `dataops demo` writes
+        config = {**yaml.safe_load(storage_yaml(dagster_home)), **config}
     path = dagster_home / "dagster.yaml"
     path.write_text(
         "# Written by tests/support/servers.py for a throwaway instance.\n" + yaml.safe_dump(config)
