@@ -33,8 +33,8 @@ import dagster as dg  # noqa: E402
 from dagster._core.definitions.run_request import InstigatorType  # noqa: E402
 
 from suite.cli.sample_data import orders_for_day  # noqa: E402
-from suite.jobs.carrier import CARRIER_TAG  # noqa: E402
 from suite.storage import BatchStorage  # noqa: E402
+from suite.tags import CARRIER_TAG  # noqa: E402
 from tests.support.servers import REPO, DagsterServers, Postgres, wait_for, write_instance_yaml  # noqa: E402
 
 TRAINING_DAYS = 3

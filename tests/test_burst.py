@@ -18,10 +18,11 @@ from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import orders_for_day
 from suite.config import Settings
-from suite.jobs.carrier import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, carrier_tags, request_keys, run_one
-from suite.sensors.landing import LANDED_AT_TAG, _batch_requests
+from suite.jobs.carrier import carrier_tags, request_keys, run_one
+from suite.sensors.landing import _batch_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord
+from suite.tags import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, LANDED_AT_TAG
 
 from .test_sensors import evaluate
 

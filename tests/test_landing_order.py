@@ -12,10 +12,10 @@ import dagster as dg
 from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet, tick
 from suite.config import DriftSettings, Settings
-from suite.sensors.landing import LANDED_AT_TAG
 from suite.storage import BatchStorage
 from suite.storage.files import read_batch
 from suite.storage.partitions import landed_before, landing_order, landing_record, training_partitions
+from suite.tags import LANDED_AT_TAG
 
 from .test_sensors import evaluate
 

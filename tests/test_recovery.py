@@ -21,16 +21,20 @@ from suite.cli.demo import open_instance
 from suite.config import Settings
 from suite.sensors.recovery import (
     MAX_RELAUNCHES,
-    RECOVERY_TAG,
-    RELAUNCH_COUNT_TAG,
-    RELAUNCH_OF_TAG,
     content_failure,
     interrupted,
     stranded_run_requests,
 )
-from suite.sensors.relaunch import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG
 from suite.storage import BatchStorage
-from suite.tags import FAILED_CHECK_RUN_TAG
+from suite.tags import (
+    BATCHES_TAG,
+    CARRIER_RUN_TAG,
+    CARRIER_TAG,
+    FAILED_CHECK_RUN_TAG,
+    RECOVERY_TAG,
+    RELAUNCH_COUNT_TAG,
+    RELAUNCH_OF_TAG,
+)
 from tests.support.servers import POSTGRES_DAGSTER_YAML, write_instance_yaml
 
 SENSOR = "orders_landing_sensor"

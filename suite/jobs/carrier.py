@@ -26,15 +26,8 @@ from dagster._core.execution.execute_in_process import merge_run_tags
 from dagster._core.origin import JobPythonOrigin
 from dagster._core.remote_origin import RemoteJobOrigin
 
-BATCHES_TAG = "dataops/batches"
-"""On a carrier run: its partitions in landing order, a JSON object of key → landing time (or "")."""
-CARRIER_TAG = "dataops/carrier"
-"""On a carrier run ("true"): what a run queue's ``tag_concurrency_limits`` can cap, since each
-carrier is a process while its batch runs are not (both count towards ``max_concurrent_runs``)."""
-CARRIER_RUN_TAG = "dataops/carrier_run"
-"""On a batch run a carrier ran: the carrier's run id."""
-LANDED_AT_TAG = "dataops/landed_at"
-"""The landing sensor's tag (``suite.sensors.landing.LANDED_AT_TAG``), repeated to avoid a cycle."""
+from suite.tags import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, LANDED_AT_TAG
+
 RUN_KEY_PREFIX = "batches:"
 JOBS_RESOURCE = "batch_jobs"
 """The resource through which a carrier finds the batch job it runs (:class:`BatchJobs`)."""

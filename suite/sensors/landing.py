@@ -23,9 +23,7 @@ from suite.sensors.recovery import stranded_run_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord, Taken
 from suite.storage.partitions import landing_record, partitions_name
-
-LANDED_AT_TAG = "dataops/landed_at"
-"""On a batch run: when the landing sensor took the batch's file (ISO 8601, UTC)."""
+from suite.tags import LANDED_AT_TAG
 
 TAKE_SECONDS = 20.0
 """A tick stops copying files after this long (the rest are taken by the next ticks), so it

@@ -27,12 +27,12 @@ from typing import Any
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
+from suite.tags import ALERT_TAG, DECISION_TAG, ESCALATED_TAG, RELAUNCH_COUNT_TAG, RELAUNCH_OF_TAG
+
 STRANDED_AFTER_SECONDS = 10.0
 """A run still ``NOT_STARTED`` this long after it was created was not launched."""
 MAX_RELAUNCHES = 3
-RELAUNCH_OF_TAG = "dataops/relaunch_of"
-RELAUNCH_COUNT_TAG = "dataops/relaunch_count"
-OUTCOME_TAGS = ("dataops/decision", "dataops/alert", "dataops/escalated")
+OUTCOME_TAGS = (DECISION_TAG, ALERT_TAG, ESCALATED_TAG)
 """Tags that say what became of a run: a relaunch starts without them."""
 
 
@@ -73,8 +73,6 @@ def stranded_run_requests(context: dg.SensorEvaluationContext, sensor_name: str)
 
 # ------------------------------------------------------------------ runs that ended without an outcome
 
-RECOVERY_TAG = "dataops/recovery"
-"""On a run that ended without an outcome: what became of its batch (relaunched, given_up, outcome)."""
 INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
 CHECK_FAILURE = "DagsterAssetCheckFailedError"
 ENDED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)

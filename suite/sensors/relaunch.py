@@ -33,20 +33,25 @@ import datareflex
 from datareflex._ledger import timestamp
 from suite.config import DatasetConfig
 from suite.sensors.incidents import handle_failure
-from suite.sensors.landing import LANDED_AT_TAG
 from suite.sensors.recovery import (
     ENDED,
     MAX_RELAUNCHES,
     OUTCOME_TAGS,
-    RECOVERY_TAG,
-    RELAUNCH_COUNT_TAG,
-    RELAUNCH_OF_TAG,
     crash_reason,
     stranded_run_requests,
     worker_gone,
 )
 from suite.storage import BatchStorage
-from suite.tags import DECISION_TAG
+from suite.tags import (
+    BATCHES_TAG,
+    CARRIER_RUN_TAG,
+    CARRIER_TAG,
+    DECISION_TAG,
+    LANDED_AT_TAG,
+    RECOVERY_TAG,
+    RELAUNCH_COUNT_TAG,
+    RELAUNCH_OF_TAG,
+)
 
 
 def build_relaunch_sensor(
@@ -85,14 +90,6 @@ def build_relaunch_sensor(
         return dg.SensorResult(run_requests=requests, cursor=str(cursor))
 
     return relaunch_sensor
-
-
-CARRIER_TAG = "dataops/carrier"
-"""On a carrier run: several batches run one after another in its process (``suite/jobs/carrier.py``)."""
-BATCHES_TAG = "dataops/batches"
-"""On a carrier run: its batches, a JSON object of partition key → landing time."""
-CARRIER_RUN_TAG = "dataops/carrier_run"
-"""On a batch run a carrier ran: the carrier's run id (its worker is the carrier's)."""
 
 
 WORKER_GRACE_SECONDS = 10.0

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.cli.sample_data import SampleBatch, write_orders
-from suite.sensors.recovery import RELAUNCH_OF_TAG
-from suite.tags import FAILED_CHECK_RUN_TAG
+from suite.tags import FAILED_CHECK_RUN_TAG, RELAUNCH_OF_TAG
 from tests.support.servers import DagsterServers, wait_for
 
 FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}

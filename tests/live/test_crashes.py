@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from suite.cli.sample_data import SampleBatch, write_orders
-from suite.sensors.recovery import RECOVERY_TAG, RELAUNCH_OF_TAG
 from suite.storage import BatchStorage
+from suite.tags import RECOVERY_TAG, RELAUNCH_OF_TAG
 from tests.support.servers import REPO, DagsterServers, wait_for, write_instance_yaml
 
 BATCH_JOB, REMEDIATION_JOB = "orders_batch_job", "orders_remediation_job"

@@ -8,8 +8,7 @@ from pathlib import Path
 from dagster import DagsterRunStatus
 
 import datareflex
-from suite.sensors.recovery import RELAUNCH_OF_TAG
-from suite.tags import FAILED_CHECK_RUN_TAG
+from suite.tags import FAILED_CHECK_RUN_TAG, RELAUNCH_OF_TAG
 from tests.support.servers import Postgres
 
 from .conftest import start_loop
