@@ -162,24 +162,23 @@ def requested_over_ticks(defs, instance) -> list[list[str]]:
         ticks.append([[key for key in request_keys(r)] for r in result.run_requests])
 
 
-def test_the_cap_leaves_the_rest_for_the_next_ticks(settings, stream, instance) -> None:
-    burst = with_intake(settings, max_runs_per_tick=2, batches_per_run=1)
-    burst = dataclasses.replace(burst, datasets=(dataclasses.replace(burst.datasets[0], training_batches=5),))
-    names = [f"day{i}.csv" for i in range(5)]
-    for index, name in enumerate(names):
-        land_as(burst, stream, index, name)
-    ticks = requested_over_ticks(build_definitions(burst), instance)
-    assert ticks == [[[n] for n in names[:2]], [[n] for n in names[2:4]], [names[4:]]]
-
-
-def test_the_cap_counts_runs_when_a_run_takes_several_files(settings, stream, instance) -> None:
-    burst = with_intake(settings, max_runs_per_tick=2, batches_per_run=2)
-    burst = dataclasses.replace(burst, datasets=(dataclasses.replace(burst.datasets[0], training_batches=7),))
-    names = [f"day{i}.csv" for i in range(7)]
-    for index, name in enumerate(names):
-        land_as(burst, stream, index, name)
-    ticks = requested_over_ticks(build_definitions(burst), instance)
-    assert ticks == [[names[0:2], names[2:4]], [names[4:6], names[6:]]]  # four files, then three
+@pytest.mark.parametrize(
+    ("files", "batches_per_run", "expected"),
+    [
+        (5, 1, [[[0], [1]], [[2], [3]], [[4]]]),
+        (7, 2, [[[0, 1], [2, 3]], [[4, 5], [6]]]),  # a run of several files counts once
+    ],
+)
+def test_the_cap_counts_runs_and_leaves_the_rest_for_the_next_ticks(
+    settings, stream, instance, files: int, batches_per_run: int, expected: list
+) -> None:
+    burst = with_intake(settings, max_runs_per_tick=2, batches_per_run=batches_per_run)
+    dataset = dataclasses.replace(burst.datasets[0], training_batches=files)
+    burst = dataclasses.replace(burst, datasets=(dataset,))
+    for index in range(files):
+        land_as(burst, stream, index, f"day{index}.csv")
+    named = [[[f"day{i}.csv" for i in run] for run in tick] for tick in expected]
+    assert requested_over_ticks(build_definitions(burst), instance) == named
 
 
 class Lines(logging.Handler):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import tests.support.servers as servers
-from tests.support.servers import REPO, DagsterServers, Postgres, ServiceMissing, write_instance_yaml
+from tests.support.servers import Postgres, ServiceMissing, start_orders_loop
 
 from .loop import LiveLoop
 
@@ -50,30 +50,7 @@ def chromium() -> Path:
 
 def start_loop(home: Path, postgres: Postgres | None = None) -> LiveLoop:
     """A data home with its own suite.yaml (sensors every 5 s) and both servers on it."""
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "suite.yaml"
-    config.write_text(
-        "datasets:\n"
-        "  orders:\n"
-        "    landing: landing\n"
-        "    keys: [order_id]\n"
-        f"    policy: {REPO / 'suite' / 'config' / 'orders_policy.yaml'}\n"
-        "    sensor_interval_seconds: 5\n"
-    )
-    env = {
-        "DATAOPS_HOME": str(home),
-        "DAGSTER_HOME": str(home / "dagster_home"),
-        "DATAOPS_CONFIG": str(config),
-        **(postgres.env if postgres else {}),
-    }
-    write_instance_yaml(home / "dagster_home", postgres=postgres is not None)
-    servers = DagsterServers(env, home / "logs")
-    try:
-        servers.start()
-    except BaseException:
-        servers.stop()
-        raise
-    return LiveLoop(home, servers)
+    return LiveLoop(home, start_orders_loop(home, postgres=postgres))
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import pytest
 from suite.cli.sample_data import SampleBatch, write_orders
 from suite.storage import BatchStorage
 from suite.tags import RECOVERY_TAG, RELAUNCH_OF_TAG
-from tests.support.servers import REPO, DagsterServers, wait_for, write_instance_yaml
+from tests.support.servers import DagsterServers, start_orders_loop, wait_for
 
 BATCH_JOB, REMEDIATION_JOB = "orders_batch_job", "orders_remediation_job"
 STEPS = ("orders__raw_batch", "orders__validation", "orders__drift_report", "orders_remediate")
@@ -137,29 +137,15 @@ class Crashes:
 
 
 def start(home: Path) -> Crashes:
-    home.mkdir(parents=True)
-    (home / "landing").mkdir()
-    config = home / "suite.yaml"
-    config.write_text(
-        "datasets:\n"
-        "  orders:\n"
-        "    landing: landing\n"
-        "    keys: [order_id]\n"
-        f"    policy: {REPO / 'suite' / 'config' / 'orders_policy.yaml'}\n"
-        "    sensor_interval_seconds: 2\n"
-        "    intake: {stable_seconds: 0, batches_per_run: 1}\n"
+    servers = start_orders_loop(
+        home,
+        interval=2,
+        intake="{stable_seconds: 0, batches_per_run: 1}",
+        monitoring_seconds=2,
+        start_timeout_seconds=180,
     )
-    dagster_home = home / "dagster_home"
-    env = {"DATAOPS_HOME": str(home), "DAGSTER_HOME": str(dagster_home), "DATAOPS_CONFIG": str(config)}
-    write_instance_yaml(dagster_home, monitoring_seconds=2, start_timeout_seconds=180)
     batches = write_orders(home / "staging", clean_days=8)
-    servers = DagsterServers(env, home / "logs")
-    try:
-        servers.start()
-    except BaseException:
-        servers.stop()
-        raise
-    return Crashes(home, servers, dg.DagsterInstance.from_config(str(dagster_home)), batches)
+    return Crashes(home, servers, dg.DagsterInstance.from_config(str(home / "dagster_home")), batches)
 
 
 @pytest.fixture

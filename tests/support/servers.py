@@ -375,3 +375,37 @@ def _stop_group(group: int, leader: subprocess.Popen[bytes], timeout: float = 30
             return
         if _wait_group_gone(group, leader, timeout):
             return
+
+
+def start_orders_loop(
+    home: Path,
+    *,
+    interval: int = 5,
+    intake: str = "",
+    postgres: Postgres | None = None,
+    **instance: Any,
+) -> DagsterServers:
+    """Both servers on a new data home ``home`` that declares the sample orders (sensors every
+    ``interval`` s, ``intake`` a YAML flow mapping such as ``{stable_seconds: 0}``); ``instance``
+    goes to :func:`write_instance_yaml`."""
+    (home / "landing").mkdir(parents=True, exist_ok=True)
+    config = home / "suite.yaml"
+    config.write_text(
+        "datasets:\n  orders:\n    landing: landing\n    keys: [order_id]\n"
+        f"    policy: {REPO / 'suite' / 'config' / 'orders_policy.yaml'}\n"
+        f"    sensor_interval_seconds: {interval}\n" + (f"    intake: {intake}\n" if intake else "")
+    )
+    env = {
+        "DATAOPS_HOME": str(home),
+        "DAGSTER_HOME": str(home / "dagster_home"),
+        "DATAOPS_CONFIG": str(config),
+        **(postgres.env if postgres else {}),
+    }
+    write_instance_yaml(home / "dagster_home", postgres=postgres is not None, **instance)
+    servers = DagsterServers(env, home / "logs")
+    try:
+        servers.start()
+    except BaseException:
+        servers.stop()
+        raise
+    return servers
