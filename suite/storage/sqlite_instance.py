@@ -55,6 +55,10 @@ def _transaction(url: str) -> Iterator[db.engine.Connection]:
 class SqliteEvents(ConsolidatedSqliteEventLogStorage):
     """Every run's events in one SQLite file (``<base_dir>/event_log.db``), one engine per process."""
 
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        self._known_tables: set[str] = set()
+        super().__init__(base_dir, inst_data)
+
     @classmethod
     def from_config_value(
         cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]
@@ -65,6 +69,17 @@ class SqliteEvents(ConsolidatedSqliteEventLogStorage):
     def _connect(self) -> Iterator[db.engine.Connection]:
         with _transaction(self._conn_string) as conn:
             yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Asked before every dynamic-partition lookup (dozens per batch run); a table, once
+        there, stays."""
+        if table_name not in self._known_tables:
+            engine = _ENGINES.get(self._conn_string)
+            with engine.connect() as conn:
+                if not engine.dialect.has_table(conn, table_name):
+                    return False
+            self._known_tables.add(table_name)
+        return True
 
 
 class SqliteRuns(SqliteRunStorage):
