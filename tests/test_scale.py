@@ -87,7 +87,9 @@ def test_merged_chunk_profiles_count_what_the_whole_profile_counts(tmp_path, dat
     reference = driftguard.profile(rest.iloc[:5_000])
     path = _write(rest, tmp_path, "parquet")
     whole = driftguard.profile(read_batch(path), like=reference)
-    chunked = driftguard.merge_all(driftguard.profile(c.frame, like=reference) for c in iter_chunks(path, 3_000))
+    chunked = driftguard.merge_all(
+        driftguard.profile(c.frame, like=reference) for c in iter_chunks(path, 3_000)
+    )
     assert chunked.rows == whole.rows
     for name, column in whole.columns.items():
         mine = chunked.columns[name]
@@ -112,7 +114,9 @@ def test_chunked_scan_judges_every_row_as_the_whole_file(tmp_path, data, kind, r
     assert _summary(result.violations) == _summary(whole.violations)
     assert (result.rows, result.quarantined, result.held) == (len(rest), len(reasons), 0)
     assert result.accounted
-    assert read_rows(result.outputs["published"]).index.tolist() == sorted(set(range(len(rest))) - set(reasons.index))
+    assert read_rows(result.outputs["published"]).index.tolist() == sorted(
+        set(range(len(rest))) - set(reasons.index)
+    )
 
 
 def test_a_key_repeated_in_a_later_chunk_names_both_rules(tmp_path, diamonds) -> None:
@@ -133,7 +137,9 @@ def test_a_batch_rule_in_hold_rules_holds_the_valid_rows(tmp_path, weather) -> N
     path = _write(faulty, tmp_path, "parquet")
     _, whole = _whole(path, contract)
     assert schemasense.Rule.NULL_FRACTION in {v.rule for v in whole.violations}
-    result = scan_file(path, contract, tmp_path / "out", chunk_rows=5_000, hold_rules=[schemasense.Rule.NULL_FRACTION])
+    result = scan_file(
+        path, contract, tmp_path / "out", chunk_rows=5_000, hold_rules=[schemasense.Rule.NULL_FRACTION]
+    )
     assert result.published == 0 and result.held > 0 and result.accounted
     assert _summary(result.violations) == _summary(whole.violations)
     assert len(read_rows(result.outputs["held"])) == result.held
@@ -160,7 +166,9 @@ def test_the_cluster_judges_as_one_process_and_both_workers_work(tmp_path, clust
     path = _write(rest, tmp_path, kind)
     single = scan_file(path, contract, tmp_path / "single", chunk_rows=3_000)
     with Client(cluster.address) as client:
-        spread = scan_on_cluster(client, path, contract, tmp_path / "cluster", part_rows=6_000, chunk_rows=3_000)
+        spread = scan_on_cluster(
+            client, path, contract, tmp_path / "cluster", part_rows=6_000, chunk_rows=3_000
+        )
         workers = set(client.scheduler_info()["workers"])
     assert set(spread.workers) == workers and len(workers) == 2  # each worker scanned some chunks
     clustered = read_rows(tmp_path / "cluster" / QUARANTINE)["_reason"]

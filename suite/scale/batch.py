@@ -27,11 +27,14 @@ from schemasense._validate import MIN_NULL_BURST  # the batch rule the chunks' t
 
 from .chunks import CHUNK_ROWS, Part, iter_chunks, parts
 from .keys import KeyLedger, key_hashes, merge_repeats
-from .scan import MAX_EXAMPLES, QUARANTINE, VALID, ChunkScan, scan_chunk
+from .scan import QUARANTINE, VALID, ChunkScan, scan_chunk
 
 PUBLISHED, HELD = "published", "held"
-_RULE_ORDER = [Rule.MISSING_COLUMN, Rule.TYPE_CHANGED, Rule.TYPE, Rule.NOT_NULL, Rule.NULL_FRACTION,
-               Rule.MINIMUM, Rule.MAXIMUM, Rule.ALLOWED, Rule.PATTERN, Rule.UNIQUE, Rule.UNEXPECTED_COLUMN]  # fmt: skip
+_RULE_ORDER = [
+    Rule.MISSING_COLUMN, Rule.TYPE_CHANGED, Rule.TYPE, Rule.NOT_NULL, Rule.NULL_FRACTION, Rule.MINIMUM,
+    Rule.MAXIMUM, Rule.ALLOWED, Rule.PATTERN, Rule.UNIQUE, Rule.UNEXPECTED_COLUMN,
+]  # fmt: skip
+"""Violations of a column in the order a whole-file validation finds them."""
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,8 @@ def scan_file(
     into ``out``/published, quarantine and held, ``chunk_rows`` rows at a time."""
     template = like or first_profile(path, contract, chunk_rows)
     part = parts(path, 1 << 62, contract)[0]
-    scans = scan_part(part, contract, template, str(out), chunk_rows, {}, sample_rows)
-    return finish(str(path), scans, contract, out, hold_rules)
+    scan = scan_part(part, contract, template, str(out), chunk_rows, {}, sample_rows)
+    return finish(str(path), [scan] if scan else [], contract, out, hold_rules)
 
 
 def first_profile(
@@ -107,15 +110,20 @@ def scan_part(
     earlier: dict[str, np.ndarray],
     sample_rows: int = 2000,
     worker: str = "",
-) -> list[ChunkScan]:
-    """Every chunk of ``part``; ``earlier`` names its rows whose key an earlier part holds."""
-    ledger, scans = KeyLedger(), []
+) -> ChunkScan | None:
+    """Every chunk of ``part``, merged (``None`` without rows); ``earlier`` names its rows whose
+    key an earlier part holds."""
+    ledger, merged_scan = KeyLedger(), None
     for chunk in iter_chunks(part.path, chunk_rows, contract, part):
         repeats = ledger.repeats(key_hashes(contract, chunk.frame))
-        inside = {n: r[(r >= chunk.first_row) & (r < chunk.first_row + len(chunk.frame))] for n, r in earlier.items()}
+        inside = {
+            n: r[(r >= chunk.first_row) & (r < chunk.first_row + len(chunk.frame))]
+            for n, r in earlier.items()
+        }
         merged = merge_repeats(repeats, inside)
-        scans.append(scan_chunk(chunk, contract, like, out, merged, sample_rows=sample_rows, worker=worker))
-    return scans
+        scan = scan_chunk(chunk, contract, like, out, merged, sample_rows=sample_rows, worker=worker)
+        merged_scan = scan if merged_scan is None else merged_scan.merge(scan)
+    return merged_scan
 
 
 def finish(
@@ -126,9 +134,8 @@ def finish(
     hold_rules: Iterable[Rule] = (),
 ) -> ScanResult:
     """Merge the chunk verdicts of a file; move its valid rows to published/ or held/."""
-    scans = sorted(scans, key=lambda s: s.first_row)
-    rows = sum(s.rows for s in scans)
-    violations = merge_violations(scans, contract, rows)
+    total = merge_all(scans)
+    violations = merge_violations(total, contract)
     held = bool({v.rule for v in violations} & set(hold_rules))
     folder = Path(out)
     target = folder / (HELD if held else PUBLISHED)
@@ -137,54 +144,50 @@ def finish(
     (folder / VALID).mkdir(parents=True, exist_ok=True)
     (folder / QUARANTINE).mkdir(parents=True, exist_ok=True)
     os.replace(folder / VALID, target)
-    valid = sum(s.valid for s in scans)
-    news: dict[str, set[str]] = {}
-    for scan in scans:
-        for name, values in scan.new_categories:
-            news.setdefault(name, set()).update(values)
     return ScanResult(
         path,
-        rows,
-        0 if held else valid,
-        rows - valid,
-        valid if held else 0,
-        driftguard.merge_all([s.profile for s in scans]) if scans else driftguard.Profile(0),
+        total.rows,
+        0 if held else total.valid,
+        total.invalid,
+        total.valid if held else 0,
+        total.profile,
         violations,
-        {name: tuple(sorted(values)) for name, values in sorted(news.items())},
-        {"published" if not held else "held": str(target), "quarantine": str(folder / QUARANTINE)},
-        len(scans),
-        tuple(sorted({s.worker for s in scans if s.worker})),
+        dict(total.new_categories),
+        {HELD if held else PUBLISHED: str(target), QUARANTINE: str(folder / QUARANTINE)},
+        total.chunks if total.rows else 0,
+        total.workers,
     )
 
 
-def merge_violations(
-    scans: Sequence[ChunkScan], contract: schemasense.Contract, rows: int
-) -> tuple[Violation, ...]:
-    """Chunk violations added up per (column, rule); the null share judged on the totals."""
-    merged: dict[tuple[str, Rule], Violation] = {}
-    for scan in scans:
-        for v in scan.violations:
-            if v.rule is Rule.NULL_FRACTION:
-                continue
-            seen = merged.get((v.column, v.rule))
-            if seen is None:
-                merged[(v.column, v.rule)] = v
-                continue
-            examples = tuple(dict.fromkeys([*seen.examples, *v.examples]))[:MAX_EXAMPLES]
-            merged[(v.column, v.rule)] = Violation(v.column, v.rule, seen.count + v.count, examples, seen.detail)
-    nulls: dict[str, int] = {}
-    for scan in scans:
-        for name, count in scan.nulls:
-            nulls[name] = nulls.get(name, 0) + count
-    for name, count in nulls.items():
+def merge_all(scans: Iterable[ChunkScan]) -> ChunkScan:
+    """Scans of a file's parts as one, in file order (an empty one without any)."""
+    ordered = sorted(scans, key=lambda s: s.first_row)
+    if not ordered:
+        return ChunkScan(0, 0, 0, driftguard.Profile(0), chunks=0)
+    total = ordered[0]
+    for scan in ordered[1:]:
+        total = total.merge(scan)
+    return total
+
+
+def merge_violations(total: ChunkScan, contract: schemasense.Contract) -> tuple[Violation, ...]:
+    """The batch's violations in a whole-file validation's order, with the null share judged on
+    the batch's totals."""
+    merged = list(total.violations)
+    for name, count in total.nulls:
         cap = contract.columns[name].max_null_fraction
+        rows = total.rows
         if cap is not None and count >= MIN_NULL_BURST and rows and count / rows > cap:
             detail = f"{count / rows:.1%} missing; the contract allows {cap:.1%}"
-            merged[(name, Rule.NULL_FRACTION)] = Violation(name, Rule.NULL_FRACTION, count, detail=detail)
+            merged.append(Violation(name, Rule.NULL_FRACTION, count, detail=detail))
     order = {name: i for i, name in enumerate(contract.columns)}
     return tuple(
         sorted(
-            merged.values(),
-            key=lambda v: (v.rule is Rule.UNEXPECTED_COLUMN, order.get(v.column, len(order)), _RULE_ORDER.index(v.rule)),
+            merged,
+            key=lambda v: (
+                v.rule is Rule.UNEXPECTED_COLUMN,
+                order.get(v.column, len(order)),
+                _RULE_ORDER.index(v.rule),
+            ),
         )
     )

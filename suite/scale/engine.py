@@ -55,7 +55,9 @@ def scan_on_cluster(
     pieces = parts(path, part_rows, contract)
     earlier: list[dict[str, np.ndarray]] = [{} for _ in pieces]
     if any(c.unique for c in contract.columns.values()):
-        keys = client.gather(client.map(part_keys, pieces, contract=contract, chunk_rows=chunk_rows, pure=False))
+        keys = client.gather(
+            client.map(part_keys, pieces, contract=contract, chunk_rows=chunk_rows, pure=False)
+        )
         ledger = KeyLedger()
         earlier = [ledger.repeats(k) for k in keys]
     futures = client.map(
@@ -69,7 +71,7 @@ def scan_on_cluster(
         sample_rows=sample_rows,
         pure=False,
     )
-    scans: list[ChunkScan] = [scan for batch in client.gather(futures) for scan in batch]
+    scans: list[ChunkScan] = [scan for scan in client.gather(futures) if scan is not None]
     return finish(str(path), scans, contract, out, hold_rules)
 
 
@@ -79,7 +81,10 @@ def part_keys(part: Part, contract: schemasense.Contract, chunk_rows: int) -> Ke
     for chunk in iter_chunks(part.path, chunk_rows, contract, part):
         for name, pair in key_hashes(contract, chunk.frame).items():
             collected.setdefault(name, []).append(pair)
-    return {n: (np.concatenate([r for r, _ in p]), np.concatenate([h for _, h in p])) for n, p in collected.items()}
+    return {
+        n: (np.concatenate([r for r, _ in p]), np.concatenate([h for _, h in p]))
+        for n, p in collected.items()
+    }
 
 
 def _scan_part_here(
@@ -91,8 +96,8 @@ def _scan_part_here(
     out: str,
     chunk_rows: int,
     sample_rows: int,
-) -> list[ChunkScan]:
-    """One part on a worker; each chunk's verdict names the worker that made it."""
+) -> ChunkScan | None:
+    """One part on a worker; its verdict names the worker that made it."""
     return scan_part(part, contract, like, out, chunk_rows, earlier, sample_rows, worker=get_worker().address)
 
 
@@ -127,8 +132,9 @@ def scan_batch(
         with Client(scheduler) as client:
             return scan_on_cluster(client, path, contract, out, like, **options)
     with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
         Client(cluster) as client,
     ):
         return scan_on_cluster(client, path, contract, out, like, **options)
-

@@ -15,9 +15,9 @@ import dagster as dg
 import driftguard
 import schemasense
 
-from .engine import THRESHOLD_ROWS, scan_batch
 from .batch import ScanResult
 from .chunks import CHUNK_ROWS
+from .engine import THRESHOLD_ROWS, scan_batch
 
 
 class DaskResource(dg.ConfigurableResource):  # type: ignore[misc]

@@ -15,7 +15,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,7 +35,12 @@ MAX_EXAMPLES = 5
 
 @dataclass(frozen=True)
 class ChunkScan:
-    """What one chunk contributes to its batch's verdict; every field merges by adding."""
+    """What a chunk (or a run of chunks merged in file order) contributes to its batch's verdict.
+
+    Merging adds counts, so a scan keeps one of these per part, not one per chunk: its memory
+    does not grow with the batch. A null share is judged on the batch's totals (``nulls``), so
+    no ``null_fraction`` violation is kept here.
+    """
 
     first_row: int
     rows: int
@@ -45,11 +49,46 @@ class ChunkScan:
     violations: tuple[Violation, ...] = ()
     nulls: tuple[tuple[str, int], ...] = ()
     new_categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    worker: str = ""
+    workers: tuple[str, ...] = ()
+    chunks: int = 1
 
     @property
     def valid(self) -> int:
         return self.rows - self.invalid
+
+    def merge(self, later: ChunkScan) -> ChunkScan:
+        """This scan and ``later`` (rows after these) as one."""
+        nulls = dict(self.nulls)
+        for name, count in later.nulls:
+            nulls[name] = nulls.get(name, 0) + count
+        news = {name: set(values) for name, values in self.new_categories}
+        for name, values in later.new_categories:
+            news.setdefault(name, set()).update(values)
+        return ChunkScan(
+            min(self.first_row, later.first_row),
+            self.rows + later.rows,
+            self.invalid + later.invalid,
+            self.profile.merge(later.profile),
+            add_violations(self.violations, later.violations),
+            tuple(sorted(nulls.items())),
+            tuple(sorted((name, tuple(sorted(values))) for name, values in news.items())),
+            tuple(sorted({*self.workers, *later.workers})),
+            self.chunks + later.chunks,
+        )
+
+
+def add_violations(earlier: tuple[Violation, ...], later: tuple[Violation, ...]) -> tuple[Violation, ...]:
+    """Violations of consecutive rows added up per (column, rule): examples are the first
+    distinct ones in file order, as a whole-file validation picks them."""
+    merged = {(v.column, v.rule): v for v in earlier}
+    for v in later:
+        seen = merged.get((v.column, v.rule))
+        if seen is None:
+            merged[(v.column, v.rule)] = v
+            continue
+        examples = tuple(dict.fromkeys([*seen.examples, *v.examples]))[:MAX_EXAMPLES]
+        merged[(v.column, v.rule)] = replace(seen, count=seen.count + v.count, examples=examples)
+    return tuple(merged.values())
 
 
 def scan_chunk(
@@ -68,7 +107,7 @@ def scan_chunk(
     profile = driftguard.profile(frame, like=like, sample_rows=sample_rows)
     result = contract.validate(frame)
     reasons = np.asarray(result.reasons, dtype=object)
-    violations = list(result.violations)
+    violations = [v for v in result.violations if v.rule is not Rule.NULL_FRACTION]
     if repeats and any(len(rows) for rows in repeats.values()):
         reasons, violations = _with_repeats(contract, frame, result, dict(repeats), violations)
     bad = pd.notna(reasons)
@@ -87,7 +126,7 @@ def scan_chunk(
         tuple(violations),
         nulls,
         tuple(sorted(result.new_categories.items())),
-        worker,
+        (worker,) if worker else (),
     )
 
 
@@ -99,7 +138,7 @@ def _with_repeats(
     violations: list[Violation],
 ) -> tuple[np.ndarray, list[Violation]]:
     """Reasons and violations once the rows repeating an earlier chunk's keys are counted."""
-    positions = {name: frame.index.get_indexer(rows) for name, rows in repeats.items()}
+    positions = {name: frame.index.get_indexer(pd.Index(rows)) for name, rows in repeats.items()}
     repeated = {
         name: result.failing(name, Rule.UNIQUE) | np.isin(np.arange(len(frame)), positions.get(name, []))
         for name in contract.columns
@@ -152,8 +191,3 @@ def read_rows(folder: str | os.PathLike[str]) -> pd.DataFrame:
         return pd.DataFrame()
     frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
     return frame.set_index(ROW_COLUMN).rename_axis(None)
-
-
-def to_plain(scan: ChunkScan) -> dict[str, Any]:
-    """A chunk's counts as plain types (for logs and metadata)."""
-    return {"first_row": scan.first_row, "rows": scan.rows, "invalid": scan.invalid, "worker": scan.worker}

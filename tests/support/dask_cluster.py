@@ -8,6 +8,7 @@ so the worker processes a worker spawns (its nanny's child) go with it. Used by
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +19,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-
 
 
 def _dask(*args: str) -> list[str]:
@@ -85,7 +85,14 @@ class DaskCluster:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(Path(p).resolve()) for p in paths)}
         log = open(self.folder / f"{name}.log", "wb")  # noqa: SIM115 - open while the process runs
         self.processes.append(
-            subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder, env=env)
+            subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=self.folder,
+                env=env,
+            )
         )
         log.close()
 
@@ -101,7 +108,9 @@ class DaskCluster:
             for process in self.processes:
                 if process.poll() is not None:
                     logs = "\n".join(p.read_text()[-2000:] for p in self.folder.glob("*.log"))
-                    raise RuntimeError(f"a dask process exited ({process.args}) while waiting for {what}:\n{logs}")
+                    raise RuntimeError(
+                        f"a dask process exited ({process.args}) while waiting for {what}:\n{logs}"
+                    )
             try:
                 value = ready()
             except (OSError, ValueError, KeyError, TimeoutError):
@@ -113,7 +122,5 @@ class DaskCluster:
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
