@@ -186,3 +186,24 @@ def test_the_cluster_judges_as_one_process_and_both_workers_work(tmp_path, clust
     assert {n: c.counts for n, c in spread.profile.columns.items()} == {
         n: c.counts for n, c in single.profile.columns.items()
     }
+
+
+def test_the_resource_sends_a_large_batch_to_its_scheduler(tmp_path, cluster, diamonds) -> None:
+    from suite.scale.resource import DaskResource
+
+    contract, rest = diamonds
+    path = _write(rest, tmp_path, "parquet")
+    dask = DaskResource(scheduler=cluster.address, threshold_rows=10_000, chunk_rows=3_000)
+    result = dask.scan(path, contract, tmp_path / "out")
+    assert len(result.workers) == 2 and result.accounted
+    assert read_rows(tmp_path / "out" / QUARANTINE)["_reason"].equals(_whole(path, contract)[0])
+
+
+def test_without_a_scheduler_a_large_batch_gets_a_local_cluster(tmp_path, diamonds) -> None:
+    contract, rest = diamonds
+    path = _write(rest, tmp_path, "parquet")
+    result = scan_batch(
+        path, contract, tmp_path / "out", threshold_rows=10_000, part_rows=9_000, chunk_rows=3_000
+    )
+    assert len(result.workers) == 2 and result.accounted
+    assert read_rows(tmp_path / "out" / QUARANTINE)["_reason"].equals(_whole(path, contract)[0])
