@@ -8,8 +8,8 @@ Parquet in 1M-row row groups under ``--cache`` (default ``~/.cache/dataops-scale
 contract is learned from 200,000 clean rows with no declared key (a key column costs 8 bytes a
 row of state: see ``suite/scale/keys.py``); the drift reference is their profile.
 
-Each measurement runs in a fresh process, so its peak RSS (``getrusage``) is that run's alone;
-on the cluster the peak of each worker process is asked of the worker itself. Prints seconds
+Each measurement runs in a fresh process, so its peak RSS (``VmHWM``) is that run's alone; on
+the cluster the peak of each worker process is asked of the worker itself. Prints seconds
 and peak MB per size and engine, the cost per million rows, and the two acceptance ratios:
 peak memory from 10M to 100M rows (flat: at most 1.2) and time per row from 1M to the largest
 size (at most 1.3 over linear).
@@ -118,6 +118,15 @@ def measure(path: Path, engine: str, cache: Path) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def peak_mb() -> float:
+    """This process's own peak resident memory (``VmHWM``). Not ``getrusage``: after a fork and
+    exec, Linux reports the parent's peak as the child's ``ru_maxrss`` when it was larger."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_one(path: Path, engine: str, cache: Path) -> dict[str, Any]:
     """The child: scan ``path`` once with ``engine`` and report as JSON."""
     from suite.scale import scan_file, scan_on_cluster
@@ -140,7 +149,7 @@ def run_one(path: Path, engine: str, cache: Path) -> dict[str, Any]:
             started = time.perf_counter()
             result = scan_on_cluster(client, path, contract, out, reference)
             seconds = time.perf_counter() - started
-            peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            peaks = client.run(peak_mb)
             workers = sorted(float(v) for v in peaks.values())
     subprocess.run(["rm", "-rf", str(out)], check=True)
     return {
@@ -150,7 +159,7 @@ def run_one(path: Path, engine: str, cache: Path) -> dict[str, Any]:
         "held": result.held,
         "chunks": result.chunks,
         "seconds": seconds,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": peak_mb(),
         "worker_peak_mb": workers,
     }
 
