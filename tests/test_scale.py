@@ -193,7 +193,7 @@ def test_the_resource_sends_a_large_batch_to_its_scheduler(tmp_path, cluster, di
 
     contract, rest = diamonds
     path = _write(rest, tmp_path, "parquet")
-    dask = DaskResource(scheduler=cluster.address, threshold_rows=10_000, chunk_rows=3_000)
+    dask = DaskResource(scheduler=cluster.address, threshold_rows=10_000, chunk_rows=3_000, part_rows=6_000)
     result = dask.scan(path, contract, tmp_path / "out")
     assert len(result.workers) == 2 and result.accounted
     assert read_rows(tmp_path / "out" / QUARANTINE)["_reason"].equals(_whole(path, contract)[0])

@@ -133,7 +133,10 @@ def scan_batch(
             return scan_on_cluster(client, path, contract, out, like, **options)
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port
         ) as cluster,
         Client(cluster) as client,
     ):

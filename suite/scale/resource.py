@@ -17,7 +17,7 @@ import schemasense
 
 from .batch import ScanResult
 from .chunks import CHUNK_ROWS
-from .engine import THRESHOLD_ROWS, scan_batch
+from .engine import PART_ROWS, THRESHOLD_ROWS, scan_batch
 
 
 class DaskResource(dg.ConfigurableResource):  # type: ignore[misc]
@@ -27,6 +27,7 @@ class DaskResource(dg.ConfigurableResource):  # type: ignore[misc]
     threshold_rows: int = THRESHOLD_ROWS
     workers: int = 2
     chunk_rows: int = CHUNK_ROWS
+    part_rows: int = PART_ROWS
 
     def scan(
         self,
@@ -47,5 +48,6 @@ class DaskResource(dg.ConfigurableResource):  # type: ignore[misc]
             threshold_rows=self.threshold_rows,
             workers=self.workers,
             chunk_rows=self.chunk_rows,
+            part_rows=self.part_rows,
             hold_rules=tuple(hold_rules),
         )
