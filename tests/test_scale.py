@@ -27,7 +27,7 @@ from suite.scale import (
     scan_file,
     scan_on_cluster,
 )
-from suite.storage.files import read_batch
+from suite.storage.files import BatchFileError, read_batch
 from tests.support.dask_cluster import DaskCluster
 
 
@@ -207,3 +207,24 @@ def test_without_a_scheduler_a_large_batch_gets_a_local_cluster(tmp_path, diamon
     )
     assert len(result.workers) == 2 and result.accounted
     assert read_rows(tmp_path / "out" / QUARANTINE)["_reason"].equals(_whole(path, contract)[0])
+
+
+def test_a_quoted_line_break_keeps_a_csv_in_one_part_and_its_rows_numbered(tmp_path, diamonds) -> None:
+    contract, rest = diamonds
+    quoted = rest.copy()
+    quoted.loc[100, "cut"] = "Very\nGood"  # to_csv quotes it: the record spans two lines
+    path = _write(quoted, tmp_path, "csv")
+    assert len(parts(path, 5_000)) == 1
+    result = scan_file(path, contract, tmp_path / "out", chunk_rows=3_000)
+    reasons = read_rows(tmp_path / "out" / QUARANTINE)["_reason"]
+    assert reasons.equals(_whole(path, contract)[0]) and result.rows == len(quoted)
+    assert reasons[100] == "cut: 'Very\nGood' is not an allowed value"
+
+
+def test_an_unreadable_row_names_the_file(tmp_path, diamonds) -> None:
+    contract, rest = diamonds
+    path = _write(rest.head(10_000), tmp_path, "csv")
+    with path.open("a") as handle:
+        handle.write("1,2,3,4,5,6,7,8,9,10,11,12,13\n")  # more fields than the header
+    with pytest.raises(BatchFileError, match=f"{path}: unreadable after row"):
+        scan_file(path, contract, tmp_path / "out", chunk_rows=3_000)

@@ -5,8 +5,11 @@ large the file), CSV with ``pyarrow.csv.open_csv``. Every chunk knows the file r
 row (row ``i`` of the file is line ``i + 2`` of a CSV), so a verdict names the row it judged.
 
 A file splits into :class:`Part` s for the workers of a cluster: runs of Parquet row groups, or
-CSV byte ranges cut at line ends (a CSV whose quoted fields hold line breaks must be scanned in
-one part). Column types are decided once per file, so every chunk of every part reads alike:
+CSV byte ranges cut at line ends (a CSV with a quote character anywhere is one part: a quoted
+field may hold a line break, and the cut would split its record). A file that cannot be read
+raises :class:`~suite.storage.content.BatchFileError` naming the file and the row reached.
+
+Column types are decided once per file, so every chunk of every part reads alike:
 Parquet's schema, and for CSV every field is read as text, then converted per chunk to the
 kind the contract (else the file's first block) gives it; a chunk where that fails keeps the
 column as text, as pandas would for the whole file.
@@ -26,6 +29,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import schemasense
+from suite.storage.content import BatchFileError
 
 CHUNK_ROWS = 250_000
 """Rows a chunk holds by default: a scan of 10 columns peaks near 550 MB with it (1M rows: 900)."""
@@ -89,10 +93,14 @@ def iter_chunks(
     [(0, 2), (2, 2), (4, 1)]
     """
     part = part or parts(path, 1 << 62, contract)[0]
-    if part.format == "parquet":
-        yield from _parquet_chunks(part, rows)
-    else:
-        yield from _csv_chunks(part, rows)
+    read = _parquet_chunks if part.format == "parquet" else _csv_chunks
+    first = part.first_row
+    try:
+        for chunk in read(part, rows):
+            first = chunk.first_row + len(chunk.frame)
+            yield chunk
+    except (pa.ArrowException, OSError) as exc:  # the content, named by file and the row reached
+        raise BatchFileError(f"{path}: unreadable after row {first} ({part.format}): {exc}") from exc
 
 
 def _parquet_parts(path: str, rows: int) -> list[Part]:
@@ -176,9 +184,11 @@ def _csv_parts(path: str, rows: int, kinds: Mapping[str, str]) -> list[Part]:
     out: list[Part] = []
     first = lines = 0
     begin = position = start
+    quoted = False
     with open(path, "rb") as handle:
         handle.seek(start)
         for block in iter(lambda: handle.read(CSV_BLOCK), b""):
+            quoted = quoted or b'"' in block
             offset = 0
             while (count := block.count(b"\n", offset)) and lines + count >= rows:
                 for _ in range(rows - lines):  # the line end that completes the part
@@ -190,6 +200,8 @@ def _csv_parts(path: str, rows: int, kinds: Mapping[str, str]) -> list[Part]:
     if begin < size:
         last_line_open = size > start and _last_byte(path) != b"\n"
         out.append(_csv_part(path, first, lines + last_line_open, (begin, size), kinds))
+    if quoted and len(out) > 1:  # a quoted field may hold a line break: no cut is safe
+        return [_csv_part(path, 0, sum(p.rows for p in out), (start, size), kinds)]
     return out or [_csv_part(path, 0, 0, (start, start), kinds)]
 
 
@@ -209,9 +221,10 @@ def _csv_chunks(part: Part, rows: int) -> Iterator[Chunk]:
     convert = pacsv.ConvertOptions(
         column_types={n: pa.string() for n in kinds}, null_values=NA_VALUES, strings_can_be_null=True
     )
+    parse = pacsv.ParseOptions(newlines_in_values=True)  # as pandas: a quoted field may span lines
     source = _Range(part.path, *part.byte_range)
     first, waiting = part.first_row, []
-    with pacsv.open_csv(source, read_options=read, convert_options=convert) as reader:
+    with pacsv.open_csv(source, read_options=read, parse_options=parse, convert_options=convert) as reader:
         for batch in reader:
             waiting.append(batch)
             if sum(len(b) for b in waiting) >= rows:
