@@ -209,12 +209,17 @@ def test_without_a_scheduler_a_large_batch_gets_a_local_cluster(tmp_path, diamon
     assert read_rows(tmp_path / "out" / QUARANTINE)["_reason"].equals(_whole(path, contract)[0])
 
 
-def test_a_quoted_line_break_keeps_a_csv_in_one_part_and_its_rows_numbered(tmp_path, diamonds) -> None:
+def test_a_quoted_line_break_is_no_record_end(tmp_path, diamonds) -> None:
     contract, rest = diamonds
     quoted = rest.copy()
-    quoted.loc[100, "cut"] = "Very\nGood"  # to_csv quotes it: the record spans two lines
+    quoted.loc[[100, 5_000], "cut"] = ["Very\nGood", 'say ""ideal""\n']  # records spanning lines
     path = _write(quoted, tmp_path, "csv")
-    assert len(parts(path, 5_000)) == 1
+    pieces = parts(path, 4_999)
+    assert [p.first_row for p in pieces[:3]] == [0, 4_999, 9_998] and sum(p.rows for p in pieces) == len(
+        quoted
+    )
+    chunks = [c.frame for p in pieces for c in iter_chunks(path, 3_000, contract, p)]
+    pd.testing.assert_frame_equal(pd.concat(chunks), read_batch(path))
     result = scan_file(path, contract, tmp_path / "out", chunk_rows=3_000)
     reasons = read_rows(tmp_path / "out" / QUARANTINE)["_reason"]
     assert reasons.equals(_whole(path, contract)[0]) and result.rows == len(quoted)

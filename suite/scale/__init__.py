@@ -12,7 +12,7 @@ the resource).
 """
 
 from .batch import HELD, PUBLISHED, ScanResult, finish, first_profile, scan_file, scan_part
-from .chunks import CHUNK_ROWS, Chunk, Part, iter_chunks, parts
+from .chunks import CHUNK_ROWS, Chunk, Part, iter_chunks, parts, whole
 from .engine import THRESHOLD_ROWS, batch_rows, scan_batch, scan_on_cluster
 from .keys import KeyLedger, key_hashes
 from .scan import QUARANTINE, ROW_COLUMN, ChunkScan, read_rows, scan_chunk
@@ -41,4 +41,5 @@ __all__ = [
     "scan_file",
     "scan_on_cluster",
     "scan_part",
+    "whole",
 ]

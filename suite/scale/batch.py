@@ -25,7 +25,7 @@ import schemasense
 from schemasense import Rule, Violation
 from schemasense._validate import MIN_NULL_BURST  # the batch rule the chunks' totals are judged by
 
-from .chunks import CHUNK_ROWS, Part, iter_chunks, parts
+from .chunks import CHUNK_ROWS, Part, iter_chunks, whole
 from .keys import KeyLedger, key_hashes, merge_repeats
 from .scan import QUARANTINE, VALID, ChunkScan, scan_chunk
 
@@ -86,7 +86,7 @@ def scan_file(
     """Profile (like ``like``, else like the file's first chunk), validate and split ``path``
     into ``out``/published, quarantine and held, ``chunk_rows`` rows at a time."""
     template = like or first_profile(path, contract, chunk_rows)
-    part = parts(path, 1 << 62, contract)[0]
+    part = whole(path, contract)
     scan = scan_part(part, contract, template, str(out), chunk_rows, {}, sample_rows)
     return finish(str(path), [scan] if scan else [], contract, out, hold_rules)
 

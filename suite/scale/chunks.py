@@ -5,8 +5,7 @@ large the file), CSV with ``pyarrow.csv.open_csv``. Every chunk knows the file r
 row (row ``i`` of the file is line ``i + 2`` of a CSV), so a verdict names the row it judged.
 
 A file splits into :class:`Part` s for the workers of a cluster: runs of Parquet row groups, or
-CSV byte ranges cut at line ends (a CSV with a quote character anywhere is one part: a quoted
-field may hold a line break, and the cut would split its record). A file that cannot be read
+CSV byte ranges cut at record ends (line breaks outside quoted fields). A file that cannot be read
 raises :class:`~suite.storage.content.BatchFileError` naming the file and the row reached.
 
 Column types are decided once per file, so every chunk of every part reads alike:
@@ -23,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -78,6 +78,14 @@ def parts(
     return _csv_parts(str(path), rows, csv_kinds(path, contract))
 
 
+def whole(path: str | os.PathLike[str], contract: schemasense.Contract | None = None) -> Part:
+    """All of ``path`` as one part, without reading it (a CSV's ``rows`` is then -1: not counted)."""
+    if file_format(path) == "parquet":
+        return _parquet_parts(str(path), 1 << 62)[0]
+    _, start = csv_header(path)
+    return _csv_part(str(path), 0, -1, (start, Path(path).stat().st_size), csv_kinds(path, contract))
+
+
 def iter_chunks(
     path: str | os.PathLike[str],
     rows: int = CHUNK_ROWS,
@@ -92,7 +100,7 @@ def iter_chunks(
     >>> [(c.first_row, len(c.frame)) for c in iter_chunks(path, rows=2)]
     [(0, 2), (2, 2), (4, 1)]
     """
-    part = part or parts(path, 1 << 62, contract)[0]
+    part = part or whole(path, contract)
     read = _parquet_chunks if part.format == "parquet" else _csv_chunks
     first = part.first_row
     try:
@@ -178,31 +186,40 @@ def csv_kinds(path: str | os.PathLike[str], contract: schemasense.Contract | Non
 
 
 def _csv_parts(path: str, rows: int, kinds: Mapping[str, str]) -> list[Part]:
-    """Byte ranges of about ``rows`` lines each, cut at line ends, with their first row numbers."""
+    """Byte ranges of ``rows`` records each, cut at record ends, with their first row numbers.
+
+    A line break inside a quoted field ends no record: quotes are counted, and a break after an
+    odd number of them is inside a field (an escaped quote, ``""``, counts twice).
+    """
     _, start = csv_header(path)
     size = Path(path).stat().st_size
     out: list[Part] = []
     first = lines = 0
     begin = position = start
-    quoted = False
+    inside = False
     with open(path, "rb") as handle:
         handle.seek(start)
         for block in iter(lambda: handle.read(CSV_BLOCK), b""):
-            quoted = quoted or b'"' in block
-            offset = 0
-            while (count := block.count(b"\n", offset)) and lines + count >= rows:
-                for _ in range(rows - lines):  # the line end that completes the part
-                    offset = block.index(b"\n", offset) + 1
-                out.append(_csv_part(path, first, rows, (begin, position + offset), kinds))
-                first, lines, begin = first + rows, 0, position + offset
-            lines += block.count(b"\n", offset)
+            ends, inside = _record_ends(block, inside)
+            while lines + len(ends) >= rows:
+                cut = position + int(ends[rows - lines - 1])
+                out.append(_csv_part(path, first, rows, (begin, cut), kinds))
+                first, begin, ends, lines = first + rows, cut, ends[rows - lines :], 0
+            lines += len(ends)
             position += len(block)
     if begin < size:
         last_line_open = size > start and _last_byte(path) != b"\n"
         out.append(_csv_part(path, first, lines + last_line_open, (begin, size), kinds))
-    if quoted and len(out) > 1:  # a quoted field may hold a line break: no cut is safe
-        return [_csv_part(path, 0, sum(p.rows for p in out), (start, size), kinds)]
     return out or [_csv_part(path, 0, 0, (start, start), kinds)]
+
+
+def _record_ends(block: bytes, inside: bool) -> tuple[np.ndarray, bool]:
+    """Offsets just past each line break of ``block`` outside quotes, and whether the block
+    ends inside a quoted field (``inside``: whether it starts in one)."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    quotes = np.cumsum(data == ord('"')) + int(inside)
+    ends = np.flatnonzero((data == ord("\n")) & (quotes % 2 == 0)) + 1
+    return ends, bool(quotes[-1] % 2) if len(quotes) else inside
 
 
 def _csv_part(path: str, first: int, rows: int, span: tuple[int, int], kinds: Mapping[str, str]) -> Part:
