@@ -14,7 +14,7 @@ and peak MB per size and engine, the cost per million rows, and the two acceptan
 peak memory from 10M to 100M rows (flat: at most 1.2) and time per row from 1M to the largest
 size (at most 1.3 over linear).
 
-    python bench/scale.py [--sizes 1e6,1e7,1e8] [--engines single,cluster] [--cache DIR]
+    python bench/scale.py [--sizes 1e6,1e7,1e8] [--engines single,cluster] [--format csv] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the cluster helper lives in tests/support
@@ -96,6 +97,19 @@ def batch_file(cache: Path, rows: int) -> Path:
     writer.close()
     temporary.rename(path)
     print(f"generated {path} ({rows:,} rows) in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def csv_file(cache: Path, rows: int) -> Path:
+    """The cached batch of ``rows`` rows as CSV (pyarrow's writer: text quoted), from its Parquet."""
+    path = cache / f"orders-{rows}.csv"
+    if not path.exists():
+        source = pq.ParquetFile(batch_file(cache, rows))
+        temporary = path.with_suffix(".tmp")
+        with pacsv.CSVWriter(temporary, source.schema_arrow) as writer:
+            for batch in source.iter_batches(BLOCK):
+                writer.write_batch(batch)
+        temporary.rename(path)
     return path
 
 
@@ -192,6 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1e6,1e7,1e8")
     parser.add_argument("--engines", default="single,cluster")
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "dataops-scale")
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
@@ -203,7 +218,7 @@ def main() -> None:
     contract_and_reference(args.cache)
     results: dict[str, dict[int, dict[str, Any]]] = {e: {} for e in args.engines.split(",")}
     for rows in [int(float(s)) for s in args.sizes.split(",")]:
-        path = batch_file(args.cache, rows)
+        path = batch_file(args.cache, rows) if args.format == "parquet" else csv_file(args.cache, rows)
         for engine in results:
             results[engine][rows] = measure(path, engine, args.cache)
             r = results[engine][rows]
