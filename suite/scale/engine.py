@@ -29,8 +29,10 @@ import schemasense
 from schemasense import Rule
 
 from .batch import ScanResult, finish, first_profile, scan_file, scan_part
-from .chunks import CHUNK_ROWS, CSV_BLOCK, Part, file_format, iter_chunks, parts
+from .chunks import CHUNK_ROWS, file_format, iter_chunks, parts
+from .csv_chunks import CSV_BLOCK
 from .keys import KeyLedger, Keys, key_hashes
+from .pieces import Part
 from .scan import ChunkScan
 
 THRESHOLD_ROWS = 5_000_000
