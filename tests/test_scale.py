@@ -122,11 +122,15 @@ def test_chunked_scan_judges_every_row_as_the_whole_file(tmp_path, data, kind, r
 def test_a_key_repeated_in_a_later_chunk_names_both_rules(tmp_path, diamonds) -> None:
     contract, rest = diamonds
     path = _write(rest, tmp_path, "parquet")
-    scan_file(path, contract, tmp_path / "out", chunk_rows=2_000)
+    scan_file(path, contract, tmp_path / "out", chunk_rows=7_000)
+    scan_file(path, contract, tmp_path / "out", chunk_rows=2_000)  # again: no part of the first run stays
     reasons = read_rows(tmp_path / "out" / QUARANTINE)["_reason"]
     key = rest.loc[10, "rownames"]
     assert reasons[25_000] == f"rownames: {key} repeats an earlier row; price: 10000000 above maximum 16354.0"
     assert reasons[25_001] == f"rownames: {key} repeats an earlier row"
+    assert reasons.index.is_unique and len(list((tmp_path / "out" / QUARANTINE).iterdir())) == -(
+        -len(rest) // 2_000
+    )
 
 
 def test_a_batch_rule_in_hold_rules_holds_the_valid_rows(tmp_path, weather) -> None:

@@ -86,9 +86,16 @@ def scan_file(
     """Profile (like ``like``, else like the file's first chunk), validate and split ``path``
     into ``out``/published, quarantine and held, ``chunk_rows`` rows at a time."""
     template = like or first_profile(path, contract, chunk_rows)
+    prepare(out)
     part = whole(path, contract)
     scan = scan_part(part, contract, template, str(out), chunk_rows, {}, sample_rows)
     return finish(str(path), [scan] if scan else [], contract, out, hold_rules)
+
+
+def prepare(out: str | os.PathLike[str]) -> None:
+    """Empty ``out`` of an earlier scan's rows: a scan run again (a retry) leaves no stale part."""
+    for name in (VALID, QUARANTINE, PUBLISHED, HELD):
+        shutil.rmtree(Path(out) / name, ignore_errors=True)
 
 
 def first_profile(
@@ -139,8 +146,6 @@ def finish(
     held = bool({v.rule for v in violations} & set(hold_rules))
     folder = Path(out)
     target = folder / (HELD if held else PUBLISHED)
-    if target.exists():
-        shutil.rmtree(target)
     (folder / VALID).mkdir(parents=True, exist_ok=True)
     (folder / QUARANTINE).mkdir(parents=True, exist_ok=True)
     os.replace(folder / VALID, target)

@@ -28,7 +28,7 @@ import driftguard
 import schemasense
 from schemasense import Rule
 
-from .batch import ScanResult, finish, first_profile, scan_file, scan_part
+from .batch import ScanResult, finish, first_profile, prepare, scan_file, scan_part
 from .chunks import CHUNK_ROWS, file_format, iter_chunks, parts
 from .csv_chunks import CSV_BLOCK
 from .keys import KeyLedger, Keys, key_hashes
@@ -54,6 +54,7 @@ def scan_on_cluster(
 ) -> ScanResult:
     """Scan ``path`` on ``client``'s workers (``out`` must be a folder they all reach)."""
     template = like or first_profile(path, contract, chunk_rows)
+    prepare(out)
     pieces = parts(path, part_rows, contract)
     earlier: list[dict[str, np.ndarray]] = [{} for _ in pieces]
     if any(c.unique for c in contract.columns.values()):
