@@ -6,7 +6,7 @@ DATAOPS_HOME ?= $(HOME)/.local/share/cybernetic-dataops
 DAGSTER_HOME ?= $(DATAOPS_HOME)/dagster_home
 export DATAOPS_HOME DAGSTER_HOME
 
-.PHONY: demo test test-fast ui lint bench bench-loop clean-data
+.PHONY: demo test test-fast ui lint bench bench-loop bench-scale clean-data
 
 demo: $(VENV)/.installed  ## land the sample orders and run the closed loop
 	$(BIN)/dataops demo
@@ -35,6 +35,9 @@ bench: $(VENV)/.installed-bench  ## the benchmarks in bench/ (they print ratios 
 
 bench-loop: $(VENV)/.installed-test  ## file-to-published latency under the live daemon (about 3 min)
 	$(BIN)/python bench/loop_latency.py
+
+bench-scale: $(VENV)/.installed-test  ## 1M, 10M and 100M rows in one process and on 2 Dask workers (about 15 min)
+	$(BIN)/python bench/scale.py
 
 clean-data:  ## forget the demo's instance, landing folder and results
 	rm -rf "$(DATAOPS_HOME)"

@@ -1,0 +1,146 @@
+"""A batch file on a Dask cluster: its parts scanned on the workers, merged on the client.
+
+The file splits into parts (:func:`.chunks.parts`: runs of Parquet row groups, CSV byte
+ranges); each worker scans its parts chunk by chunk exactly as :func:`.batch.scan_file` does
+and writes its rows into the same dataset folders (one file per chunk, named by its first row,
+so no two workers write one file); the client merges the chunk verdicts with
+:func:`.batch.finish`. Keys repeated across parts are found first: each part's key hashes are
+gathered on the client in file order and every part is told which of its rows repeat an
+earlier part. The verdicts are those of the single-process scan, row for row.
+
+:func:`scan_batch` picks the engine: one process below ``threshold_rows``; above it the
+cluster at ``scheduler``, else a ``LocalCluster`` of worker processes for this batch alone
+(its caller needs an ``if __name__ == "__main__":`` guard: workers are spawned).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+from distributed import Client, LocalCluster, get_worker
+
+import driftguard
+import schemasense
+from schemasense import Rule
+
+from .batch import ScanResult, finish, first_profile, prepare, scan_file, scan_part
+from .chunks import CHUNK_ROWS, file_format, iter_chunks, parts
+from .csv_chunks import CSV_BLOCK
+from .keys import KeyLedger, Keys, key_hashes
+from .pieces import Part
+from .scan import ChunkScan
+
+THRESHOLD_ROWS = 5_000_000
+"""Batches of more rows than this go to the cluster: below it, shipping parts costs more."""
+PART_ROWS = 2_000_000
+
+
+def scan_on_cluster(
+    client: Client,
+    path: str | os.PathLike[str],
+    contract: schemasense.Contract,
+    out: str | os.PathLike[str],
+    like: driftguard.Profile | None = None,
+    *,
+    part_rows: int = PART_ROWS,
+    chunk_rows: int = CHUNK_ROWS,
+    hold_rules: Iterable[Rule] = (),
+    sample_rows: int = 2000,
+) -> ScanResult:
+    """Scan ``path`` on ``client``'s workers (``out`` must be a folder they all reach)."""
+    template = like or first_profile(path, contract, chunk_rows)
+    prepare(out)
+    pieces = parts(path, part_rows, contract)
+    earlier: list[dict[str, np.ndarray]] = [{} for _ in pieces]
+    if any(c.unique for c in contract.columns.values()):
+        keys = client.gather(
+            client.map(part_keys, pieces, contract=contract, chunk_rows=chunk_rows, pure=False)
+        )
+        ledger = KeyLedger()
+        earlier = [ledger.repeats(k) for k in keys]
+    futures = client.map(
+        _scan_part_here,
+        pieces,
+        earlier,
+        contract=contract,
+        like=template,
+        out=str(out),
+        chunk_rows=chunk_rows,
+        sample_rows=sample_rows,
+        pure=False,
+    )
+    scans: list[ChunkScan] = [scan for scan in client.gather(futures) if scan is not None]
+    return finish(str(path), scans, contract, out, hold_rules)
+
+
+def part_keys(part: Part, contract: schemasense.Contract, chunk_rows: int) -> Keys:
+    """Key hashes of every unique column over one part, by file row."""
+    collected: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for chunk in iter_chunks(part.path, chunk_rows, contract, part):
+        for name, pair in key_hashes(contract, chunk.frame).items():
+            collected.setdefault(name, []).append(pair)
+    return {
+        n: (np.concatenate([r for r, _ in p]), np.concatenate([h for _, h in p]))
+        for n, p in collected.items()
+    }
+
+
+def _scan_part_here(
+    part: Part,
+    earlier: dict[str, np.ndarray],
+    *,
+    contract: schemasense.Contract,
+    like: driftguard.Profile,
+    out: str,
+    chunk_rows: int,
+    sample_rows: int,
+) -> ChunkScan | None:
+    """One part on a worker; its verdict names the worker that made it."""
+    return scan_part(part, contract, like, out, chunk_rows, earlier, sample_rows, worker=get_worker().address)
+
+
+def batch_rows(path: str | os.PathLike[str]) -> int:
+    """Rows of a Parquet file (from its footer); of a CSV, estimated from its first block."""
+    if file_format(path) == "parquet":
+        return int(pq.ParquetFile(path, pre_buffer=False).metadata.num_rows)
+    with open(path, "rb") as handle:
+        head = handle.read(CSV_BLOCK)
+    lines = max(head.count(b"\n"), 1)
+    return int(Path(path).stat().st_size * lines / max(len(head), 1))
+
+
+def scan_batch(
+    path: str | os.PathLike[str],
+    contract: schemasense.Contract,
+    out: str | os.PathLike[str],
+    like: driftguard.Profile | None = None,
+    *,
+    scheduler: str | None = None,
+    threshold_rows: int = THRESHOLD_ROWS,
+    workers: int = 2,
+    **options: Any,
+) -> ScanResult:
+    """Scan ``path`` in one process, or on a cluster when it holds more than ``threshold_rows``
+    rows (``options``: ``chunk_rows``, ``hold_rules``, ``sample_rows``; ``part_rows`` on a
+    cluster)."""
+    if batch_rows(path) <= threshold_rows:
+        options.pop("part_rows", None)
+        return scan_file(path, contract, out, like, **options)
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            return scan_on_cluster(client, path, contract, out, like, **options)
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        return scan_on_cluster(client, path, contract, out, like, **options)
