@@ -34,9 +34,11 @@ class _Engines:
     def __init__(self) -> None:
         self._pid = os.getpid()
         self._engines: dict[str, db.engine.Engine] = {}
+        self._inherited: list[db.engine.Engine] = []
 
     def get(self, url: str) -> db.engine.Engine:
-        if self._pid != os.getpid():  # forked: the parent's engines are not ours
+        if self._pid != os.getpid():  # forked: the parent's connections are never used or closed here
+            self._inherited += self._engines.values()
             self._pid, self._engines = os.getpid(), {}
         if url not in self._engines:
             self._engines[url] = db.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
