@@ -234,6 +234,8 @@ def test_the_failure_sensor_leaves_interrupted_runs_to_the_relaunch_sensor() -> 
 
     assert interrupted(failed(INTERRUPT)) and interrupted(failed(error("RetryRequested", cause=INTERRUPT)))
     assert not interrupted(failed()) and not interrupted(failed(INTERRUPT, BUG))
+    lost_database = error("DagsterExecutionStepExecutionError", cause=error("OperationalError"))
+    assert interrupted(failed(lost_database, INTERRUPT))  # PostgreSQL restarted under a step
     assert content_failure(failed(CHECK)) and content_failure(failed(error("Failure")))
     assert not content_failure(failed(BUG)) and not content_failure(failed(INTERRUPT))
 

@@ -74,6 +74,9 @@ def stranded_run_requests(context: dg.SensorEvaluationContext, sensor_name: str)
 # ------------------------------------------------------------------ runs that ended without an outcome
 
 INTERRUPTS = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+UNREACHABLE = ("OperationalError", "InterfaceError")
+"""Database errors (SQLAlchemy's and the drivers'): the instance's or the ledger's database was
+unreachable, as while PostgreSQL restarts. Not the batch's fault: another run can succeed."""
 CHECK_FAILURE = "DagsterAssetCheckFailedError"
 ENDED = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
@@ -94,9 +97,11 @@ def _errors(error: Any) -> list[Any]:
 
 
 def interrupted(failures: Sequence[dg.DagsterEvent]) -> bool:
-    """Every step failed because its process was interrupted (SIGTERM, SIGINT): not the batch's fault."""
+    """Every step failed because its process was interrupted (SIGTERM, SIGINT) or lost its
+    database (:data:`UNREACHABLE`): not the batch's fault, so the run is relaunched."""
     errors = [event.step_failure_data.error if event.step_failure_data else None for event in failures]
-    return bool(errors) and all(any(e.cls_name in INTERRUPTS for e in _errors(error)) for error in errors)
+    transient = (*INTERRUPTS, *UNREACHABLE)
+    return bool(errors) and all(any(e.cls_name in transient for e in _errors(error)) for error in errors)
 
 
 def content_failure(failures: Sequence[dg.DagsterEvent]) -> bool:
@@ -125,7 +130,7 @@ def crash_reason(instance: dg.DagsterInstance, run: DagsterRun, others_handled: 
     if not failures:
         return "canceled" if run.status is dg.DagsterRunStatus.CANCELED else "the run worker died"
     if interrupted(failures):
-        return "the run worker was interrupted"
+        return "the run worker was interrupted or lost its database"
     if others_handled or content_failure(failures):
         return None
     step = failures[0].step_key or "run"
