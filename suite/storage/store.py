@@ -164,8 +164,18 @@ class BatchStorage:
             return datareflex.Ledger(url)
 
 
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
+def atomic_write(path: Any, write: Any) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    On an object store the temporary file is local and its bytes go up in one PUT
+    (:func:`~suite.storage.objects.put_whole`): all or nothing there too.
+    """
+    if is_remote(path):
+        with tempfile.TemporaryDirectory(prefix="dataops-put-") as folder:
+            tmp = os.path.join(folder, path.name)
+            write(tmp)
+            put_whole(path, Path(tmp).read_bytes())
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
