@@ -250,3 +250,10 @@ def test_the_loop_on_object_storage_stops_at_its_first_landing(
     with pytest.raises(Exception, match="set DATAOPS_STORAGE to a folder"):
         sensor(dg.build_sensor_context(instance=instance, definitions=defs))
     assert instance.get_runs() == []
+
+
+def test_storage_takes_the_settings_root_as_it_is(moto: s3.MotoServer, weather: pd.DataFrame) -> None:
+    url = moto.url(uuid.uuid4().hex, "dataops")
+    settings = Settings(Path("/nonexistent"), storage_url=url)
+    BatchStorage(settings.storage).write(["weather", "raw_batch"], "d", weather.head(3))
+    assert len(BatchStorage(url).read(["weather", "raw_batch"], "d")) == 3

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from upath import UPath
 
 
-def storage_root(root: str | os.PathLike[str]) -> Path | UPath:
+def storage_root(root: str | os.PathLike[str] | UPath) -> Path | UPath:
     """``root`` as a local path, or as a UPath when it is a URL of another filesystem."""
     if isinstance(root, Path):
         return root
+    if not isinstance(root, (str, os.PathLike)):
+        return root  # already a UPath
     text = os.fspath(root)
     if "://" not in text:
         return Path(text)
@@ -39,8 +41,9 @@ def storage_root(root: str | os.PathLike[str]) -> Path | UPath:
 
 
 def is_remote(path: Any) -> bool:
-    """True for a path on an object store (a UPath), false for a local :class:`Path`."""
-    return not isinstance(path, Path)
+    """True for a path on an object store (a UPath, which is not ``os.PathLike``), false for a
+    local path."""
+    return not isinstance(path, (str, os.PathLike))
 
 
 def put_whole(path: UPath, data: bytes) -> None:
@@ -49,7 +52,8 @@ def put_whole(path: UPath, data: bytes) -> None:
 
 
 def move(source: UPath, target: UPath) -> None:
-    """Move an object (a server-side copy, then a delete of ``source``)."""
+    """Move an object: a server-side copy, then a delete of ``source``. Between the two both
+    exist, each whole; a crash there leaves one version archived twice, never a partial one."""
     source.fs.mv(source.path, target.path)
 
 

@@ -49,7 +49,8 @@ class BatchStorage:
     """Paths and atomic reads/writes for one storage root: a local folder or an fsspec URL
     (``s3://bucket/prefix``…, see :mod:`suite.storage.objects`)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: Any) -> None:
+        """``root``: a folder, an fsspec URL (``s3://bucket/prefix``) or a UPath."""
         self.root: Any = storage_root(root)
         self.remote = is_remote(self.root)
 
