@@ -5,6 +5,7 @@ The embedded default keeps everything outside the working tree, under ``DATAOPS_
 (``DAGSTER_HOME`` overrides it) and the landing folders. The datasets come from a
 ``suite.yaml`` (see :mod:`suite.config`): ``DATAOPS_CONFIG`` if set, else ``suite.yaml`` in the
 working directory (beside ``workspace.yaml``), else the bundled one, which declares the orders demo.
+``DATAOPS_STORAGE`` puts what runs produce elsewhere: a folder or an fsspec URL (``s3://…``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 PACKAGE_DIR = Path(__file__).parent
 BUNDLED_CONFIG = PACKAGE_DIR / "suite.yaml"
+STORAGE_ENV = "DATAOPS_STORAGE"
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,18 @@ class DatasetConfig:
 class Settings:
     dagster_home: Path
     datasets: tuple[DatasetConfig, ...] = field(default_factory=tuple)
+    storage_url: str = ""
+    """Where runs' outputs go instead of the instance's folder (``DATAOPS_STORAGE``): a folder or
+    any fsspec URL (``s3://bucket/prefix``); see :mod:`suite.storage.objects`."""
 
     @property
-    def storage(self) -> Path:
-        """Everything runs produce: under the instance's own storage folder."""
+    def storage(self) -> Any:
+        """Everything runs produce: ``storage_url`` if set (a :class:`Path`, or a
+        :class:`upath.UPath` for a URL), else the instance's own storage folder."""
+        if self.storage_url:
+            from suite.storage.objects import storage_root
+
+            return storage_root(self.storage_url)
         return self.dagster_home / "storage" / "dataops"
 
     @classmethod
@@ -116,7 +126,8 @@ class Settings:
 
         home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
         dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))
-        return cls(dagster_home, load_datasets(config or config_path(), home))
+        storage_url = os.environ.get(STORAGE_ENV, "")
+        return cls(dagster_home, load_datasets(config or config_path(), home), storage_url)
 
     def only(self, names: list[str] | tuple[str, ...]) -> Settings:
         """These settings with only the datasets named (an unknown name is an error)."""
@@ -124,7 +135,8 @@ class Settings:
         if unknown:
             declared = sorted(d.name for d in self.datasets)
             raise ValueError(f"no dataset {unknown[0]!r} is declared; declared: {declared}")
-        return Settings(self.dagster_home, tuple(d for d in self.datasets if d.name in names))
+        chosen = tuple(d for d in self.datasets if d.name in names)
+        return Settings(self.dagster_home, chosen, self.storage_url)
 
 
 def config_path() -> Path:

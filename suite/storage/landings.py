@@ -66,6 +66,12 @@ class LandingRecord:
     """
 
     def __init__(self, root: str | os.PathLike[str], dataset: str) -> None:
+        if not isinstance(root, (str, os.PathLike)) or "://" in str(root):
+            raise NotImplementedError(
+                f"storage {root}: the landing record and the copies of landed files need a local "
+                "or shared folder; on an object store only asset values and contracts work so far "
+                "(set DATAOPS_STORAGE to a folder)"
+            )
         self.path = Path(root) / "landed" / f"{dataset}.json"
         self.snapshots = Path(root) / "landed" / dataset
         """Where the sensor keeps each taken batch's copy, named by its partition key."""

@@ -1,13 +1,15 @@
 """Storage of everything a run produces, under the instance's storage folder.
 
-Frames are Parquet, profiles and reports JSON; every write goes to a temporary file that is
-renamed into place, so a reader never sees half a file. The ledger is SQLite beside them, or the
+Frames are Parquet, profiles and reports JSON; every local write goes to a temporary file that
+is renamed into place, and every write to an object store is one PUT of the complete bytes, so a
+reader never sees half a file. The ledger is SQLite beside them, or the
 database ``DATAOPS_LEDGER_URL`` names (any SQLAlchemy URL, e.g. the PostgreSQL server that holds
 the Dagster instance).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -23,6 +25,8 @@ import datareflex
 import driftguard
 import schemasense
 from suite.assets.metadata import frame_schema
+
+from .objects import ObjectContractRegistry, is_remote, move, put_whole, storage_root
 
 IO_RETRY = dg.RetryPolicy(max_retries=3, delay=1.0, backoff=dg.Backoff.EXPONENTIAL)
 """For steps that read files (a landed batch, the training window): a file on a network share or
@@ -42,20 +46,23 @@ _JSON_TYPES: dict[str, Any] = {
 
 
 class BatchStorage:
-    """Paths and atomic reads/writes for one storage root."""
+    """Paths and atomic reads/writes for one storage root: a local folder or an fsspec URL
+    (``s3://bucket/prefix``…, see :mod:`suite.storage.objects`)."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+    def __init__(self, root: Any) -> None:
+        """``root``: a folder, an fsspec URL (``s3://bucket/prefix``) or a UPath."""
+        self.root: Any = storage_root(root)
+        self.remote = is_remote(self.root)
 
-    def path(self, asset_path: list[str], partition: str | None, suffix: str) -> Path:
+    def path(self, asset_path: list[str], partition: str | None, suffix: str) -> Any:
         return self.root.joinpath(*asset_path) / f"{partition or '__all__'}{suffix}"
 
-    def write(self, asset_path: list[str], partition: str | None, obj: Any) -> Path:
+    def write(self, asset_path: list[str], partition: str | None, obj: Any) -> Any:
         if isinstance(obj, pd.DataFrame):
             path = self.path(asset_path, partition, ".parquet")
             if asset_path[-1] in VERSIONED and path.exists():
                 self._archive(path)
-            atomic_write(path, lambda tmp: obj.to_parquet(tmp, index=False))
+            self._put(path, lambda out: obj.to_parquet(out, index=False))
             return path
         type_name = next((n for n, t in _JSON_TYPES.items() if isinstance(obj, t)), None)
         if type_name is None:
@@ -63,61 +70,91 @@ class BatchStorage:
                 f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile or DriftReport"
             )
         path = self.path(asset_path, partition, ".json")
-        text = json.dumps({"type": type_name, "data": obj.to_dict()})
-        atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+        data = json.dumps({"type": type_name, "data": obj.to_dict()}).encode()
+        self._put(path, lambda out: out.write(data))
         return path
+
+    def _put(self, path: Any, write: Any) -> None:
+        """``write(binary_file)``, all or nothing: locally into a temporary file then renamed;
+        remotely into memory, then one PUT of the complete bytes
+        (:func:`~suite.storage.objects.put_whole`)."""
+        if not self.remote:
+            atomic_write(path, lambda tmp: _write_file(tmp, write))
+            return
+        buffer = io.BytesIO()
+        write(buffer)
+        put_whole(path, buffer.getvalue())
 
     def read(self, asset_path: list[str], partition: str | None) -> Any:
         parquet = self.path(asset_path, partition, ".parquet")
         if parquet.exists():
-            return pd.read_parquet(parquet)
+            return self._frame(parquet)
         path = self.path(asset_path, partition, ".json")
         if not path.exists():
             raise FileNotFoundError(f"{path}: nothing stored for {'/'.join(asset_path)} [{partition}]")
         payload = json.loads(path.read_text())
         return _JSON_TYPES[payload["type"]].from_dict(payload["data"])
 
-    def versions(self, asset_path: list[str], partition: str | None) -> list[Path]:
+    def _frame(self, path: Any) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(path.read_bytes()) if self.remote else path)
+
+    def versions(self, asset_path: list[str], partition: str | None) -> list[Any]:
         """Earlier versions of a versioned asset's partition, newest first."""
         folder = self._versions(self.path(asset_path, partition, ".parquet"))
-        return sorted(folder.glob("*.parquet"), reverse=True) if folder.is_dir() else []
+        return self._newest_first(folder) if folder.is_dir() else []
 
-    def restore_previous(self, asset_path: list[str], partition: str | None) -> Path | None:
+    def restore_previous(self, asset_path: list[str], partition: str | None) -> Any:
         """Make the newest earlier version that has rows the current one again; return it.
 
         The version being replaced is not kept: a rollback replaces a version whose rows are
         all held elsewhere. ``None`` when there is no earlier version with rows.
         """
         for version in self.versions(asset_path, partition):
-            frame = pd.read_parquet(version)
+            frame = self._frame(version)
             if len(frame):
-                atomic_write(
+                self._put(
                     self.path(asset_path, partition, ".parquet"),
-                    lambda tmp, rows=frame: rows.to_parquet(tmp, index=False),
+                    lambda out, rows=frame: rows.to_parquet(out, index=False),
                 )
                 return version
         return None
 
-    def _archive(self, path: Path) -> None:
+    def _archive(self, path: Any) -> None:
         folder = self._versions(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        os.replace(path, folder / f"{time.time_ns()}.parquet")
-        for old in sorted(folder.glob("*.parquet"), reverse=True)[KEEP_VERSIONS:]:
+        target = folder / f"{time.time_ns()}.parquet"
+        if self.remote:
+            move(path, target)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        for old in self._newest_first(folder)[KEEP_VERSIONS:]:
             old.unlink()
 
     @staticmethod
-    def _versions(path: Path) -> Path:
+    def _newest_first(folder: Any) -> list[Any]:
+        return sorted(folder.glob("*.parquet"), key=lambda p: p.name, reverse=True)
+
+    @staticmethod
+    def _versions(path: Any) -> Any:
         return path.parent / ".versions" / path.stem
 
     def exists(self, asset_path: list[str], partition: str | None) -> bool:
         return any(self.path(asset_path, partition, s).exists() for s in (".parquet", ".json"))
 
     def contracts(self) -> schemasense.ContractRegistry:
+        if self.remote:
+            return ObjectContractRegistry(self.root / "contracts")
         return schemasense.ContractRegistry(self.root / "contracts")
 
     def ledger(self) -> datareflex.Ledger:
         url = os.environ.get(LEDGER_URL_ENV)
         if not url:
+            if self.remote:
+                raise ValueError(
+                    f"storage {self.root} is an object store, where the ledger's SQLite database "
+                    f"cannot live: set {LEDGER_URL_ENV} to a database URL "
+                    "(e.g. postgresql+psycopg2://user@host/dataops)"
+                )
             self.root.mkdir(parents=True, exist_ok=True)
             url = f"sqlite:///{self.root / 'ledger.db'}"
         try:
@@ -128,8 +165,18 @@ class BatchStorage:
             return datareflex.Ledger(url)
 
 
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
+def atomic_write(path: Any, write: Any) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    On an object store the temporary file is local and its bytes go up in one PUT
+    (:func:`~suite.storage.objects.put_whole`): all or nothing there too.
+    """
+    if is_remote(path):
+        with tempfile.TemporaryDirectory(prefix="dataops-put-") as folder:
+            tmp = os.path.join(folder, path.name)
+            write(tmp)
+            put_whole(path, Path(tmp).read_bytes())
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
@@ -140,6 +187,11 @@ def atomic_write(path: Path, write: Any) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _write_file(tmp: str, write: Any) -> None:
+    with open(tmp, "wb") as out:
+        write(out)
 
 
 class SuiteStorage(dg.ConfigurableResource):
