@@ -8,15 +8,15 @@ so the worker processes a worker spawns (its nanny's child) go with it. Used by
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tests.support.servers import stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,14 +70,7 @@ class DaskCluster:
     def stop(self) -> None:
         """Stop every process group: SIGTERM, then SIGKILL what is left after 10 s."""
         for process in reversed(self.processes):
-            _signal_group(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for process in self.processes:
-            try:
-                process.wait(max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
-                process.wait(10)
+            stop_group(process.pid, process, timeout=10)
         self.processes.clear()
 
     def _spawn(self, name: str, command: list[str]) -> None:
@@ -119,8 +112,3 @@ class DaskCluster:
                 return value
             time.sleep(0.2)
         raise TimeoutError(f"dask cluster: no {what} after {self.timeout} s (logs in {self.folder})")
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)

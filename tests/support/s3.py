@@ -9,9 +9,7 @@ and ``UPath("s3://…")`` reach it without options. A missing ``moto_server`` ra
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.servers import ServiceMissing, free_port
+from tests.support.servers import ServiceMissing, free_port, stop_group
 
 BUCKET = "dataops-test"
 READY_SECONDS = 20.0
@@ -63,16 +61,7 @@ class MotoServer:
         return "/".join((f"s3://{self.bucket}", *parts))
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            self.log.close()
-            return
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_group(self.process.pid, self.process, timeout=10)
         self.log.close()
 
 

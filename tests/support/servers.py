@@ -284,7 +284,7 @@ class DagsterServers:
         except ProcessLookupError:
             return
         if not _wait_group_gone(process.pid, process, timeout):
-            _stop_group(process.pid, process, timeout=5)
+            stop_group(process.pid, process, timeout=5)
 
     def cli(self, *args: str, timeout: float = 120) -> str:
         """``dagster ARGS -w workspace.yaml`` on this instance; its output (an error if it fails)."""
@@ -303,7 +303,7 @@ class DagsterServers:
 
     def stop(self) -> None:
         for group, process in reversed(self._groups.items()):
-            _stop_group(group, process)
+            stop_group(group, process)
         self._groups.clear()
         self.webserver = self.daemon = None
 
@@ -366,7 +366,7 @@ def _wait_group_gone(group: int, leader: subprocess.Popen[bytes], timeout: float
     return False
 
 
-def _stop_group(group: int, leader: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def stop_group(group: int, leader: subprocess.Popen[bytes], timeout: float = 30) -> None:
     """SIGTERM to the whole group, SIGKILL to what is left after ``timeout`` seconds."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
