@@ -123,7 +123,9 @@ class LiveLoop:
             return 0
         trained = any(r["status"] == "SUCCESS" for r in self.runs_of("orders_training_job"))
         batch_runs = self.runs_of("orders_batch_job")
-        unfinished = sum(r["status"] not in FINISHED for r in batch_runs)
+        # A carrier still running has batches in flight, including those it has not created yet.
+        in_flight = batch_runs + self.runs_of("orders_batches_job")
+        unfinished = sum(r["status"] not in FINISHED for r in in_flight)
         return unfinished if trained and len(batch_runs) > 4 else 0
 
     def _done(self, batches: int) -> bool:
