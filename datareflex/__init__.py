@@ -30,13 +30,14 @@ from ._breaker import BreakerState, breaker_records, breaker_state
 from ._guardrails import Guardrail, Proposal, Situation, Step, cooling
 from ._ledger import Ledger
 from ._loop import handle_batch
-from ._outcome import Decision, Outcome
+from ._outcome import Decision, Outcome, PartsOutcome
+from ._parts import PartSink, handle_in_parts
 from ._policy import Guardrails, Plan, Policy, PolicyRule, When
 from ._redact import redact
 from ._reflex import Reflex
 from ._reject import reject
 from ._release import close_breaker, release
-from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense
+from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense, sense_totals
 from ._verify import Verification, verify
 from ._yaml import load_yaml_model, yaml_line
 from .errors import ConfigError, DataReflexError, PolicyError
@@ -57,6 +58,8 @@ __all__ = [
     "Guardrails",
     "Ledger",
     "Outcome",
+    "PartSink",
+    "PartsOutcome",
     "Plan",
     "Policy",
     "PolicyError",
@@ -78,12 +81,14 @@ __all__ = [
     "close_breaker",
     "cooling",
     "handle_batch",
+    "handle_in_parts",
     "load_yaml_model",
     "redact",
     "reject",
     "release",
     "schema_changes",
     "sense",
+    "sense_totals",
     "verify",
     "yaml_line",
 ]

@@ -145,6 +145,8 @@ class _Acted:
     removed: list[pd.DataFrame] = field(default_factory=list)
     held: list[pd.DataFrame] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    records: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    """What acting wrote to the ledger, (step, kind, detail) in order."""
 
     @property
     def removed_rows(self) -> int:
@@ -159,17 +161,21 @@ def _act(
     handling: Handling,
 ) -> _Acted:
     acted = _Acted(batch, contract)
+
+    def record(step: str, kind: str, detail: dict[str, Any]) -> None:
+        acted.records.append((step, kind, detail))
+        handling.record(step, kind, detail, acted.contract.version)
+
     for step in proposal.steps:
         if step.skipped is not None:
             acted.notes.append(step.skipped)
             if step.ledgered:
-                detail = {"targets": step.targets, "skipped": True, "notes": [step.skipped]}
-                handling.record("action", step.action.value, detail, acted.contract.version)
+                skipped = {"targets": step.targets, "skipped": True, "notes": [step.skipped]}
+                record("action", step.action.value, skipped)
             continue
         acted.notes += step.notes
         if step.ask:
-            detail = {"action": step.action.value, "targets": step.targets}
-            handling.record("approval", "requested", detail, acted.contract.version)
+            record("approval", "requested", {"action": step.action.value, "targets": step.targets})
         context = ActionContext(acted.contract, step.rule.params, reference_rows)
         result = ACTIONS[step.action](acted.frame, step.signals, context)
         acted.frame, acted.contract = result.frame, result.contract
@@ -185,7 +191,7 @@ def _act(
             "rows_removed": 0 if result.removed is None else len(result.removed),
             "rows_held": 0 if result.held is None else len(result.held),
         }
-        handling.record("action", step.action.value, detail, acted.contract.version)
+        record("action", step.action.value, detail)
     return acted
 
 

@@ -92,6 +92,40 @@ class Outcome:
         }
 
 
+@dataclass(frozen=True)
+class PartsOutcome:
+    """What happened to a batch handled in parts: the counts of :class:`Outcome`, the rows in
+    the sink."""
+
+    decision: Decision
+    actions: tuple[str, ...]
+    published: int
+    quarantined: int
+    held: int
+    verified: bool | None
+    contract: Contract
+    signals: tuple[Signal, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def rows_in(self) -> int:
+        return self.published + self.quarantined + self.held
+
+    def summary(self) -> dict[str, Any]:
+        """The keys of ``Outcome.summary``."""
+        return {
+            "decision": self.decision.value,
+            "actions": list(self.actions),
+            "rows_in": self.rows_in,
+            "rows_published": self.published,
+            "rows_quarantined": self.quarantined,
+            "rows_held": self.held,
+            "verified": self.verified,
+            "contract_version": self.contract.version,
+            "notes": list(self.notes),
+        }
+
+
 def held_whole(
     batch: pd.DataFrame,
     reason: str,

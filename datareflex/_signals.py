@@ -8,12 +8,12 @@ routed by the policy (alert, hold) without by itself keeping valid rows from bei
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from driftguard import DriftReport
-from schemasense import Rule, ValidationResult
+from schemasense import Rule, ValidationResult, Violation
 
 
 class SignalKind(enum.StrEnum):
@@ -129,7 +129,23 @@ def sense(
     contract_violation maximum 0.25 critical row
     metric_anomaly page_hinkley None warning batch
     """
-    signals = _validation_signals(validation) if validation is not None else []
+    if validation is None:
+        return sense_totals((), 0, {}, drift, anomalies)
+    # ``new_categories`` is newer than some SchemaSense versions: read it only where it exists.
+    new_categories: dict[str, tuple[str, ...]] = getattr(validation, "new_categories", None) or {}
+    return sense_totals(validation.violations, len(validation.reasons), new_categories, drift, anomalies)
+
+
+def sense_totals(
+    violations: Iterable[Violation],
+    rows: int,
+    new_categories: Mapping[str, Sequence[Any]],
+    drift: DriftReport | None = None,
+    anomalies: Iterable[str] = (),
+) -> list[Signal]:
+    """:func:`sense` for a batch validated in parts: its ``violations`` counted over all its
+    ``rows``, and the ``new_categories`` of any part."""
+    signals = _validation_signals(tuple(violations), rows, new_categories)
     signals += _drift_signals(drift) if drift is not None else []
     for metric in sorted(set(anomalies)):
         column = metric.partition("/")[2] or metric
@@ -139,10 +155,11 @@ def sense(
     return signals
 
 
-def _validation_signals(validation: ValidationResult) -> list[Signal]:
+def _validation_signals(
+    violations: Sequence[Violation], rows: int, new_categories: Mapping[str, Sequence[Any]]
+) -> list[Signal]:
     signals: list[Signal] = []
-    rows = len(validation.reasons)
-    for v in validation.violations:
+    for v in violations:
         schema = v.rule.is_batch_rule and v.rule is not Rule.NULL_FRACTION
         kind = SignalKind.SCHEMA_CHANGE if schema else SignalKind.CONTRACT_VIOLATION
         share = v.count / rows if rows else 0.0
@@ -153,8 +170,6 @@ def _validation_signals(validation: ValidationResult) -> list[Signal]:
         scope = Scope.BATCH if v.rule.is_batch_rule else Scope.ROW
         magnitude = None if schema else round(share, 6)
         signals.append(Signal(kind, v.column, v.rule.value, v.count, magnitude, v.detail, severity, scope))
-    # ``new_categories`` is newer than some SchemaSense versions: read it only where it exists.
-    new_categories: dict[str, tuple[str, ...]] = getattr(validation, "new_categories", None) or {}
     for column, values in sorted(new_categories.items()):
         shown = ", ".join(str(v) for v in values)
         signals.append(

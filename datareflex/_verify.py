@@ -9,8 +9,9 @@ profile, drift is scored again on the columns an action tried to repair.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -73,17 +74,32 @@ def _still_drifting(
     frame: pd.DataFrame, reference: driftguard.Profile | None, repaired: Sequence[tuple[str, str]]
 ) -> list[str]:
     """Drift that an action should have removed and the same test still flags."""
+    columns = repaired_columns(frame.columns, reference, repaired)
+    if reference is None or not len(frame) or not columns:
+        return []
+    return still_drifting(driftguard.profile(frame[columns], like=reference), reference, repaired)
+
+
+def repaired_columns(
+    present: Iterable[Any], reference: driftguard.Profile | None, repaired: Sequence[tuple[str, str]]
+) -> list[str]:
+    """The columns of ``present`` whose drift an action tried to repair, scored against ``reference``."""
+    if reference is None:
+        return []
+    names = set(present)
+    return sorted({c for c, _ in repaired if c in reference.columns and c in names})
+
+
+def still_drifting(
+    profile: driftguard.Profile, reference: driftguard.Profile, repaired: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Problems of ``profile`` (of the rows to publish, on ``reference``'s bins): each
+    (column, method) of ``repaired`` that the same test still flags."""
     pairs = set(repaired)
-    if reference is None or not len(frame):
+    columns = repaired_columns(profile.columns, reference, repaired)
+    if not columns or not profile.rows:
         return []
-    columns = sorted({c for c, _ in pairs if c in reference.columns and c in frame})
-    if not columns:
-        return []
-    again = (
-        driftguard.DriftDetector(columns=columns)
-        .fit(reference)
-        .score(driftguard.profile(frame[columns], like=reference))
-    )
+    again = driftguard.DriftDetector(columns=columns).fit(reference).score(profile)
     return [
         f"{t.column}: still drifts ({t.method})"
         for t in again.rows()

@@ -1,0 +1,197 @@
+"""The loop for a batch read in parts: decide once, act and verify part by part, judge on totals.
+
+A batch larger than memory comes as parts: frames labelled by their rows in the batch, read
+again whenever :func:`handle_in_parts` needs them. Its signals come from the whole batch's
+validation (:func:`~datareflex.sense_totals`); the policy and the guardrails decide once, with
+the batch's row count; every part is acted on with that plan and judged again as
+:func:`~datareflex.verify` judges a whole batch: row rules per part, a key repeated across parts
+through ``repeats``, null shares and drift on the totals. Each part's rows go to a
+:class:`PartSink` as published, quarantined or held; the ledger gets one record per signal,
+decision, action (its rows summed over the parts) and outcome, as for a whole batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+import pandas as pd
+
+import driftguard
+from schemasense import REASON_COLUMN, Contract, Rule, Violation
+
+from ._action_types import ActionKind
+from ._guardrails import AFTER_ACTING, BEFORE_ACTING, Proposal, Situation, guard
+from ._handling import Handling, as_datetime, wall_clock
+from ._ledger import Ledger
+from ._loop import _acknowledged, _act, _repaired, propose
+from ._outcome import Decision, PartsOutcome, decide, originals
+from ._policy import Policy
+from ._signals import Signal, sense_totals
+from ._tally import Tally
+from ._verify import _UNRESOLVED
+
+PUBLISHED, QUARANTINE, HELD = "published", "quarantine", "held"
+
+
+class PartSink(Protocol):
+    """Where the rows of a batch handled in parts go."""
+
+    def write(self, output: str, frame: pd.DataFrame) -> None:
+        """Keep ``frame`` as ``output`` (published, quarantine or held; held and quarantined
+        rows carry ``_reason``)."""
+
+    def hold_published(self, reason: str) -> None:
+        """Move every published row to held, with ``reason``."""
+
+    def discard(self) -> None:
+        """Forget every row written so far."""
+
+
+def handle_in_parts(
+    parts: Callable[[], Iterable[pd.DataFrame]],
+    sink: PartSink,
+    *,
+    rows: int,
+    violations: Iterable[Violation],
+    new_categories: Mapping[str, Sequence[Any]],
+    contract: Contract,
+    policy: Policy,
+    ledger: Ledger | None = None,
+    dataset: str = "",
+    batch_id: str = "",
+    drift_report: driftguard.DriftReport | None = None,
+    anomalies: Iterable[str] = (),
+    repeats: Callable[[pd.DataFrame], pd.Series] | None = None,
+    reference: str | None = None,
+    reference_rows: pd.DataFrame | None = None,
+    reference_profile: driftguard.Profile | None = None,
+    event_time: dt.datetime | dt.date | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> PartsOutcome:
+    """:func:`~datareflex.handle_batch` for a batch of ``rows`` rows read part by part with
+    ``parts()``, its ``violations`` and ``new_categories`` counted over all of it.
+    ``repeats(part)`` gives, by row, the reason a row repeats a key of an earlier part (else
+    missing), and remembers the part's keys: those rows are removed where a routed quarantine
+    or deduplicate would remove them from the whole batch, else held as unresolved.
+    """
+    signals = tuple(sense_totals(violations, rows, new_categories, drift_report, anomalies))
+    now = (clock or wall_clock)()
+    handling = Handling(
+        policy, ledger, dataset or contract.name, batch_id, as_datetime(event_time) or now, now, reference
+    )
+    for signal in signals:
+        handling.record("signal", signal.kind.value, signal.to_dict(), contract.version)
+    situation = Situation(policy, ledger, handling.dataset, batch_id, handling.event_time, rows, signals)
+    proposal = guard(BEFORE_ACTING, situation, propose(policy, signals))
+    if proposal.hold is not None:
+        return _held(parts, sink, contract, signals, proposal, handling, ())
+    actions = proposal.actions
+    detail = {"actions": actions, "signals": [str(s) for s in signals]}
+    handling.record("decision", decide(actions).value, detail, contract.version)
+    tally = _act_on_parts(
+        parts, sink, contract, proposal, repeats, reference_rows, reference_profile, handling
+    )
+    for step, kind, record in tally.records:
+        handling.record(step, kind, record, tally.contract.version)
+    proposal = guard(AFTER_ACTING, situation, replace(proposal, removed=tally.removed))
+    if proposal.hold is not None:
+        sink.discard()
+        return _held(parts, sink, contract, signals, proposal, handling, tally.notes)
+    verified: bool | None = None
+    published = tally.published if proposal.steps else tally.rows - tally.removed - tally.held
+    if proposal.steps and tally.rows:
+        problems = tally.judge(_acknowledged(proposal), reference_profile, _repaired(proposal))
+        if problems:
+            sink.hold_published(_UNRESOLVED + "; ".join(problems))
+            published = 0
+        verified = not problems and not tally.unresolved
+    outcome = PartsOutcome(
+        decide(actions),
+        tuple(actions),
+        published,
+        tally.removed,
+        tally.rows - tally.removed - published,
+        verified,
+        tally.contract,
+        signals,
+        tally.notes,
+    )
+    kind = "verified" if verified else "unverified" if verified is False else "none"
+    handling.record("outcome", kind, outcome.summary(), tally.contract.version)
+    return outcome
+
+
+def _act_on_parts(
+    parts: Callable[[], Iterable[pd.DataFrame]],
+    sink: PartSink,
+    contract: Contract,
+    proposal: Proposal,
+    repeats: Callable[[pd.DataFrame], pd.Series] | None,
+    reference_rows: pd.DataFrame | None,
+    reference_profile: driftguard.Profile | None,
+    handling: Handling,
+) -> Tally:
+    """Act on every part with ``proposal`` and judge each again; the ledger is written once,
+    from the tally, not once per part."""
+    tally, quiet, repaired = Tally(contract), replace(handling, ledger=None), _repaired(proposal)
+    removing = _removes_repeats(proposal)
+    for part in parts():
+        repeated = repeats(part) if repeats is not None else None
+        early = part.iloc[0:0]
+        if repeated is not None and removing:  # what the routed step would remove from a whole batch
+            early = part[repeated.notna()].assign(**{REASON_COLUMN: repeated.dropna()})
+        acted = _act(part.drop(early.index), contract, proposal, reference_rows, quiet)
+        acted.removed.insert(0, early)
+        acted.notes.append(f"removed {len(early)} rows whose key an earlier part holds")
+        tally.add(part, acted)
+        held, frame = list(acted.held), acted.frame
+        if proposal.steps and len(part):
+            later = None if removing else repeated
+            frame, unresolved = tally.verify_part(frame, later, reference_profile, repaired)
+            held.append(unresolved)
+        tally.removed += acted.removed_rows
+        tally.held += sum(len(f) for f in held)
+        sink.write(QUARANTINE, originals(part, acted.removed))
+        sink.write(HELD, originals(part, held))
+        sink.write(PUBLISHED, frame)
+    return tally
+
+
+def _removes_repeats(proposal: Proposal) -> bool:
+    """Whether a step that acts removes rows of a broken ``unique`` rule (quarantine, deduplicate)."""
+    return any(
+        step.skipped is None
+        and step.action in (ActionKind.QUARANTINE, ActionKind.DEDUPLICATE)
+        and any(s.rule == Rule.UNIQUE.value for s in step.signals)
+        for step in proposal.steps
+    )
+
+
+def _held(
+    parts: Callable[[], Iterable[pd.DataFrame]],
+    sink: PartSink,
+    contract: Contract,
+    signals: tuple[Signal, ...],
+    proposal: Proposal,
+    handling: Handling,
+    notes: tuple[str, ...],
+) -> PartsOutcome:
+    """A guardrail held the whole batch: every row to held, with its reason."""
+    assert proposal.hold is not None
+    detail: dict[str, Any] = {"reason": proposal.hold}
+    if proposal.breaker is not None:
+        detail["breaker"] = proposal.breaker.value
+    handling.record("decision", Decision.HOLD.value, detail, contract.version)
+    rows = 0
+    for part in parts():
+        rows += len(part)
+        sink.write(HELD, part.assign(**{REASON_COLUMN: proposal.hold}))
+    actions = () if proposal.breaker is not None else tuple(proposal.actions)
+    outcome = PartsOutcome(
+        Decision.HOLD, actions, 0, 0, rows, None, contract, signals, (*notes, proposal.hold)
+    )
+    handling.record("outcome", "held", outcome.summary(), contract.version)
+    return outcome
