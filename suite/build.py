@@ -1,5 +1,6 @@
 """Everything one dataset needs in Dagster, built from its configuration."""
 
+import dataclasses
 import datetime as dt
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from suite.jobs.approvals import build_approval_job, build_contract_change_job, 
 from suite.jobs.carrier import JOBS_RESOURCE, BatchJobs
 from suite.jobs.person import build_breaker_job, build_release_job
 from suite.jobs.schedule import build_drift_schedule
+from suite.scale.resource import DaskResource
 from suite.sensors.approvals import build_approvals_sensor
 from suite.sensors.incidents import build_freshness_sensor, build_run_failure_sensor
 from suite.sensors.landing import batch_partitions, build_landing_sensor
@@ -160,6 +162,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         dg.Definitions(
             resources={
                 "storage": SuiteStorage(root=root),
+                "dask": DaskResource(**dataclasses.asdict(settings.dask)),
                 "io_manager": SuiteIOManager(root=root),
                 JOBS_RESOURCE: batch_jobs,
             },

@@ -8,10 +8,8 @@ landed before it; with none yet, the training profile.
 """
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -19,10 +17,13 @@ import pandas as pd
 
 import driftguard
 import schemasense
+from suite.assets.history import metrics_history
+from suite.assets.large import BATCH, profile_large
 from suite.assets.metadata import drift_plots, drift_table
 from suite.config import DatasetConfig
 from suite.loop import declared_reference, drift_detector
-from suite.storage import IO_RETRY, BatchStorage, SuiteStorage, atomic_write
+from suite.scale import RowsOnDisk
+from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.partitions import (
     landed_before,
     landing_record,
@@ -33,8 +34,6 @@ from suite.storage.partitions import (
 from suite.tags import APPROVAL_TAG
 
 DRIFT_CHECK = "no_drift"
-HISTORY = 60
-"""Earlier partitions whose metrics the Page–Hinkley watch replays for each batch."""
 
 
 CHANGED_OVER_TIME = "changed_over_time"
@@ -104,13 +103,19 @@ def _batch_profile_asset(
         key_prefix=[dataset.name],
         partitions_def=partitions,
         group_name=dataset.name,
-        deps=[reference_profile],
-        ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
+        deps=[reference_profile, dg.AssetKey([dataset.name, "validation"])],  # a large batch's scan
+        ins={"raw_batch": dg.AssetIn(key=raw_batch.key, dagster_type=BATCH)},
         kinds={"json"},
         description="Exact counts of the batch on the training reference's bins.",
     )
-    def batch_profile(storage: SuiteStorage, raw_batch: pd.DataFrame) -> dg.Output[driftguard.Profile]:
-        profile = driftguard.profile(raw_batch, like=current_reference(dataset, storage))
+    def batch_profile(
+        context: dg.AssetExecutionContext, storage: SuiteStorage, raw_batch: pd.DataFrame | RowsOnDisk
+    ) -> dg.Output[driftguard.Profile]:
+        like = current_reference(dataset, storage)
+        if isinstance(raw_batch, RowsOnDisk):
+            profile = profile_large(storage, dataset, context.partition_key, raw_batch, like)
+        else:
+            profile = driftguard.profile(raw_batch, like=like)
         return dg.Output(profile, metadata={"rows": profile.rows})
 
     return batch_profile
@@ -142,7 +147,7 @@ def _drift_report_asset(
     ) -> Iterator[Any]:
         reference = reference_for(context, dataset, storage)
         report = score(dataset, reference, batch_profile, storage.files.contracts().latest(dataset.name))
-        history = _history(context, dataset, storage, batch_profile)
+        history = metrics_history(context, dataset, storage, batch_profile)
         judged_against = reference.metadata() if reference else {"reference": "none (training batch)"}
         yield dg.Output(report, metadata={**judged_against, **report_metadata(report, history)})
         yield drift_check(context.partition_key, report, judged_against)
@@ -205,38 +210,6 @@ def drift_check(
             "plots": drift_plots(report),
         },
     )
-
-
-def _history(
-    context: dg.AssetExecutionContext,
-    dataset: DatasetConfig,
-    storage: SuiteStorage,
-    current: driftguard.Profile,
-) -> list[dict[str, float]]:
-    """Batch metrics of up to ``HISTORY`` partitions that landed earlier, then of this one."""
-    files = storage.files
-    earlier = landed_before(context.instance, dataset, files, context.partition_key)
-    found = (_batch_metrics(files, dataset.name, k) for k in earlier[-HISTORY:])
-    return [*(m for m in found if m is not None), driftguard.batch_metrics(current)]
-
-
-def _batch_metrics(files: BatchStorage, dataset: str, key: str) -> dict[str, float] | None:
-    """Batch ``key``'s metrics, kept beside it while its profile stays the same (decoding 60
-    profiles, row samples and all, for every batch cost more than the drift itself)."""
-    profile = files.path([dataset, "batch_profile"], key, ".json")
-    try:
-        stamp = profile.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    kept = files.path([dataset, "batch_metrics"], key, ".json")
-    if kept.exists():
-        memo = json.loads(kept.read_text())
-        if memo.get("profile_mtime_ns") == stamp:
-            return dict(memo["metrics"])
-    metrics = driftguard.batch_metrics(files.read([dataset, "batch_profile"], key))
-    text = json.dumps({"profile_mtime_ns": stamp, "metrics": metrics})
-    atomic_write(kept, lambda tmp: Path(tmp).write_text(text))
-    return metrics
 
 
 def current_reference(dataset: DatasetConfig, storage: SuiteStorage) -> driftguard.Profile | None:

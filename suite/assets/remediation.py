@@ -10,10 +10,13 @@ import datareflex
 import driftguard
 import schemasense
 from suite.assets.drift import CHANGED_OVER_TIME, reference_for
+from suite.assets.large import BATCH, reasons, remediate_large, work_folder
 from suite.assets.metadata import latest_metadata, redacted
 from suite.assets.schema import contract_metadata
 from suite.config import DatasetConfig
 from suite.loop import event_time, imputer_rows, read_policy, signal_summary
+from suite.scale import RowsOnDisk
+from suite.scale.resource import DaskResource
 from suite.storage import SuiteStorage
 from suite.storage.partitions import landing_record, training_frames
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
@@ -43,30 +46,49 @@ def build_remediation(
         group_name=dataset.name,
         outs={
             name: dg.AssetOut(
-                key=dg.AssetKey([*prefix, name]), description=descriptions[name], kinds={"pandas", "parquet"}
+                key=dg.AssetKey([*prefix, name]),
+                description=descriptions[name],
+                kinds={"pandas", "parquet"},
+                dagster_type=BATCH,
             )
             for name in OUTPUTS
         },
-        ins={"raw_batch": dg.AssetIn(key=raw_batch.key), "drift_report": dg.AssetIn(key=drift_report.key)},
+        ins={
+            "raw_batch": dg.AssetIn(key=raw_batch.key, dagster_type=BATCH),
+            "drift_report": dg.AssetIn(key=drift_report.key),
+        },
         deps=[validation],
         pool=REMEDIATION_POOL,
     )
     def remediate(
         context: dg.AssetExecutionContext,
         storage: SuiteStorage,
-        raw_batch: pd.DataFrame,
+        dask: DaskResource,
+        raw_batch: pd.DataFrame | RowsOnDisk,
         drift_report: driftguard.DriftReport,
-    ) -> Iterator[dg.Output[pd.DataFrame]]:
+    ) -> Iterator[dg.Output[Any]]:
         judged_by = _judged_by(context, dataset, storage.files.contracts())
-        outcome, trail = _handle(context, dataset, storage, raw_batch, judged_by, drift_report)
+        rows: dict[str, pd.DataFrame | RowsOnDisk]
+        if isinstance(raw_batch, RowsOnDisk):
+            assert judged_by is not None  # raw_batch refuses a large batch before the contract
+            large, rows, trail = _handle_large(
+                context, dataset, storage, dask, raw_batch, judged_by, drift_report
+            )
+            outcome: datareflex.Outcome | datareflex.PartsOutcome = large
+        else:
+            outcome, trail = _handle(context, dataset, storage, raw_batch, judged_by, drift_report)
+            rows = {"published_batch": outcome.published, "quarantine": outcome.quarantined}
+            rows["held_batch"] = outcome.held
         _tag_run(context, outcome)
         _store_evolution(context, dataset, storage, judged_by, outcome)
-        yield from _outputs(outcome, drift_report, trail)
+        yield from _outputs(outcome, rows, drift_report, trail)
 
     return remediate
 
 
-def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> None:
+def _tag_run(
+    context: dg.AssetExecutionContext, outcome: datareflex.Outcome | datareflex.PartsOutcome
+) -> None:
     """Put the decision, any alert and any escalation on the run: filterable in the runs list."""
     tags = {DECISION_TAG: outcome.decision.value}
     notes = datareflex.redact(list(outcome.notes))
@@ -77,7 +99,7 @@ def _tag_run(context: dg.AssetExecutionContext, outcome: datareflex.Outcome) -> 
     if outcome.verified is False:  # escalate: rows are held, and people look at errors first
         tags[ESCALATED_TAG] = "unverified"
         context.log.error(
-            f"remediation did not verify: {len(outcome.held)} rows held for a person; "
+            f"remediation did not verify: {outcome.summary()['rows_held']} rows held for a person; "
             + "; ".join(notes)[:500]
         )
     context.instance.add_run_tags(context.run_id, tags)
@@ -107,24 +129,59 @@ def _handle(
             ledger.append(dataset.name, key, "decision", "publish", {"reason": "training batch"})
             outcome = datareflex.Outcome.untouched(raw)
         else:
-            reference = reference_for(context, dataset, storage)
-            outcome = datareflex.handle_batch(
-                raw,
-                contract=schemasense.settle(contract, raw),
-                policy=read_policy(dataset),
-                ledger=ledger,
-                dataset=dataset.name,
-                batch_id=key,
-                drift_report=drift_report,
-                anomalies=_anomalies(context, dataset),
-                reference=reference.describe(dataset.name) if reference else None,
-                reference_rows=imputer_rows(training_frames(context.instance, dataset, storage.files)[1]),
-                reference_profile=reference.profile if reference else None,
-                event_time=event_time(key, landing_record(dataset, storage.files).landed_at(key)),
-            )
+            loop = _loop_inputs(context, dataset, storage, ledger, drift_report)
+            outcome = datareflex.handle_batch(raw, contract=schemasense.settle(contract, raw), **loop)
         return outcome, ledger.records(dataset.name, key)
     finally:
         ledger.dispose()
+
+
+def _handle_large(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    dask: DaskResource,
+    raw: RowsOnDisk,
+    contract: schemasense.Contract,
+    drift_report: driftguard.DriftReport,
+) -> tuple[datareflex.PartsOutcome, dict[str, pd.DataFrame | RowsOnDisk], list[datareflex.Record]]:
+    """:func:`_handle` for a batch kept on disk: the loop chunk by chunk on its scan's verdict."""
+    key = context.partition_key
+    scan = storage.files.read([dataset.name, "validation"], key)
+    ledger = storage.files.ledger()
+    try:
+        loop = _loop_inputs(context, dataset, storage, ledger, drift_report)
+        folder = work_folder(storage, dataset, key)
+        outcome, written = remediate_large(folder, raw, scan, contract, chunk_rows=dask.chunk_rows, **loop)
+        rows = {"published_batch": written["published"], "quarantine": written["quarantine"]}
+        rows["held_batch"] = written["held"]
+        return outcome, dict(rows), ledger.records(dataset.name, key)
+    finally:
+        ledger.dispose()
+
+
+def _loop_inputs(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    storage: SuiteStorage,
+    ledger: datareflex.Ledger,
+    drift_report: driftguard.DriftReport,
+) -> dict[str, Any]:
+    """What the loop is told besides the batch: policy, ledger, drift, reference, event time."""
+    key = context.partition_key
+    reference = reference_for(context, dataset, storage)
+    return {
+        "policy": read_policy(dataset),
+        "ledger": ledger,
+        "dataset": dataset.name,
+        "batch_id": key,
+        "drift_report": drift_report,
+        "anomalies": _anomalies(context, dataset),
+        "reference": reference.describe(dataset.name) if reference else None,
+        "reference_rows": imputer_rows(training_frames(context.instance, dataset, storage.files)[1]),
+        "reference_profile": reference.profile if reference else None,
+        "event_time": event_time(key, landing_record(dataset, storage.files).landed_at(key)),
+    }
 
 
 def _store_evolution(
@@ -132,7 +189,7 @@ def _store_evolution(
     dataset: DatasetConfig,
     storage: SuiteStorage,
     judged_by: schemasense.Contract | None,
-    outcome: datareflex.Outcome,
+    outcome: datareflex.Outcome | datareflex.PartsOutcome,
 ) -> None:
     """A new contract version (an accepted change, a settled date format) is stored only with a
     batch published under it (not one held for a person), as a compare-and-swap on the version
@@ -140,7 +197,7 @@ def _store_evolution(
     evolved = outcome.contract
     if judged_by is None or evolved is None or evolved.version <= judged_by.version:
         return
-    if not len(outcome.published) or outcome.decision is datareflex.Decision.HOLD:
+    if not outcome.summary()["rows_published"] or outcome.decision is datareflex.Decision.HOLD:
         return  # nothing was published under it, or a person still has to decide
     stored = storage.files.contracts().save(evolved, based_on=judged_by)
     metadata = {**contract_metadata(stored, previous=judged_by), "evolved_by": context.partition_key}
@@ -149,15 +206,15 @@ def _store_evolution(
 
 
 def _outputs(
-    outcome: datareflex.Outcome, drift_report: driftguard.DriftReport, trail: list[datareflex.Record]
-) -> Iterator[dg.Output[pd.DataFrame]]:
+    outcome: datareflex.Outcome | datareflex.PartsOutcome,
+    rows: dict[str, pd.DataFrame | RowsOnDisk],
+    drift_report: driftguard.DriftReport,
+    trail: list[datareflex.Record],
+) -> Iterator[dg.Output[Any]]:
     """``published_batch`` with the outcome and the ledger trail; ``quarantine`` and
-    ``held_batch`` with their reasons."""
+    ``held_batch`` with their reasons. ``rows``: each output's frame, or its rows on disk."""
     summary = {
-        "rows_in": outcome.rows_in,
-        "rows_published": len(outcome.published),
-        "rows_quarantined": len(outcome.quarantined),
-        "rows_held": len(outcome.held),
+        **{k: v for k, v in outcome.summary().items() if k.startswith("rows_")},
         "drifted_columns": drift_report.drifted_columns,
         "schema_changes": datareflex.schema_changes(outcome.signals),
         "decision": outcome.decision.value,
@@ -166,7 +223,7 @@ def _outputs(
         "signals": [signal_summary(s) for s in outcome.signals],
     }
     yield dg.Output(
-        outcome.published,
+        rows["published_batch"],
         output_name="published_batch",
         metadata=redacted(
             {
@@ -177,14 +234,27 @@ def _outputs(
             }
         ),
     )
-    for name, frame in (("quarantine", outcome.quarantined), ("held_batch", outcome.held)):
-        reasons = frame[schemasense.REASON_COLUMN].value_counts().head(20) if len(frame) else pd.Series()
-        listed = "\n".join(f"- {n} × {r}" for r, n in reasons.items()) or "none"
+    for name in ("quarantine", "held_batch"):
+        listed = "\n".join(f"- {n} × {r}" for r, n in _reasons(rows[name])) or "none"
         yield dg.Output(
-            frame,
+            rows[name],
             output_name=name,
-            metadata=redacted({"dagster/row_count": len(frame), "reasons": dg.MetadataValue.md(listed)}),
+            metadata=redacted(
+                {"dagster/row_count": _count(rows[name]), "reasons": dg.MetadataValue.md(listed)}
+            ),
         )
+
+
+def _reasons(rows: pd.DataFrame | RowsOnDisk) -> list[tuple[str, int]]:
+    """The 20 most frequent reasons of removed or held rows."""
+    if isinstance(rows, RowsOnDisk):
+        return reasons(rows) if rows.rows else []
+    counted = rows[schemasense.REASON_COLUMN].value_counts().head(20) if len(rows) else pd.Series()
+    return [(str(reason), int(n)) for reason, n in counted.items()]
+
+
+def _count(rows: pd.DataFrame | RowsOnDisk) -> int:
+    return rows.rows if isinstance(rows, RowsOnDisk) else len(rows)
 
 
 def _judged_by(

@@ -9,8 +9,12 @@ import pandas as pd
 
 import schemasense
 from suite import loop
+from suite.assets.drift import current_reference
+from suite.assets.large import BATCH, VALIDATION, large_file, validate_large, work_folder
 from suite.assets.metadata import changes_table, contract_schema, violations_table
 from suite.config import DatasetConfig
+from suite.scale import RowsOnDisk
+from suite.scale.resource import DaskResource
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.files import UNREADABLE, BatchFileError, BatchIOError, read_batch_file
 from suite.storage.partitions import landed_path, landing_record, training_frames
@@ -33,11 +37,18 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
         group_name=dataset.name,
         kinds={"pandas", "parquet"},
         retry_policy=IO_RETRY,
-        description=f"One landed file of {dataset.landing}, read as it arrived.",
+        dagster_type=BATCH,
+        description=f"One landed file of {dataset.landing}, read as it arrived (kept on disk when it "
+        "holds more rows than dask.threshold_rows).",
     )
-    def raw_batch(context: dg.AssetExecutionContext, storage: SuiteStorage) -> dg.Output[pd.DataFrame]:
+    def raw_batch(
+        context: dg.AssetExecutionContext, storage: SuiteStorage, dask: DaskResource
+    ) -> dg.Output[pd.DataFrame | RowsOnDisk]:
         path = landed_path(dataset, storage.files, context.partition_key)
         current = storage.files.contracts().latest(dataset.name)
+        large = large_file(path, dask)
+        if large is not None:
+            return _kept_on_disk(context, dataset, large, current)
         try:
             read = read_batch_file(path, dataset.read, contract_columns=current.columns if current else None)
         except BatchIOError:
@@ -57,6 +68,23 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
         return dg.Output(read.frame, metadata=metadata)
 
     return raw_batch
+
+
+def _kept_on_disk(
+    context: dg.AssetExecutionContext,
+    dataset: DatasetConfig,
+    large: RowsOnDisk,
+    current: schemasense.Contract | None,
+) -> dg.Output[pd.DataFrame | RowsOnDisk]:
+    """A batch too large to read whole: its landed copy, for the steps that scan it in chunks."""
+    if current is None:
+        reason = (
+            f"{dataset.name} batch {context.partition_key}: {large.rows:,} rows, more than "
+            "dask.threshold_rows, and there is no contract yet; the contract is learned from "
+            "training batches read whole, so the first batches must fit in memory"
+        )
+        raise dg.Failure(description=reason, metadata={"batch": context.partition_key}, allow_retries=False)
+    return dg.Output(large, metadata={"path": dg.MetadataValue.path(large.path), "rows": large.rows})
 
 
 def _landed_as(dataset: DatasetConfig, storage: SuiteStorage, key: str) -> Path:
@@ -107,14 +135,24 @@ def _validation_asset(
         deps=[contract],
         check_specs=[schema_spec, rows_spec],
         kinds={"pandas"},
-        ins={"raw_batch": dg.AssetIn(key=raw_batch.key)},
+        ins={"raw_batch": dg.AssetIn(key=raw_batch.key, dagster_type=BATCH)},
+        dagster_type=VALIDATION,
         description="The rows of the batch that break the contract, each with its reasons.",
     )
     def validation(
-        context: dg.AssetExecutionContext, storage: SuiteStorage, raw_batch: pd.DataFrame
+        context: dg.AssetExecutionContext,
+        storage: SuiteStorage,
+        dask: DaskResource,
+        raw_batch: pd.DataFrame | RowsOnDisk,
     ) -> Iterator[Any]:
         current = storage.files.contracts().latest(dataset.name)
-        if current is None:
+        if isinstance(raw_batch, RowsOnDisk):
+            assert current is not None  # raw_batch refuses a large batch before the contract
+            folder = work_folder(storage, dataset, context.partition_key)
+            like = current_reference(dataset, storage)
+            scan = dask.scan(raw_batch.path, current, folder / "scan", like)
+            yield from validate_large(context.partition_key, raw_batch, current, scan)
+        elif current is None:
             yield from training_validation(context.partition_key, raw_batch)
         else:
             yield from validate(context.partition_key, raw_batch, current)

@@ -4,10 +4,11 @@ The bundled declaration of the orders demo (``suite.yaml``) and its policy
 (``orders_policy.yaml``) sit beside these modules.
 """
 
-from .loader import ConfigError, load_datasets
+from .loader import ConfigError, load_datasets, load_suite
 from .settings import (
     BUNDLED_CONFIG,
     PACKAGE_DIR,
+    DaskSettings,
     DatasetConfig,
     DriftSettings,
     IntakeSettings,
@@ -19,6 +20,7 @@ from .settings import (
 __all__ = [
     "BUNDLED_CONFIG",
     "ConfigError",
+    "DaskSettings",
     "DatasetConfig",
     "DriftSettings",
     "IntakeSettings",
@@ -27,4 +29,5 @@ __all__ = [
     "Settings",
     "config_path",
     "load_datasets",
+    "load_suite",
 ]

@@ -134,10 +134,24 @@ class DatasetDeclaration(_Strict):
         return schedule
 
 
+class DaskDeclaration(_Strict):
+    """Where batches too large for one process are scanned: a Dask cluster."""
+
+    scheduler: str | None = Field(
+        None, description="a Dask scheduler's address (tcp://host:8786); unset: a local cluster per batch"
+    )
+    threshold_rows: Annotated[
+        int, Field(ge=1, description="a batch of more rows is kept on disk and scanned in chunks")
+    ] = 5_000_000
+    workers: Annotated[int, Field(ge=1, description="worker processes of a local cluster")] = 2
+    chunk_rows: Annotated[int, Field(ge=1_000, description="rows in memory at a time, per process")] = 250_000
+
+
 class SuiteDeclaration(_Strict):
-    """A ``suite.yaml``: the datasets the suite watches."""
+    """A ``suite.yaml``: the datasets the suite watches, and the cluster for large batches."""
 
     datasets: dict[str, DatasetDeclaration] = Field(description="dataset name → declaration")
+    dask: DaskDeclaration = DaskDeclaration()
 
     @field_validator("datasets")
     @classmethod

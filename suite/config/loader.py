@@ -22,6 +22,9 @@ beside the YAML file::
         model: {target: amount}          # a scikit-learn model of this column, retrained on approval
         sensor_interval_seconds: 30
         freshness_hours: 30              # a batch is expected at least this often
+    dask:                                # batches of more rows than threshold_rows
+      scheduler: tcp://10.0.0.5:8786     # unset: a local cluster of `workers` processes
+      threshold_rows: 5000000            # are kept on disk and scanned chunk_rows at a time
 
 A mistake fails at load, naming the file, the line and the key; so does a mistake in a policy
 the file names (each policy is read once at load to check it).
@@ -36,7 +39,7 @@ from pathlib import Path
 import datareflex
 
 from .declaration import DatasetDeclaration, SuiteDeclaration
-from .settings import PACKAGE_DIR, DatasetConfig, DriftSettings, IntakeSettings, ReadSettings
+from .settings import PACKAGE_DIR, DaskSettings, DatasetConfig, DriftSettings, IntakeSettings, ReadSettings
 
 _FORMATS = {"csv": ("*.csv",), "parquet": ("*.parquet",), "auto": ("*.parquet", "*.csv")}
 
@@ -46,7 +49,7 @@ class ConfigError(datareflex.ConfigError):
 
 
 def load_datasets(path: str | os.PathLike[str], data_home: Path) -> tuple[DatasetConfig, ...]:
-    """Read every dataset declared in ``path``.
+    """Read every dataset declared in ``path`` (:func:`load_suite` without the cluster).
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -54,13 +57,23 @@ def load_datasets(path: str | os.PathLike[str], data_home: Path) -> tuple[Datase
     >>> [(d.name, d.landing.name, d.patterns, d.keys) for d in load_datasets(folder / "suite.yaml", folder)]
     [('sales', 'in', ('*.csv',), ('id',))]
     """
+    return load_suite(path, data_home)[0]
+
+
+def load_suite(
+    path: str | os.PathLike[str], data_home: Path
+) -> tuple[tuple[DatasetConfig, ...], DaskSettings]:
+    """The datasets declared in ``path``, and its ``dask:`` block (the cluster for large batches)."""
     path = Path(path)
     try:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the suite's configuration: {exc}") from None
     declaration = datareflex.load_yaml_model(SuiteDeclaration, text, str(path), error=ConfigError)
-    return tuple(_dataset(name, entry, path, text, data_home) for name, entry in declaration.datasets.items())
+    datasets = tuple(
+        _dataset(name, entry, path, text, data_home) for name, entry in declaration.datasets.items()
+    )
+    return datasets, DaskSettings(**declaration.dask.model_dump())
 
 
 def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path) -> DatasetConfig:

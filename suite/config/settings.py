@@ -101,12 +101,24 @@ class DatasetConfig:
 
 
 @dataclass(frozen=True)
+class DaskSettings:
+    """The cluster for batches of more than ``threshold_rows`` rows (``dask:`` in suite.yaml):
+    the scheduler at ``scheduler``, else a local cluster of ``workers`` processes per batch."""
+
+    scheduler: str | None = None
+    threshold_rows: int = 5_000_000
+    workers: int = 2
+    chunk_rows: int = 250_000
+
+
+@dataclass(frozen=True)
 class Settings:
     dagster_home: Path
     datasets: tuple[DatasetConfig, ...] = field(default_factory=tuple)
     storage_url: str = ""
     """Where runs' outputs go instead of the instance's folder (``DATAOPS_STORAGE``): a folder or
     any fsspec URL (``s3://bucket/prefix``); see :mod:`suite.storage.objects`."""
+    dask: DaskSettings = field(default_factory=DaskSettings)
 
     @property
     def storage(self) -> Any:
@@ -122,12 +134,13 @@ class Settings:
     def from_env(cls, config: Path | None = None) -> Settings:
         """The instance and data home from the environment; the datasets of ``config``
         (default: :func:`config_path`)."""
-        from .loader import load_datasets
+        from .loader import load_suite
 
         home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
         dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))
         storage_url = os.environ.get(STORAGE_ENV, "")
-        return cls(dagster_home, load_datasets(config or config_path(), home), storage_url)
+        datasets, dask = load_suite(config or config_path(), home)
+        return cls(dagster_home, datasets, storage_url, dask)
 
     def only(self, names: list[str] | tuple[str, ...]) -> Settings:
         """These settings with only the datasets named (an unknown name is an error)."""
@@ -136,7 +149,7 @@ class Settings:
             declared = sorted(d.name for d in self.datasets)
             raise ValueError(f"no dataset {unknown[0]!r} is declared; declared: {declared}")
         chosen = tuple(d for d in self.datasets if d.name in names)
-        return Settings(self.dagster_home, chosen, self.storage_url)
+        return Settings(self.dagster_home, chosen, self.storage_url, self.dask)
 
 
 def config_path() -> Path:

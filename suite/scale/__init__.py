@@ -11,10 +11,11 @@ the resource).
 (20, 15, 5, 4, True)
 """
 
-from .batch import HELD, PUBLISHED, ScanResult, finish, first_profile, scan_file, scan_part
+from .batch import HELD, PUBLISHED, ScanResult, finish, first_profile, profile_file, scan_file, scan_part
 from .chunks import CHUNK_ROWS, Chunk, Part, iter_chunks, parts, whole
 from .engine import THRESHOLD_ROWS, batch_rows, scan_batch, scan_on_cluster
 from .keys import KeyLedger, key_hashes
+from .pieces import RowsOnDisk
 from .scan import QUARANTINE, ROW_COLUMN, ChunkScan, read_rows, scan_chunk
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Part",
     "QUARANTINE",
     "ROW_COLUMN",
+    "RowsOnDisk",
     "ScanResult",
     "THRESHOLD_ROWS",
     "batch_rows",
@@ -35,6 +37,7 @@ __all__ = [
     "iter_chunks",
     "key_hashes",
     "parts",
+    "profile_file",
     "read_rows",
     "scan_batch",
     "scan_chunk",

@@ -70,7 +70,28 @@ class ScanResult:
             "outputs": self.outputs,
             "chunks": self.chunks,
             "workers": list(self.workers),
+            "profile": self.profile.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScanResult:
+        violations = tuple(
+            Violation(v["column"], Rule(v["rule"]), v["count"], tuple(v["examples"]), v["detail"])
+            for v in data["violations"]
+        )
+        return cls(
+            data["path"],
+            data["rows"],
+            data["published"],
+            data["quarantined"],
+            data["held"],
+            driftguard.Profile.from_dict(data["profile"]),
+            violations,
+            {k: tuple(v) for k, v in data["new_categories"].items()},
+            dict(data["outputs"]),
+            data["chunks"],
+            tuple(data["workers"]),
+        )
 
 
 def scan_file(
@@ -106,6 +127,21 @@ def first_profile(
     if first is None:
         raise ValueError(f"{path}: no rows")
     return driftguard.profile(first.frame, sample_rows=0)
+
+
+def profile_file(
+    path: str | os.PathLike[str],
+    like: driftguard.Profile | None,
+    chunk_rows: int = CHUNK_ROWS,
+    contract: schemasense.Contract | None = None,
+) -> driftguard.Profile:
+    """The profile of ``path`` on ``like``'s bins (else its first chunk's), chunk by chunk."""
+    template = like or first_profile(path, contract, chunk_rows)
+    total = driftguard.Profile(0)
+    for chunk in iter_chunks(path, chunk_rows, contract):
+        part = driftguard.profile(chunk.frame, like=template)
+        total = part if not total.rows else total.merge(part)
+    return total
 
 
 def scan_part(

@@ -18,11 +18,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow.parquet as pq
-from distributed import Client, LocalCluster, get_worker
 
 import driftguard
 import schemasense
@@ -34,6 +33,9 @@ from .csv_chunks import CSV_BLOCK
 from .keys import KeyLedger, Keys, key_hashes
 from .pieces import Part
 from .scan import ChunkScan
+
+if TYPE_CHECKING:
+    from distributed import Client  # imported where used: a process without a large batch never pays for it
 
 THRESHOLD_ROWS = 5_000_000
 """Batches of more rows than this go to the cluster: below it, shipping parts costs more."""
@@ -101,6 +103,8 @@ def _scan_part_here(
     sample_rows: int,
 ) -> ChunkScan | None:
     """One part on a worker; its verdict names the worker that made it."""
+    from distributed import get_worker
+
     return scan_part(part, contract, like, out, chunk_rows, earlier, sample_rows, worker=get_worker().address)
 
 
@@ -131,6 +135,8 @@ def scan_batch(
     if batch_rows(path) <= threshold_rows:
         options.pop("part_rows", None)
         return scan_file(path, contract, out, like, **options)
+    from distributed import Client, LocalCluster
+
     if scheduler is not None:
         with Client(scheduler) as client:
             return scan_on_cluster(client, path, contract, out, like, **options)

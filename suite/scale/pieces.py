@@ -1,8 +1,11 @@
-"""What the scale-out passes around: a chunk of rows, and a part of a file for one worker."""
+"""What the scale-out passes around: a chunk of rows, a part of a file for one worker, and rows
+kept on disk."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -27,3 +30,25 @@ class Part:
     byte_range: tuple[int, int] = (0, 0)
     kinds: tuple[tuple[str, str], ...] = ()
     """CSV: each column's kind (``integer``, ``float``, ``boolean``, ``text``)."""
+
+
+@dataclass(frozen=True)
+class RowsOnDisk:
+    """Rows kept on disk, not in memory: a landed batch file too large to read whole, or a
+    folder of Parquet files (``part-<first row>.parquet``) that a scan or a remediation wrote.
+    Asset values of a large batch are these; read the rows with ``pd.read_parquet(path)`` or
+    ``dask.dataframe.read_parquet(path)``.
+
+    >>> RowsOnDisk.from_dict(RowsOnDisk("/data/day-1.csv", 12_000_000).to_dict())
+    RowsOnDisk(path='/data/day-1.csv', rows=12000000)
+    """
+
+    path: str
+    rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "rows": self.rows}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RowsOnDisk:
+        return cls(str(data["path"]), int(data["rows"]))

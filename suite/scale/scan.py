@@ -111,8 +111,8 @@ def scan_chunk(
     if repeats and any(len(rows) for rows in repeats.values()):
         reasons, violations = _with_repeats(contract, frame, result, dict(repeats), violations)
     bad = pd.notna(reasons)
-    _write(frame[~bad], Path(out) / VALID, chunk.first_row)
-    _write(frame[bad].assign(**{REASON_COLUMN: reasons[bad]}), Path(out) / QUARANTINE, chunk.first_row)
+    write_part(frame[~bad], Path(out) / VALID, chunk.first_row)
+    write_part(frame[bad].assign(**{REASON_COLUMN: reasons[bad]}), Path(out) / QUARANTINE, chunk.first_row)
     nulls = tuple(
         (name, int(frame[name].isna().sum()))
         for name, column in contract.columns.items()
@@ -172,7 +172,7 @@ def _rejudged(contract: schemasense.Contract, rows: pd.DataFrame, keys: set[str]
     return np.asarray(again.reasons, dtype=object)[len(rows) :]
 
 
-def _write(frame: pd.DataFrame, folder: Path, first_row: int) -> None:
+def write_part(frame: pd.DataFrame, folder: Path, first_row: int) -> None:
     """``frame`` (index: file rows) as ``folder/part-<first row>.parquet``, renamed into place."""
     folder.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(

@@ -9,6 +9,7 @@ the Dagster instance).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -39,10 +40,18 @@ KEEP_VERSIONS = 10
 
 LEDGER_URL_ENV = "DATAOPS_LEDGER_URL"
 
-_JSON_TYPES: dict[str, Any] = {
-    "driftguard.Profile": driftguard.Profile,
-    "driftguard.DriftReport": driftguard.DriftReport,
-}
+
+@functools.cache
+def _json_types() -> dict[str, Any]:
+    """The values stored as JSON, by the name the file records."""
+    from suite.scale import RowsOnDisk, ScanResult  # suite.scale reads files with suite.storage
+
+    return {
+        "driftguard.Profile": driftguard.Profile,
+        "driftguard.DriftReport": driftguard.DriftReport,
+        "suite.RowsOnDisk": RowsOnDisk,  # a large batch's rows, kept on disk
+        "suite.ScanResult": ScanResult,
+    }
 
 
 class BatchStorage:
@@ -64,10 +73,11 @@ class BatchStorage:
                 self._archive(path)
             self._put(path, lambda out: obj.to_parquet(out, index=False))
             return path
-        type_name = next((n for n, t in _JSON_TYPES.items() if isinstance(obj, t)), None)
+        type_name = next((n for n, t in _json_types().items() if isinstance(obj, t)), None)
         if type_name is None:
             raise TypeError(
-                f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile or DriftReport"
+                f"cannot store a {type(obj).__name__}: expected a DataFrame, Profile, DriftReport, "
+                "RowsOnDisk or ScanResult"
             )
         path = self.path(asset_path, partition, ".json")
         data = json.dumps({"type": type_name, "data": obj.to_dict()}).encode()
@@ -93,7 +103,7 @@ class BatchStorage:
         if not path.exists():
             raise FileNotFoundError(f"{path}: nothing stored for {'/'.join(asset_path)} [{partition}]")
         payload = json.loads(path.read_text())
-        return _JSON_TYPES[payload["type"]].from_dict(payload["data"])
+        return _json_types()[payload["type"]].from_dict(payload["data"])
 
     def _frame(self, path: Any) -> pd.DataFrame:
         return pd.read_parquet(io.BytesIO(path.read_bytes()) if self.remote else path)
@@ -221,6 +231,10 @@ class SuiteIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, pd.DataFrame):
             context.add_output_metadata(
                 {"dagster/row_count": len(obj), "dagster/column_schema": frame_schema(obj)}
+            )
+        elif isinstance(obj, _json_types()["suite.RowsOnDisk"]):  # a large batch: rows stay on disk
+            context.add_output_metadata(
+                {"dagster/row_count": obj.rows, "rows_at": dg.MetadataValue.path(obj.path)}
             )
 
     def load_input(self, context: dg.InputContext) -> Any:

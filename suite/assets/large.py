@@ -1,0 +1,132 @@
+"""The assets' path for a batch too large to read whole (more rows than ``dask.threshold_rows``).
+
+``raw_batch`` keeps such a file on disk (a :class:`~suite.scale.RowsOnDisk` of its landed copy);
+``validation`` scans it with the ``dask`` resource (chunk by chunk, its parts on the cluster's
+workers), ``batch_profile`` takes the scan's profile, and the remediation step runs DataReflex's
+loop chunk by chunk (:mod:`suite.scale.remedy`). Rows stay on disk throughout, as Parquet
+folders under ``<storage>/<dataset>/large/<batch>/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+import datareflex
+import driftguard
+import schemasense
+from suite.assets.metadata import violations_table
+from suite.config import DatasetConfig
+from suite.scale import RowsOnDisk, ScanResult, batch_rows, profile_file
+from suite.scale.remedy import remediate_file
+from suite.scale.resource import DaskResource
+from suite.storage import SuiteStorage
+
+BATCH = dg.DagsterType(
+    name="Batch",
+    type_check_fn=lambda _, value: isinstance(value, (pd.DataFrame, RowsOnDisk)),
+    description="Rows of a batch: a pandas DataFrame, or a RowsOnDisk (a file or Parquet folder) "
+    "for a batch too large to read whole.",
+)
+VALIDATION = dg.DagsterType(
+    name="Validation",
+    type_check_fn=lambda _, value: isinstance(value, (pd.DataFrame, ScanResult)),
+    description="The invalid rows of a batch with their reasons, or a large batch's scan verdict.",
+)
+
+
+def large_file(path: Path, dask: DaskResource) -> RowsOnDisk | None:
+    """``path`` kept on disk when it holds more rows than the resource's threshold."""
+    rows = batch_rows(path)
+    return RowsOnDisk(str(path), rows) if rows > dask.threshold_rows else None
+
+
+def work_folder(storage: SuiteStorage, dataset: DatasetConfig, key: str) -> Path:
+    """Where a large batch's rows are written: a folder every worker reaches."""
+    root = storage.files.root
+    if storage.files.remote:
+        raise dg.Failure(
+            f"{dataset.name} batch {key}: a batch larger than dask.threshold_rows is scanned into a "
+            f"folder, and storage {root} is an object store; set DATAOPS_STORAGE to a shared folder",
+            allow_retries=False,
+        )
+    return Path(root) / dataset.name / "large" / key
+
+
+def validate_large(
+    key: str, raw: RowsOnDisk, current: schemasense.Contract, scan: ScanResult
+) -> Iterator[Any]:
+    """The scan as ``validation``'s value, then its schema and rows checks."""
+    version: dict[str, Any] = {"batch": key, "contract_version": current.version}
+    batch_level = [v for v in scan.violations if v.rule.is_batch_rule]
+    row_level = [v for v in scan.violations if not v.rule.is_batch_rule]
+    yield dg.Output(
+        scan,
+        metadata={
+            **version,
+            "dagster/row_count": scan.quarantined,
+            "rows_valid": scan.published + scan.held,
+            "violations": violations_table(scan.violations),
+            "invalid_rows": dg.MetadataValue.path(scan.outputs["quarantine"]),
+            "chunks": scan.chunks,
+            "workers": ", ".join(scan.workers) or "this process",
+        },
+    )
+    findings = {**version, "findings": violations_table(batch_level)}
+    yield dg.AssetCheckResult(check_name="schema_matches_contract", passed=not batch_level, metadata=findings)
+    yield dg.AssetCheckResult(
+        check_name="rows_satisfy_contract",
+        passed=not row_level,
+        metadata={
+            **version,
+            "failing_rules": violations_table(row_level),
+            "rows_invalid": scan.quarantined,
+            "rows_valid": scan.published + scan.held,
+        },
+    )
+
+
+def profile_large(
+    storage: SuiteStorage, dataset: DatasetConfig, key: str, raw: RowsOnDisk, like: driftguard.Profile | None
+) -> driftguard.Profile:
+    """The batch's profile: its scan's, when it was cut on ``like``'s bins; else counted again
+    chunk by chunk (the reference changed since the scan)."""
+    files = storage.files
+    stored = [dataset.name, "validation"]
+    if like is not None and files.exists(stored, key):
+        scan = files.read(stored, key)
+        if isinstance(scan, ScanResult) and scan.path == raw.path and same_bins(scan.profile, like):
+            return scan.profile
+    return profile_file(raw.path, like)
+
+
+def same_bins(profile: driftguard.Profile, like: driftguard.Profile) -> bool:
+    """Whether every column of ``profile`` is counted on the bins of ``like``'s same column."""
+    return all(
+        (column.kind, column.edges) == (like.columns[name].kind, like.columns[name].edges)
+        for name, column in profile.columns.items()
+        if name in like.columns
+    )
+
+
+def remediate_large(
+    folder: Path, raw: RowsOnDisk, scan: ScanResult, contract: schemasense.Contract, **loop: Any
+) -> tuple[datareflex.PartsOutcome, dict[str, RowsOnDisk]]:
+    """Decide, act and verify chunk by chunk; the three outputs as Parquet folders."""
+    outcome = remediate_file(raw.path, scan, folder / "outcome", contract=contract, **loop)
+    counts = {"published": outcome.published, "quarantine": outcome.quarantined, "held": outcome.held}
+    return outcome, {name: RowsOnDisk(str(folder / "outcome" / name), rows) for name, rows in counts.items()}
+
+
+def reasons(rows: RowsOnDisk, top: int = 20) -> list[tuple[str, int]]:
+    """The most frequent reasons of a quarantine or held folder, read column-only."""
+    table = ds.dataset(rows.path, format="parquet").to_table(columns=[schemasense.REASON_COLUMN])
+    counted = pc.value_counts(table.column(0)).to_pylist()
+    ranked = sorted(((c["values"], c["counts"]) for c in counted), key=lambda pair: -pair[1])
+    return ranked[:top]

@@ -1,0 +1,98 @@
+"""Remediation of a batch file too large to read whole: DataReflex's loop, chunk by chunk.
+
+:func:`remediate_file` hands the file's chunks (:func:`.chunks.iter_chunks`) and its scan's
+totals to :func:`datareflex.handle_in_parts`, which decides once and acts and verifies chunk
+by chunk. A :class:`ParquetSink` writes each chunk's published, quarantined and held rows to
+``out/published``, ``out/quarantine`` and ``out/held``: one Parquet file per chunk and output
+(``part-<first row>.parquet`` with the file row in ``_row``, renamed into place), the layout a
+scan writes. Memory is that of a chunk, plus 8 bytes a row for each unique column's keys.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+import datareflex
+import schemasense
+from schemasense import REASON_COLUMN
+
+from .batch import HELD, PUBLISHED, ScanResult
+from .chunks import CHUNK_ROWS, iter_chunks
+from .keys import KeyLedger, key_hashes
+from .scan import QUARANTINE, ROW_COLUMN, write_part
+
+OUTPUTS = (PUBLISHED, QUARANTINE, HELD)
+
+
+class ParquetSink:
+    """A :class:`datareflex.PartSink` writing each output as a folder of Parquet parts."""
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.out = Path(out)
+        self.discard()  # a remediation run again (a retry) leaves no stale part
+
+    def write(self, output: str, frame: pd.DataFrame) -> None:
+        if len(frame):  # parts are named by their first row: the outputs of a chunk never clash
+            write_part(frame, self.out / output, int(frame.index.min()))
+
+    def hold_published(self, reason: str) -> None:
+        for part in sorted((self.out / PUBLISHED).glob("part-*.parquet")):
+            rows = pq.read_table(part).to_pandas().set_index(ROW_COLUMN).rename_axis(None)
+            self.write(HELD, rows.assign(**{REASON_COLUMN: reason}))
+            part.unlink()
+
+    def discard(self) -> None:
+        for name in OUTPUTS:
+            shutil.rmtree(self.out / name, ignore_errors=True)
+            (self.out / name).mkdir(parents=True)
+
+
+def remediate_file(
+    path: str | os.PathLike[str],
+    scan: ScanResult,
+    out: str | os.PathLike[str],
+    *,
+    contract: schemasense.Contract,
+    chunk_rows: int = CHUNK_ROWS,
+    **loop: Any,
+) -> datareflex.PartsOutcome:
+    """Decide, act and verify for the batch file ``path`` that ``scan`` judged (with
+    ``contract``), ``chunk_rows`` rows at a time; ``loop``: the other keywords of
+    :func:`datareflex.handle_in_parts` (``policy``, ``ledger``, ``drift_report``…)."""
+
+    def parts() -> Iterator[pd.DataFrame]:
+        return (chunk.frame for chunk in iter_chunks(path, chunk_rows, contract))
+
+    return datareflex.handle_in_parts(
+        parts,
+        ParquetSink(out),
+        rows=scan.rows,
+        violations=scan.violations,
+        new_categories=scan.new_categories,
+        contract=contract,
+        repeats=repeated_keys(contract),
+        **loop,
+    )
+
+
+def repeated_keys(contract: schemasense.Contract) -> Any:
+    """``repeats(frame)`` for :func:`datareflex.handle_in_parts`: by row, the reason its key
+    repeats one of an earlier frame (else missing), as a whole-batch validation words it."""
+    ledger = KeyLedger()
+
+    def repeats(frame: pd.DataFrame) -> pd.Series:
+        reasons: dict[Any, str] = {}
+        for name, rows in ledger.repeats(key_hashes(contract, frame)).items():
+            for row, value in zip(rows.tolist(), frame.loc[rows, name].tolist(), strict=True):
+                said = f"{name}: {value} repeats an earlier row"
+                reasons[row] = f"{reasons[row]}; {said}" if row in reasons else said
+        return pd.Series(reasons, index=frame.index, dtype=object)
+
+    return repeats
