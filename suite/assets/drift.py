@@ -103,7 +103,7 @@ def _batch_profile_asset(
         key_prefix=[dataset.name],
         partitions_def=partitions,
         group_name=dataset.name,
-        deps=[reference_profile, dg.AssetKey([dataset.name, "validation"])],  # a large batch's scan
+        deps=[reference_profile],
         ins={"raw_batch": dg.AssetIn(key=raw_batch.key, dagster_type=BATCH)},
         kinds={"json"},
         description="Exact counts of the batch on the training reference's bins.",

@@ -2,8 +2,9 @@
 
 ``raw_batch`` keeps such a file on disk (a :class:`~suite.scale.RowsOnDisk` of its landed copy);
 ``validation`` scans it with the ``dask`` resource (chunk by chunk, its parts on the cluster's
-workers), ``batch_profile`` takes the scan's profile, and the remediation step runs DataReflex's
-loop chunk by chunk (:mod:`suite.scale.remedy`). Rows stay on disk throughout, as Parquet
+workers), ``batch_profile`` counts it chunk by chunk (or takes a finished scan's profile: it
+must not wait for ``validation``, whose blocking checks would stop it), and the remediation step
+runs DataReflex's loop chunk by chunk (:mod:`suite.scale.remedy`). Rows stay on disk throughout, as Parquet
 folders under ``<storage>/<dataset>/large/<batch>/``.
 """
 
@@ -95,8 +96,8 @@ def validate_large(
 def profile_large(
     storage: SuiteStorage, dataset: DatasetConfig, key: str, raw: RowsOnDisk, like: driftguard.Profile | None
 ) -> driftguard.Profile:
-    """The batch's profile: its scan's, when it was cut on ``like``'s bins; else counted again
-    chunk by chunk (the reference changed since the scan)."""
+    """The batch's profile: its scan's, when one was made on ``like``'s bins; else counted
+    chunk by chunk."""
     files = storage.files
     stored = [dataset.name, "validation"]
     if like is not None and files.exists(stored, key):

@@ -145,6 +145,9 @@ class DaskDeclaration(_Strict):
     ] = 5_000_000
     workers: Annotated[int, Field(ge=1, description="worker processes of a local cluster")] = 2
     chunk_rows: Annotated[int, Field(ge=1_000, description="rows in memory at a time, per process")] = 250_000
+    part_rows: Annotated[int, Field(ge=1_000, description="rows of a batch each task on a worker scans")] = (
+        2_000_000
+    )
 
 
 class SuiteDeclaration(_Strict):

@@ -109,6 +109,7 @@ class DaskSettings:
     threshold_rows: int = 5_000_000
     workers: int = 2
     chunk_rows: int = 250_000
+    part_rows: int = 2_000_000
 
 
 @dataclass(frozen=True)

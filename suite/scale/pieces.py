@@ -37,7 +37,8 @@ class RowsOnDisk:
     """Rows kept on disk, not in memory: a landed batch file too large to read whole, or a
     folder of Parquet files (``part-<first row>.parquet``) that a scan or a remediation wrote.
     Asset values of a large batch are these; read the rows with ``pd.read_parquet(path)`` or
-    ``dask.dataframe.read_parquet(path)``.
+    ``dask.dataframe.read_parquet(path)``. ``rows`` is counted, except for a landed CSV file:
+    there it is estimated from the file's first block.
 
     >>> RowsOnDisk.from_dict(RowsOnDisk("/data/day-1.csv", 12_000_000).to_dict())
     RowsOnDisk(path='/data/day-1.csv', rows=12000000)

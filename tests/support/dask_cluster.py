@@ -67,6 +67,13 @@ class DaskCluster:
         """Process ids of the worker processes (the nannies' children and the nannies)."""
         return [p.pid for p in self.processes[1:]]
 
+    def worker_addresses(self) -> list[str]:
+        """The workers' addresses, as the scheduler knows them (and as tasks record them)."""
+        from distributed import Client
+
+        with Client(self.address, timeout=10) as client:
+            return sorted(client.scheduler_info(n_workers=-1)["workers"])
+
     def stop(self) -> None:
         """Stop every process group: SIGTERM, then SIGKILL what is left after 10 s."""
         for process in reversed(self.processes):
