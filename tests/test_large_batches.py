@@ -7,8 +7,8 @@ the contract (clipped), a cut never seen (quarantined), a missing carat (quarant
 key repeated 24,000 rows later, in another part (deduplicated).
 """
 
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import numpy as np
@@ -91,11 +91,11 @@ def outputs(settings: Settings) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def whole(diamonds: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+def whole(diamonds: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The same stream with the large batch read whole: what the large path must equal."""
     settings, _ = run_loop(tmp_path_factory.mktemp("whole"), diamonds, DaskSettings(threshold_rows=10**9))
     invalid = BatchStorage(settings.storage).read(["diamonds", "validation"], "day-4.csv")
-    return {**outputs(settings), "validation": invalid}
+    return {**outputs(settings), "validation": invalid, "decisions": decisions(settings)}
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def cluster():
 
 
 def test_a_large_batch_on_the_cluster_gets_the_verdicts_of_one_read_whole(
-    tmp_path: Path, diamonds: Path, whole: dict[str, pd.DataFrame], cluster: DaskCluster
+    tmp_path: Path, diamonds: Path, whole: dict[str, Any], cluster: DaskCluster
 ) -> None:
     dask = DaskSettings(scheduler=cluster.address, **SMALL_CLUSTER)
     settings, instance = run_loop(tmp_path, diamonds, dask)
@@ -121,6 +121,7 @@ def test_a_large_batch_on_the_cluster_gets_the_verdicts_of_one_read_whole(
     scan = files.read(["diamonds", "validation"], "day-4.csv")
     assert (scan.rows, scan.quarantined) == (LARGE, len(whole.pop("validation")))
     assert scan.quarantined > 4  # the four faults, and the real outliers of 30,000 diamonds
+    assert decisions(settings) == whole.pop("decisions") == ["remediate", "verified"]
 
     rows = {name: len(frame) for name, frame in found.items()}
     assert sum(rows.values()) == LARGE  # rows in = published + quarantined + held
@@ -132,7 +133,7 @@ def test_a_large_batch_on_the_cluster_gets_the_verdicts_of_one_read_whole(
         .drop(columns="_reason", errors="ignore")
         .equals(whole["published_batch"].drop(columns="_reason", errors="ignore"))
     )  # repaired alike: the clipped price too
-    assert found["quarantine"].loc[["Flawless" == c for c in found["quarantine"]["cut"]]].shape[0] == 1
+    assert (found["quarantine"]["cut"] == "Flawless").sum() == 1
     assert len(found["held_batch"]) == 0
 
 
