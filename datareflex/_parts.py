@@ -100,6 +100,18 @@ def handle_in_parts(
     if proposal.hold is not None:
         sink.discard()
         return _held(parts, sink, contract, signals, proposal, handling, tally.notes)
+    return _verified(sink, tally, proposal, signals, reference_profile, handling)
+
+
+def _verified(
+    sink: PartSink,
+    tally: Tally,
+    proposal: Proposal,
+    signals: tuple[Signal, ...],
+    reference_profile: driftguard.Profile | None,
+    handling: Handling,
+) -> PartsOutcome:
+    """Judge the batch on its totals (a breach moves every published row to held); the outcome."""
     verified: bool | None = None
     published = tally.published if proposal.steps else tally.rows - tally.removed - tally.held
     if proposal.steps and tally.rows:
@@ -109,8 +121,8 @@ def handle_in_parts(
             published = 0
         verified = not problems and not tally.unresolved
     outcome = PartsOutcome(
-        decide(actions),
-        tuple(actions),
+        decide(proposal.actions),
+        tuple(proposal.actions),
         published,
         tally.removed,
         tally.rows - tally.removed - published,
