@@ -7,7 +7,6 @@ half skips, or fails under ``CI=true``. The data is New York's 2013 hourly weath
 """
 
 import io
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,31 +27,16 @@ from suite.storage import BatchStorage, LandingRecord, SuiteIOManager, atomic_wr
 from suite.storage.objects import create_exclusive, storage_root
 from suite.storage.store import KEEP_VERSIONS, LEDGER_URL_ENV
 from tests.support import s3
-from tests.support.servers import ServiceMissing
 
 from .conftest import land
 
 PUBLISHED = ["weather", "published_batch"]
 
 
-def missing(reason: str) -> None:
-    """Skip, or fail under CI (as the live tests do)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def moto() -> Iterator[s3.MotoServer]:
-    try:
-        server = s3.start()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in server.env.items():
-            patch.setenv(name, value)
+    with s3.serving() as server:
         yield server
-    server.stop()
 
 
 @pytest.fixture(params=["local", "s3"])
