@@ -72,7 +72,8 @@ def scan_objects(dataset: DatasetConfig) -> Scan:
 
 
 def _seen(name: str, info: dict[str, Any]) -> ObjectSeen:
-    return ObjectSeen(name, int(info.get("size") or 0), _modified_ns(info), str(info.get("ETag", "")))
+    etag = info.get("ETag") or info.get("etag") or info.get("md5Hash") or ""  # S3, GCS…
+    return ObjectSeen(name, int(info.get("size") or 0), _modified_ns(info), str(etag))
 
 
 def _modified_ns(info: dict[str, Any]) -> int:
