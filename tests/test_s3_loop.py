@@ -7,6 +7,7 @@ bucket; the sensors and runs are driven in process as the daemon would
 (:func:`suite.cli.runner.run_until_quiet`).
 """
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -75,7 +76,12 @@ def test_the_loop_with_landing_and_storage_on_s3(
     files = BatchStorage(settings.storage_url)
     assert files.contracts().versions("orders") == [1]  # the training window taught the contract
     put(settings, source, [corrupt])
-    run_until_quiet(defs, instance, log_level="CRITICAL")
+    launched = run_until_quiet(defs, instance, log_level="CRITICAL")
+    # The blocking contract check stops publication; the reflex sensor asks for the remediation.
+    assert [(r.sensor, r.job, r.partition, r.success) for r in launched] == [
+        ("orders_landing_sensor", "orders_batch_job", corrupt.name, False),
+        ("orders_reflex_sensor", "orders_remediation_job", corrupt.name, True),
+    ]
 
     rows = {row["batch"]: row for row in batch_rows(instance, "orders")}
     assert sorted(rows) == sorted(b.name for b in [*training, corrupt])
@@ -84,7 +90,11 @@ def test_the_loop_with_landing_and_storage_on_s3(
         assert row["rows_in"] == batch.rows
         assert row["rows_in"] == row["rows_published"] + row["rows_quarantined"] + row["rows_held"]
     bad = rows[corrupt.name]
-    assert bad["decision"] == "remediate" and bad["verified"] is True and bad["rows_quarantined"] > 0
+    assert (bad["decision"], bad["actions"], bad["verified"]) == (
+        "remediate",
+        ["deduplicate", "impute", "quarantine"],
+        True,
+    )
 
     published = files.read(["orders", "published_batch"], corrupt.name)
     quarantine = files.read(["orders", "quarantine"], corrupt.name)
@@ -97,14 +107,26 @@ def test_the_loop_with_landing_and_storage_on_s3(
         if kind not in ("null_discount", "duplicate_order_id")
         for i in ids
     }
-    assert removed and not set(published["order_id"]) & removed
+    assert not set(published["order_id"]) & removed
+    assert (bad["rows_quarantined"], bad["rows_held"]) == (
+        len(removed) + len(corrupt.faults["duplicate_order_id"]),
+        0,
+    )
+    assert set(quarantine["order_id"]) == removed | set(corrupt.faults["duplicate_order_id"])
 
     ledger = files.ledger()
     try:
         steps = [(r.step, r.kind) for r in ledger.records("orders", corrupt.name)]
     finally:
         ledger.dispose()
-    assert steps[0][0] == "signal" and ("decision", "remediate") in steps and steps[-1][0] == "outcome"
+    assert [s for s in steps if s[0] != "signal"] == [
+        ("decision", "remediate"),
+        ("action", "deduplicate"),
+        ("action", "impute"),
+        ("action", "quarantine"),
+        ("outcome", "verified"),
+    ]
+    assert {kind for step, kind in steps if step == "signal"} == {"contract_violation"}
 
     record = LandingRecord(settings.storage_url, "orders")
     assert [t.name for t in record.taken()] == [b.name for b in [*training, corrupt]]
@@ -119,28 +141,41 @@ def test_a_replaced_object_is_a_new_version_and_the_same_bytes_are_not(
     on_s3: tuple[Settings, str], stream: tuple[Path, list[SampleBatch]], instance: dg.DagsterInstance
 ) -> None:
     """The landing sensor tells objects apart by size, LastModified and ETag, and content by its
-    hash: the same bytes PUT again are not a new batch; other bytes under the name are."""
+    hash: the same bytes PUT again are not a new batch; other bytes of the same size, PUT within
+    the same second (LastModified has whole seconds), are."""
     settings, _ = on_s3
     source, batches = stream
-    first, other = batches[0], batches[1]
+    name = batches[0].name
+    original = (source / name).read_bytes()
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("orders_landing_sensor")
+    record = LandingRecord(storage_root(settings.storage_url), "orders")
 
     def tick(cursor: str | None) -> dg.SensorResult:
         return sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
 
-    put(settings, source, [first])
+    put(settings, source, batches[:1])
     one = tick(None)
-    assert [list(r.partition_keys) for r in one.dynamic_partitions_requests] == [[first.name]]
-    instance.add_dynamic_partitions("orders_batches", [first.name])
-    put(settings, source, [first])  # the same bytes again: a new LastModified, the same content
+    assert [list(r.partition_keys) for r in one.dynamic_partitions_requests] == [[name]]
+    instance.add_dynamic_partitions("orders_batches", [name])
+    (first,) = record.taken()
+    assert first.etag and first.sha256 and first.size == len(original)
+
+    time.sleep(1.1)  # a new LastModified
+    put(settings, source, batches[:1])
     assert tick(one.cursor).dynamic_partitions_requests == []
-    target = settings.datasets[0].landing / first.name
-    target.write_bytes((source / other.name).read_bytes())
+    (restated,) = record.taken()
+    assert restated.mtime_ns > first.mtime_ns and (restated.key, restated.etag) == (name, first.etag)
+
+    changed = bytearray(original)
+    changed[len(changed) // 2] ^= 0xFF  # the same size
+    (settings.datasets[0].landing / name).write_bytes(bytes(changed))
     again = tick(one.cursor)
-    version = first.name.replace(".parquet", "~v2.parquet")
+    version = name.replace(".parquet", "~v2.parquet")
     assert [list(r.partition_keys) for r in again.dynamic_partitions_requests] == [[version]]
-    record = LandingRecord(storage_root(settings.storage_url), "orders")
-    assert [(t.key, t.name) for t in record.taken()] == [(first.name, first.name), (version, first.name)]
-    assert record.snapshot(version).read_bytes() == (source / other.name).read_bytes()
-    assert record.snapshot(first.name).read_bytes() == (source / first.name).read_bytes()
+    assert [(t.key, t.name, t.size) for t in record.taken()] == [
+        (name, name, len(original)),
+        (version, name, len(original)),
+    ]
+    assert record.snapshot(version).read_bytes() == bytes(changed)
+    assert record.snapshot(name).read_bytes() == original

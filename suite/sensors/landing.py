@@ -1,7 +1,8 @@
 """The landing sensor: a file that landed and settled becomes one partition and one run, once.
 
-What it may take, and how (links refused, stability, the copy), is :mod:`suite.sensors.intake`;
-what it took is the landing record (:mod:`suite.storage.landings`).
+What it may take, and how (links refused, stability, the copy), is :mod:`suite.sensors.intake`
+(:mod:`suite.sensors.object_intake` for a landing folder on an object store, ``s3://…``); what it
+took is the landing record (:mod:`suite.storage.landings`).
 """
 
 import dataclasses
