@@ -100,17 +100,26 @@ def missing(reason: str) -> None:
 
 @contextlib.contextmanager
 def serving() -> Iterator[MotoServer]:
-    """A moto server whose :attr:`~MotoServer.env` is set in ``os.environ`` while it runs."""
+    """A moto server whose :attr:`~MotoServer.env` is set in ``os.environ`` while it runs.
+
+    s3fs keeps one filesystem per set of options for the whole process, with the endpoint it
+    read from the environment when it was made: that cache is emptied when a server starts and
+    when it stops, so no test reaches a server that is gone.
+    """
     try:
         server = start()
     except ServiceMissing as exc:
         missing(str(exc))
+    from s3fs import S3FileSystem
+
+    S3FileSystem.clear_instance_cache()
     try:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in server.env.items():
                 patch.setenv(name, value)
             yield server
     finally:
+        S3FileSystem.clear_instance_cache()
         server.stop()
 
 
