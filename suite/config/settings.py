@@ -70,7 +70,9 @@ class DatasetConfig:
     """One dataset the suite watches: its landing folder, training window and policy."""
 
     name: str
-    landing: Path
+    landing: Any
+    """The landing folder: a :class:`~pathlib.Path`, or a :class:`upath.UPath` when
+    ``suite.yaml`` gives a URL (``s3://bucket/orders``; see :mod:`suite.storage.objects`)."""
     policy: Path = PACKAGE_DIR / "orders_policy.yaml"
     training_batches: int = 3
     patterns: tuple[str, ...] = ("*.parquet", "*.csv")

@@ -1,7 +1,8 @@
 """The landing sensor: a file that landed and settled becomes one partition and one run, once.
 
-What it may take, and how (links refused, stability, the copy), is :mod:`suite.sensors.intake`;
-what it took is the landing record (:mod:`suite.storage.landings`).
+What it may take, and how (links refused, stability, the copy), is :mod:`suite.sensors.intake`
+(:mod:`suite.sensors.object_intake` for a landing folder on an object store, ``s3://…``); what it
+took is the landing record (:mod:`suite.storage.landings`).
 """
 
 import dataclasses
@@ -18,7 +19,8 @@ import dagster as dg
 import datareflex
 from suite.config import DatasetConfig
 from suite.jobs.carrier import RUN_KEY_PREFIX, batches_job_name, build_batches_job, carrier_tags
-from suite.sensors.intake import Scan, Seen, copy_unchanged, partition_key, scan, settled
+from suite.sensors.intake import Scan, Seen, partition_key, settled
+from suite.sensors.object_intake import place, scan_landing, take_copy
 from suite.sensors.recovery import stranded_run_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord, Taken
@@ -31,9 +33,9 @@ answers well within Dagster's sensor timeout."""
 
 
 def landed_files(dataset: DatasetConfig) -> list[str]:
-    """Names of the regular files in the landing folder that match the dataset's patterns
+    """Names of the regular files (or objects) in the landing folder that match the dataset's patterns
     (case-insensitively), in name order; hidden files, links and folders are left out."""
-    return [seen.name for seen in scan(dataset).candidates]
+    return [seen.name for seen in scan_landing(dataset).candidates]
 
 
 def settling_until(cursor: str | None) -> float | None:
@@ -115,7 +117,7 @@ def _intake(
     """Take every file that settled; report what was skipped or refused; return the files still
     settling (name: ``[size, mtime_ns, first seen, when it may be taken]``) for the cursor."""
     record = landing_record(dataset, files)
-    found = scan(dataset)
+    found = scan_landing(dataset)
     taken = record.taken()
     used = {t.key for t in taken} | set(known)
     intake = _Intake(record, {t.name: t for t in taken}, Counter(t.name for t in taken), used)
@@ -124,7 +126,7 @@ def _intake(
     waiting: dict[str, list[float]] = {}
     for seen in found.candidates:
         last = intake.latest.get(seen.name)
-        if last is not None and (last.size, last.mtime_ns) == (seen.size, seen.mtime_ns):
+        if last is not None and (last.size, last.mtime_ns, last.etag) == _identity(seen):
             continue
         if last is None and partition_key(seen.name, set()) in unrecorded:
             continue
@@ -157,11 +159,12 @@ class _Intake:
 
     def take(self, dataset: DatasetConfig, seen: Seen) -> bool:
         """Copy ``seen`` into the storage as a new batch (or a new version); ``False`` if it moved."""
-        copy = copy_unchanged(dataset.landing / seen.name, seen, self.record.snapshots)
+        copy = take_copy(dataset.landing / seen.name, seen, self.record.snapshots)
         if copy is None:
             return False
         tmp, sha256 = copy
-        this = Taken("", dt.datetime.now(dt.UTC), seen.name, seen.size, seen.mtime_ns, sha256)
+        size, mtime_ns, etag = _identity(seen)
+        this = Taken("", dt.datetime.now(dt.UTC), seen.name, size, mtime_ns, sha256, etag)
         last = self.latest.get(seen.name)
         if last is not None and last.sha256 in ("", sha256):  # same content, or taken before hashes
             os.unlink(tmp)
@@ -170,10 +173,16 @@ class _Intake:
             return True
         self.versions[seen.name] += 1
         key = partition_key(seen.name, self.used, self.versions[seen.name])
-        os.replace(tmp, self.record.snapshots / key)
+        place(tmp, self.record.snapshots / key)
         self.used.add(key)
         self.new.append(dataclasses.replace(this, key=key))
         return True
+
+
+def _identity(seen: Seen) -> tuple[int, int, str]:
+    """What tells versions of a name apart without reading them: size and mtime (LastModified
+    on an object store), and the ETag of an object."""
+    return seen.size, seen.mtime_ns, getattr(seen, "etag", "")
 
 
 def _report(

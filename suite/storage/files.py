@@ -5,14 +5,19 @@ decompressed (with a cap), Parquet is ``PAR1``, anything else is CSV text read t
 :mod:`suite.storage.bounded_csv`. A file that cannot be a batch raises :class:`BatchFileError`
 naming the file (and the line, where there is one); a failure of the file system itself is a
 :class:`BatchIOError`, the only kind worth retrying.
+
+A file on an object store (a :class:`upath.UPath`) is first downloaded, within the same memory
+limit, into a local temporary file that is read the same way; errors name the object's URL.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -22,6 +27,7 @@ from suite.config.settings import ReadSettings
 
 from .bounded_csv import check_header, read_csv
 from .content import BatchFileError, BatchIOError, decode, load
+from .objects import is_remote
 
 __all__ = ["UNREADABLE", "BatchFileError", "BatchIOError", "BatchRead", "read_batch", "read_batch_file"]
 
@@ -52,7 +58,7 @@ class BatchRead:
 
 
 def read_batch(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Any,
     read: ReadSettings | None = None,
     *,
     contract_columns: Collection[str] | None = None,
@@ -62,14 +68,43 @@ def read_batch(
 
 
 def read_batch_file(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | Any,
     read: ReadSettings | None = None,
     *,
     contract_columns: Collection[str] | None = None,
 ) -> BatchRead:
-    """Read one landed file within ``read``'s limits; with ``contract_columns``, a file sharing
-    none of them (another dataset's file) is refused."""
-    path, read = Path(path), read or ReadSettings()
+    """Read one landed file (a local path, or a UPath on an object store) within ``read``'s
+    limits; with ``contract_columns``, a file sharing none of them (another dataset's file) is
+    refused."""
+    read = read or ReadSettings()
+    if is_remote(path):
+        return _read_object(path, read, contract_columns)
+    return _read_local(Path(path), read, contract_columns)
+
+
+def _read_object(source: Any, read: ReadSettings, contract_columns: Collection[str] | None) -> BatchRead:
+    """Download ``source`` into a temporary file and read that; messages name ``source``."""
+    limit = read.max_memory_mb * MB // CSV_EXPANSION
+    with tempfile.TemporaryDirectory(prefix="dataops-read-") as folder:
+        local = Path(folder) / (source.name or "batch")
+        try:
+            size = int(source.fs.info(source.path)["size"])
+            if size <= limit:
+                source.fs.get_file(source.path, str(local))
+        except InterruptedError:
+            raise  # a signal, not the store: never retried as I/O
+        except OSError as exc:
+            raise BatchIOError(f"{source}: cannot read the object: {exc}") from exc
+        if size > limit:
+            too_big = "needs more memory than read.max_memory_mb allows"
+            raise BatchFileError(f"{source}: {size:,} bytes: {too_big}")
+        try:
+            return _read_local(local, read, contract_columns)
+        except BatchFileError as exc:
+            raise type(exc)(str(exc).replace(str(local), str(source))) from exc
+
+
+def _read_local(path: Path, read: ReadSettings, contract_columns: Collection[str] | None) -> BatchRead:
     content = load(path, read.max_memory_mb * MB // CSV_EXPANSION)
     kind, compression, encoding = content.format, content.compression, None
     if kind == "parquet":

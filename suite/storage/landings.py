@@ -12,6 +12,12 @@ recognised as a new version. The record also keeps the names the sensor refused 
 why, so each is logged once. Only the landing sensor writes it (one tick at a time); every write
 replaces the file atomically. A record written before versions were kept (a list of
 ``[batch, landed_at]`` pairs) is read as it is.
+
+On an object store (storage given as ``s3://…``) the record is one object, written whole with one
+PUT (:func:`~suite.storage.objects.put_whole` through :func:`~suite.storage.store.atomic_write`)
+and the snapshots are objects under ``landed/<dataset>/``. A whole PUT is enough: there is no
+compare-and-swap because there is one writer, the landing sensor of the one Dagster daemon, and
+readers (runs, on any machine) see the previous record or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -25,12 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .objects import is_remote, storage_root
 from .store import atomic_write
 
 
 @dataclass(frozen=True)
 class Taken:
-    """One batch the landing sensor took: partition ``key`` from the file ``name`` as it was."""
+    """One batch the landing sensor took: partition ``key`` from the file ``name`` as it was
+    (on an object store ``mtime_ns`` is the object's LastModified, and ``etag`` its ETag)."""
 
     key: str
     landed_at: dt.datetime
@@ -38,19 +46,30 @@ class Taken:
     size: int = -1
     mtime_ns: int = -1
     sha256: str = ""
+    etag: str = ""
 
     def to_list(self) -> list[Any]:
-        return [self.key, self.landed_at.isoformat(), self.name, self.size, self.mtime_ns, self.sha256]
+        row = [self.key, self.landed_at.isoformat(), self.name, self.size, self.mtime_ns, self.sha256]
+        return [*row, self.etag] if self.etag else row
 
     @classmethod
     def from_list(cls, row: Sequence[Any]) -> Taken:
         key, at, *rest = row
-        name, size, mtime_ns, sha256 = (rest or [key, -1, -1, ""])[:4]
-        return cls(str(key), dt.datetime.fromisoformat(at), str(name), int(size), int(mtime_ns), str(sha256))
+        name, size, mtime_ns, sha256, etag = [*(rest or [key, -1, -1, ""]), ""][:5]
+        return cls(
+            str(key),
+            dt.datetime.fromisoformat(at),
+            str(name),
+            int(size),
+            int(mtime_ns),
+            str(sha256),
+            str(etag),
+        )
 
 
-_PARSED: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
-"""Each record file's last parsed version in this process, by path: (inode, mtime, size) → data."""
+_PARSED: dict[str, tuple[Any, dict[str, Any]]] = {}
+"""Each record's last parsed version in this process, by path: (inode, mtime, size) → data for a
+local file; its text for an object (reading it is one GET, as a HEAD would be)."""
 
 
 class LandingRecord:
@@ -65,34 +84,34 @@ class LandingRecord:
     (['b.csv', 'a.csv'], 9)
     """
 
-    def __init__(self, root: str | os.PathLike[str], dataset: str) -> None:
-        if not isinstance(root, (str, os.PathLike)) or "://" in str(root):
-            raise NotImplementedError(
-                f"storage {root}: the landing record and the copies of landed files need a local "
-                "or shared folder; on an object store only asset values and contracts work so far "
-                "(set DATAOPS_STORAGE to a folder)"
-            )
-        self.path = Path(root) / "landed" / f"{dataset}.json"
-        self.snapshots = Path(root) / "landed" / dataset
+    def __init__(self, root: str | os.PathLike[str] | Any, dataset: str) -> None:
+        """``root``: the storage root, a folder or an fsspec URL / UPath (an object store)."""
+        base = storage_root(root)
+        self.path: Any = base / "landed" / f"{dataset}.json"
+        self.snapshots: Any = base / "landed" / dataset
         """Where the sensor keeps each taken batch's copy, named by its partition key."""
 
     def _load(self) -> dict[str, Any]:
         """The record as stored, parsed once per version of the file in this process (a batch
         run asks it several questions, and it grows by one entry per batch)."""
         try:
-            stat = self.path.stat()
+            if is_remote(self.path):
+                text = self.path.read_text()
+                version: Any = text
+            else:
+                stat = self.path.stat()
+                version, text = (stat.st_ino, stat.st_mtime_ns, stat.st_size), ""
         except FileNotFoundError:
             return {"landed": [], "notes": {}, "taken": []}
-        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-        cached = _PARSED.get(self.path)
+        cached = _PARSED.get(str(self.path))
         if cached is not None and cached[0] == version:
             return cached[1]
-        data = json.loads(self.path.read_text())
+        data = json.loads(text or self.path.read_text())
         if isinstance(data, list):  # the record before versions were kept
             data = {"landed": data}
         loaded = {"landed": data.get("landed", []), "notes": data.get("notes", {})}
         loaded["taken"] = [Taken.from_list(row) for row in loaded["landed"]]
-        _PARSED[self.path] = (version, loaded)
+        _PARSED[str(self.path)] = (version, loaded)
         return loaded
 
     def _save(self, taken: Sequence[Taken], notes: Mapping[str, str]) -> None:
@@ -140,8 +159,9 @@ class LandingRecord:
     def landed_at(self, key: str) -> dt.datetime | None:
         return dict(self.landed()).get(key)
 
-    def snapshot(self, key: str) -> Path | None:
-        """The copy of batch ``key`` taken when it landed, if there is one."""
+    def snapshot(self, key: str) -> Any:
+        """The copy of batch ``key`` taken when it landed (a Path, or a UPath on an object
+        store), if there is one; else ``None``."""
         path = self.snapshots / key
         return path if path.is_file() else None
 

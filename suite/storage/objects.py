@@ -37,7 +37,9 @@ def storage_root(root: str | os.PathLike[str] | UPath) -> Path | UPath:
         return Path(unquote(urlparse(text).path))
     from upath import UPath
 
-    return UPath(text)
+    # fsspec caches directory listings per process: a landing sensor would not see new objects,
+    # nor a run an object another process wrote after it listed the prefix.
+    return UPath(text, use_listings_cache=False)
 
 
 def is_remote(path: Any) -> bool:
@@ -49,6 +51,12 @@ def is_remote(path: Any) -> bool:
 def put_whole(path: UPath, data: bytes) -> None:
     """Store ``data`` as the object ``path`` in one atomic PUT (see the module docstring)."""
     path.fs.pipe_file(path.path, data)
+
+
+def upload_whole(path: UPath, local: str | os.PathLike[str]) -> None:
+    """Store the local file ``local`` as the object ``path``: one PUT, or a multipart upload that
+    becomes visible only when complete; either way all or nothing, without holding it in memory."""
+    path.fs.put_file(os.fspath(local), path.path)
 
 
 def move(source: UPath, target: UPath) -> None:

@@ -3,7 +3,7 @@ define what normal looks like."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -22,10 +22,12 @@ def landing_record(dataset: DatasetConfig, files: BatchStorage) -> LandingRecord
     return LandingRecord(files.root, dataset.name)
 
 
-def landed_path(dataset: DatasetConfig, files: BatchStorage, key: str) -> Path:
+def landed_path(dataset: DatasetConfig, files: BatchStorage, key: str) -> Any:
     """The file batch ``key`` is read from: the copy the landing sensor took, so later writes to
     the landing file cannot change it; ``dataset.landing / key`` for a batch taken before copies
-    were kept."""
+    were kept. A :class:`~pathlib.Path`, or a :class:`upath.UPath` when the storage (or, for an
+    old batch, the landing folder) is an object store: :func:`~suite.storage.files.read_batch_file`
+    reads either."""
     return landing_record(dataset, files).snapshot(key) or dataset.landing / key
 
 

@@ -4,11 +4,14 @@
 :meth:`MotoServer.stop` ends it and anything it spawned with one ``os.killpg``), waits until it
 answers, and creates a bucket. :attr:`MotoServer.env` holds the variables with which pandas, s3fs
 and ``UPath("s3://…")`` reach it without options. A missing ``moto_server`` raises
-:class:`~tests.support.servers.ServiceMissing`: the fixture skips on it, or fails under ``CI=true``.
+:class:`~tests.support.servers.ServiceMissing`: :func:`serving`, what the test modules' fixtures
+use, skips on it, or fails under ``CI=true``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -16,9 +19,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.support.servers import ServiceMissing, free_port, stop_group
 
@@ -83,6 +89,38 @@ def start(bucket: str = BUCKET) -> MotoServer:
         server.stop()
         raise
     return server
+
+
+def missing(reason: str) -> None:
+    """Skip, or fail under CI (as the live tests do)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def serving() -> Iterator[MotoServer]:
+    """A moto server whose :attr:`~MotoServer.env` is set in ``os.environ`` while it runs.
+
+    s3fs keeps one filesystem per set of options for the whole process, with the endpoint it
+    read from the environment when it was made: that cache is emptied when a server starts and
+    when it stops, so no test reaches a server that is gone.
+    """
+    try:
+        server = start()
+    except ServiceMissing as exc:
+        missing(str(exc))
+    from s3fs import S3FileSystem
+
+    S3FileSystem.clear_instance_cache()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in server.env.items():
+                patch.setenv(name, value)
+            yield server
+    finally:
+        S3FileSystem.clear_instance_cache()
+        server.stop()
 
 
 def _wait_ready(server: MotoServer) -> None:
