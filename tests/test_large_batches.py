@@ -149,7 +149,7 @@ def test_the_removal_budget_holds_every_row_of_a_large_batch(
     tmp_path: Path, diamonds: Path, cluster: DaskCluster
 ) -> None:
     strict = POLICY + "guardrails: {max_removed_share: 0.0001}\n"
-    settings, _ = run_loop(
+    settings, instance = run_loop(
         tmp_path, diamonds, DaskSettings(scheduler=cluster.address, **SMALL_CLUSTER), strict
     )
     found = outputs(settings)
@@ -161,6 +161,11 @@ def test_the_removal_budget_holds_every_row_of_a_large_batch(
     (reason,) = set(found["held_batch"]["_reason"])  # 21 invalid rows, one price clipped: 20 to remove
     assert reason.startswith("held: remediation would remove 20 of 30000 rows, more than the budget")
     assert decisions(settings) == ["remediate", "hold", "held"]
+    release = build_definitions(settings).resolve_job_def("diamonds_release_job")
+    config = {"ops": {"release": {"config": {"batch": "day-4.csv"}}}}
+    result = release.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "30,000 held rows are Parquet files in" in str(failure.step_failure_data.error)
 
 
 def test_a_large_first_batch_is_refused_naming_the_threshold(tmp_path: Path, diamonds: Path) -> None:

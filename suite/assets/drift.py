@@ -251,10 +251,12 @@ def reference_for(
     ]
     days = _batch_days(dataset, storage, [*earlier, context.partition_key])
 
-    def published_profile(key: str) -> driftguard.Profile | None:
+    def published_profile(key: str) -> driftguard.Profile | None:  # none for a large batch
         frame = files.read(published, key)
+        if not isinstance(frame, pd.DataFrame) or not len(frame):
+            return None
         columns = [c for c in frame.columns if c in training.columns]
-        return driftguard.profile(frame[columns], like=training) if len(frame) else None
+        return driftguard.profile(frame[columns], like=training)
 
     found = declared_reference(dataset, context.partition_key, earlier, days, published_profile)
     if found is None:

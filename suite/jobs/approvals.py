@@ -8,6 +8,7 @@ each carried-out run carries the request's id in its ``dataops/approval`` tag.
 """
 
 import dagster as dg
+import pandas as pd
 
 import datareflex
 import schemasense
@@ -91,6 +92,11 @@ def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
         if current is None:
             raise dg.Failure(f"dataset {dataset.name!r} has no contract to change")
         batch = storage.files.read([dataset.name, "raw_batch"], approval.batch)
+        if not isinstance(batch, pd.DataFrame):
+            raise dg.Failure(
+                f"{dataset.name}: batch {approval.batch!r} ({batch.path}) is larger than "
+                "dask.threshold_rows; a contract changes by a batch read whole: land a sample of it"
+            )
         policy = schemasense.EvolutionPolicy(accept_breaking=True)
         evolved = schemasense.evolve(current, batch, policy).contract
         if dataset.keys:

@@ -43,6 +43,12 @@ def build_release_job(dataset: DatasetConfig) -> dg.JobDefinition:
         if not files.exists(held_path, config.batch):
             raise dg.Failure(f"{dataset.name}: no rows of batch {config.batch!r} are held")
         held = files.read(held_path, config.batch)
+        if not isinstance(held, pd.DataFrame):  # a large batch: its rows stay on disk
+            raise dg.Failure(
+                f"{dataset.name}: batch {config.batch!r} is larger than dask.threshold_rows; its "
+                f"{held.rows:,} held rows are Parquet files in {held.path}, and a release reads "
+                "held rows whole: read them from there"
+            )
         if not len(held):
             raise dg.Failure(f"{dataset.name}: batch {config.batch!r} has no held rows left")
         ledger = files.ledger()

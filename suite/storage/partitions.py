@@ -67,7 +67,8 @@ def training_frames(
 def latest_published(
     instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage
 ) -> tuple[list[str], list[pd.DataFrame]]:
-    """The latest ``training_batches`` published batches that have rows, in landing order."""
+    """The latest ``training_batches`` published batches that have rows, in landing order (a
+    large batch, kept on disk, is passed over: these are read whole)."""
     key = dg.AssetKey([dataset.name, "published_batch"])
     published = set(instance.get_materialized_partitions(key))
     keys: list[str] = []
@@ -76,7 +77,7 @@ def latest_published(
         if partition not in published:
             continue
         frame = files.read(list(key.path), partition)
-        if len(frame):
+        if isinstance(frame, pd.DataFrame) and len(frame):
             keys.insert(0, partition)
             frames.insert(0, frame)
         if len(keys) == dataset.training_batches:
