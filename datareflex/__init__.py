@@ -31,13 +31,14 @@ from ._guardrails import Guardrail, Proposal, Situation, Step, cooling
 from ._ledger import Ledger
 from ._loop import handle_batch
 from ._outcome import Decision, Outcome, PartsOutcome
-from ._parts import PartSink, handle_in_parts
+from ._parts import PartPlan, PartSink, handle_in_parts
 from ._policy import Guardrails, Plan, Policy, PolicyRule, When
 from ._redact import redact
 from ._reflex import Reflex
 from ._reject import reject
 from ._release import close_breaker, release
 from ._signals import Scope, Severity, Signal, SignalKind, schema_changes, sense, sense_totals
+from ._tally import PartsTally
 from ._verify import Verification, verify
 from ._yaml import load_yaml_model, yaml_line
 from .errors import ConfigError, DataReflexError, PolicyError
@@ -58,8 +59,10 @@ __all__ = [
     "Guardrails",
     "Ledger",
     "Outcome",
+    "PartPlan",
     "PartSink",
     "PartsOutcome",
+    "PartsTally",
     "Plan",
     "Policy",
     "PolicyError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import pandas as pd
@@ -30,7 +30,7 @@ from ._loop import _acknowledged, _act, _repaired, propose
 from ._outcome import Decision, PartsOutcome, decide, originals
 from ._policy import Policy
 from ._signals import Signal, sense_totals
-from ._tally import Tally
+from ._tally import PartsTally
 from ._verify import _UNRESOLVED
 
 PUBLISHED, QUARANTINE, HELD = "published", "quarantine", "held"
@@ -70,12 +70,16 @@ def handle_in_parts(
     reference_profile: driftguard.Profile | None = None,
     event_time: dt.datetime | dt.date | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    spread: Callable[[PartPlan], PartsTally] | None = None,
 ) -> PartsOutcome:
     """:func:`~datareflex.handle_batch` for a batch of ``rows`` rows read part by part with
     ``parts()``, its ``violations`` and ``new_categories`` counted over all of it.
     ``repeats(part)`` gives, by row, the reason a row repeats a key of an earlier part (else
     missing), and remembers the part's keys: those rows are removed where a routed quarantine
     or deduplicate would remove them from the whole batch, else held as unresolved.
+    ``spread(plan)``, when given, acts on every part with ``plan`` elsewhere (a cluster's
+    workers, each :meth:`PartPlan.act` on its parts into the same sink) and returns the
+    merged tally; ``parts`` is then read here only to hold the whole batch.
     """
     signals = tuple(sense_totals(violations, rows, new_categories, drift_report, anomalies))
     now = (clock or wall_clock)()
@@ -91,9 +95,8 @@ def handle_in_parts(
     actions = proposal.actions
     detail = {"actions": actions, "signals": [str(s) for s in signals]}
     handling.record("decision", decide(actions).value, detail, contract.version)
-    tally = _act_on_parts(
-        parts, sink, contract, proposal, repeats, reference_rows, reference_profile, handling
-    )
+    plan = PartPlan(contract, proposal, replace(handling, ledger=None), reference_rows, reference_profile)
+    tally = spread(plan) if spread is not None else plan.act(parts(), sink, repeats)
     for step, kind, record in tally.records:
         handling.record(step, kind, record, tally.contract.version)
     proposal = guard(AFTER_ACTING, situation, replace(proposal, removed=tally.removed))
@@ -105,7 +108,7 @@ def handle_in_parts(
 
 def _verified(
     sink: PartSink,
-    tally: Tally,
+    tally: PartsTally,
     proposal: Proposal,
     signals: tuple[Signal, ...],
     reference_profile: driftguard.Profile | None,
@@ -136,40 +139,47 @@ def _verified(
     return outcome
 
 
-def _act_on_parts(
-    parts: Callable[[], Iterable[pd.DataFrame]],
-    sink: PartSink,
-    contract: Contract,
-    proposal: Proposal,
-    repeats: Callable[[pd.DataFrame], pd.Series] | None,
-    reference_rows: pd.DataFrame | None,
-    reference_profile: driftguard.Profile | None,
-    handling: Handling,
-) -> Tally:
-    """Act on every part with ``proposal`` and judge each again; the ledger is written once,
-    from the tally, not once per part."""
-    tally, quiet, repaired = Tally(contract), replace(handling, ledger=None), _repaired(proposal)
-    removing = _removes_repeats(proposal)
-    for part in parts():
-        repeated = repeats(part) if repeats is not None else None
-        early = part.iloc[0:0]
-        if repeated is not None and removing:  # what the routed step would remove from a whole batch
-            early = part[repeated.notna()].assign(**{REASON_COLUMN: repeated.dropna()})
-        acted = _act(part.drop(early.index), contract, proposal, reference_rows, quiet)
-        acted.removed.insert(0, early)
-        acted.notes.append(f"removed {len(early)} rows whose key an earlier part holds")
-        tally.add(part, acted)
-        held, frame = list(acted.held), acted.frame
-        if proposal.steps and len(part):
-            later = None if removing else repeated
-            frame, unresolved = tally.verify_part(frame, later, reference_profile, repaired)
-            held.append(unresolved)
-        tally.removed += acted.removed_rows
-        tally.held += sum(len(f) for f in held)
-        sink.write(QUARANTINE, originals(part, acted.removed))
-        sink.write(HELD, originals(part, held))
-        sink.write(PUBLISHED, frame)
-    return tally
+@dataclass(frozen=True)
+class PartPlan:
+    """How each part of a batch is acted on and verified, as the decision settled it. It holds
+    no ledger, so it travels to another process (a Dask worker) as it is."""
+
+    contract: Contract
+    proposal: Proposal
+    handling: Handling
+    reference_rows: pd.DataFrame | None = None
+    reference_profile: driftguard.Profile | None = None
+
+    def act(
+        self,
+        parts: Iterable[pd.DataFrame],
+        sink: PartSink,
+        repeats: Callable[[pd.DataFrame], pd.Series] | None = None,
+    ) -> PartsTally:
+        """Act on each of ``parts`` (consecutive, in file order) and judge it again; write its
+        rows to ``sink``; the tally of them all."""
+        proposal, contract = self.proposal, self.contract
+        tally, repaired, removing = PartsTally(contract), _repaired(proposal), _removes_repeats(proposal)
+        for part in parts:
+            repeated = repeats(part) if repeats is not None else None
+            early = part.iloc[0:0]
+            if repeated is not None and removing:  # what the routed step would remove from a whole batch
+                early = part[repeated.notna()].assign(**{REASON_COLUMN: repeated.dropna()})
+            acted = _act(part.drop(early.index), contract, proposal, self.reference_rows, self.handling)
+            acted.removed.insert(0, early)
+            acted.notes.append(f"removed {len(early)} rows whose key an earlier part holds")
+            tally.add(part, acted)
+            held, frame = list(acted.held), acted.frame
+            if proposal.steps and len(part):
+                later = None if removing else repeated
+                frame, unresolved = tally.verify_part(frame, later, self.reference_profile, repaired)
+                held.append(unresolved)
+            tally.removed += acted.removed_rows
+            tally.held += sum(len(f) for f in held)
+            sink.write(QUARANTINE, originals(part, acted.removed))
+            sink.write(HELD, originals(part, held))
+            sink.write(PUBLISHED, frame)
+        return tally
 
 
 def _removes_repeats(proposal: Proposal) -> bool:

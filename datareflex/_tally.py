@@ -22,8 +22,9 @@ _COUNT = re.compile(r"(?<![\d.])\d+(?![\d.])")
 
 
 @dataclass
-class Tally:
-    """What acting on the parts so far removed, held and said, and what verification counted."""
+class PartsTally:
+    """What acting on parts of a batch removed, held and said, and what verification counted;
+    the tallies of consecutive parts :meth:`merge` into the batch's."""
 
     contract: Contract
     rows: int = 0
@@ -47,11 +48,25 @@ class Tally:
             self.counts[template] = self.counts.get(template, 0) + (int(found.group()) if found else 0)
         if not self.records:
             self.records = [(s, k, dict(d)) for s, k, d in acted.records]
-            return
-        for (_, _, total), (_, _, detail) in zip(self.records, acted.records, strict=True):
-            for count in ("rows_removed", "rows_held"):
-                if count in total:
-                    total[count] += detail[count]
+        else:
+            _add_rows(self.records, acted.records)
+
+    def merge(self, later: PartsTally) -> PartsTally:
+        """This tally and ``later``'s (of the rows after these) as one."""
+        total = PartsTally(later.contract if later.rows else self.contract)
+        for name in ("rows", "published", "removed", "held", "unresolved"):
+            setattr(total, name, getattr(self, name) + getattr(later, name))
+        total.counts = dict(self.counts)
+        for template, count in later.counts.items():
+            total.counts[template] = total.counts.get(template, 0) + count
+        total.records = [(s, k, dict(d)) for s, k, d in self.records or later.records]
+        if self.records and later.records:
+            _add_rows(total.records, later.records)
+        total.nulls = self.nulls + later.nulls
+        total.problems = [*self.problems, *(p for p in later.problems if p not in self.problems)]
+        profiles = [p for p in (self.profile, later.profile) if p is not None]
+        total.profile = profiles[0].merge(profiles[1]) if len(profiles) == 2 else next(iter(profiles), None)
+        return total
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -106,3 +121,13 @@ class Tally:
         if reference is not None and self.profile is not None:
             problems += still_drifting(self.profile, reference, repaired)
         return problems
+
+
+def _add_rows(
+    records: list[tuple[str, str, dict[str, Any]]], more: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Add the rows of ``more`` (the same steps' records of other parts) into ``records``."""
+    for (_, _, total), (_, _, detail) in zip(records, more, strict=True):
+        for count in ("rows_removed", "rows_held"):
+            if count in total:
+                total[count] += detail[count]

@@ -114,7 +114,11 @@ def test_a_large_batch_on_the_cluster_gets_the_verdicts_of_one_read_whole(
     validation = instance.get_latest_materialization_event(dg.AssetKey(["diamonds", "validation"]))
     assert validation is not None and validation.asset_materialization is not None
     workers = str(validation.asset_materialization.metadata["workers"].value).split(", ")
-    assert sorted(workers) == sorted(cluster.worker_addresses()) and len(workers) == 2  # both worked
+    assert sorted(workers) == cluster.worker_addresses() and len(workers) == 2  # both scanned parts
+    published = instance.get_latest_materialization_event(dg.AssetKey(["diamonds", "published_batch"]))
+    assert published is not None and published.asset_materialization is not None
+    acted = str(published.asset_materialization.metadata["workers"].value).split(", ")
+    assert acted == cluster.worker_addresses()  # both remediated parts (the task log's workers)
     files = BatchStorage(settings.storage)
     raw = files.read(["diamonds", "raw_batch"], "day-4.csv")
     assert isinstance(raw, RowsOnDisk) and abs(raw.rows - LARGE) < LARGE / 100  # a CSV's estimate

@@ -25,8 +25,8 @@ import schemasense
 from suite.assets.metadata import violations_table
 from suite.config import DatasetConfig
 from suite.scale import RowsOnDisk, ScanResult, batch_rows, profile_file
-from suite.scale.remedy import remediate_file
 from suite.scale.resource import DaskResource
+from suite.scale.spread import remediate_batch
 from suite.storage import SuiteStorage
 
 BATCH = dg.DagsterType(
@@ -117,12 +117,23 @@ def same_bins(profile: driftguard.Profile, like: driftguard.Profile) -> bool:
 
 
 def remediate_large(
-    folder: Path, raw: RowsOnDisk, scan: ScanResult, contract: schemasense.Contract, **loop: Any
-) -> tuple[datareflex.PartsOutcome, dict[str, RowsOnDisk]]:
-    """Decide, act and verify chunk by chunk; the three outputs as Parquet folders."""
-    outcome = remediate_file(raw.path, scan, folder / "outcome", contract=contract, **loop)
+    folder: Path,
+    raw: RowsOnDisk,
+    scan: ScanResult,
+    contract: schemasense.Contract,
+    dask: DaskResource,
+    **loop: Any,
+) -> tuple[datareflex.PartsOutcome, dict[str, RowsOnDisk], tuple[str, ...]]:
+    """Decide once, act and verify part by part (on the cluster's workers, as the scan was);
+    the three outputs as Parquet folders, and the workers that acted."""
+    names = ("scheduler", "threshold_rows", "workers", "chunk_rows", "part_rows")
+    options: dict[str, Any] = {name: getattr(dask, name) for name in names}
+    outcome, workers = remediate_batch(
+        raw.path, scan, folder / "outcome", contract=contract, **options, **loop
+    )
     counts = {"published": outcome.published, "quarantine": outcome.quarantined, "held": outcome.held}
-    return outcome, {name: RowsOnDisk(str(folder / "outcome" / name), rows) for name, rows in counts.items()}
+    written = {name: RowsOnDisk(str(folder / "outcome" / name), rows) for name, rows in counts.items()}
+    return outcome, written, workers
 
 
 def reasons(rows: RowsOnDisk, top: int = 20) -> list[tuple[str, int]]:

@@ -152,9 +152,11 @@ def _handle_large(
     try:
         loop = _loop_inputs(context, dataset, storage, ledger, drift_report)
         folder = work_folder(storage, dataset, key)
-        outcome, written = remediate_large(folder, raw, scan, contract, chunk_rows=dask.chunk_rows, **loop)
+        outcome, written, workers = remediate_large(folder, raw, scan, contract, dask, **loop)
+        context.log.info(f"remediated in parts on {', '.join(workers) or 'this process'}")
         rows = {"published_batch": written["published"], "quarantine": written["quarantine"]}
         rows["held_batch"] = written["held"]
+        context.add_output_metadata({"workers": ", ".join(workers) or "this process"}, "published_batch")
         return outcome, dict(rows), ledger.records(dataset.name, key)
     finally:
         ledger.dispose()

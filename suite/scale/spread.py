@@ -1,0 +1,133 @@
+"""Remediation of a large batch on a Dask cluster: each worker acts on its parts of the file.
+
+The decision is made once, on the client, by :func:`datareflex.handle_in_parts`; its
+:class:`datareflex.PartPlan` (no ledger in it) goes to the workers, and each acts on and
+verifies its part chunk by chunk, writing its rows into the same Parquet folders (files named
+by their first row: no two workers write one file). Keys repeated across parts are found first,
+as a scan finds them (:func:`.engine.part_keys` gathered in file order), so a worker removes a
+row whose key an earlier part holds exactly where one process would. The workers' tallies merge
+in file order on the client, which judges the totals. :func:`remediate_batch` picks the engine
+as :func:`.engine.scan_batch` does.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+import datareflex
+import schemasense
+
+from .batch import ScanResult
+from .chunks import CHUNK_ROWS, iter_chunks, parts
+from .engine import PART_ROWS, THRESHOLD_ROWS, part_keys
+from .keys import KeyLedger, key_hashes, merge_repeats
+from .pieces import Part
+from .remedy import ParquetSink, remediate_file
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+
+def remediate_batch(
+    path: str | os.PathLike[str],
+    scan: ScanResult,
+    out: str | os.PathLike[str],
+    *,
+    contract: schemasense.Contract,
+    scheduler: str | None = None,
+    threshold_rows: int = THRESHOLD_ROWS,
+    workers: int = 2,
+    chunk_rows: int = CHUNK_ROWS,
+    part_rows: int = PART_ROWS,
+    **loop: Any,
+) -> tuple[datareflex.PartsOutcome, tuple[str, ...]]:
+    """Remediate ``path`` in this process, or on a cluster above ``threshold_rows`` rows (the
+    one at ``scheduler``, else a ``LocalCluster`` of ``workers`` processes for this batch); the
+    outcome, and the addresses of the workers that ran its tasks (none in this process)."""
+    if scan.rows <= threshold_rows:
+        return remediate_file(path, scan, out, contract=contract, chunk_rows=chunk_rows, **loop), ()
+    from distributed import Client, LocalCluster, get_task_stream
+
+    def on(client: Client) -> tuple[datareflex.PartsOutcome, tuple[str, ...]]:
+        spread = functools.partial(
+            act_on_cluster, client, path, out, chunk_rows=chunk_rows, part_rows=part_rows
+        )
+        with get_task_stream(client) as tasks:  # the task log: which worker ran what
+            outcome = remediate_file(
+                path, scan, out, contract=contract, chunk_rows=chunk_rows, spread=spread, **loop
+            )
+        return outcome, tuple(sorted({task["worker"] for task in tasks.data}))
+
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            return on(client)
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        return on(client)
+
+
+def act_on_cluster(
+    client: Client,
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    plan: datareflex.PartPlan,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    part_rows: int = PART_ROWS,
+) -> datareflex.PartsTally:
+    """``plan`` carried out on ``client``'s workers, part by part; the merged tally."""
+    pieces = parts(path, part_rows, plan.contract)
+    earlier: list[dict[str, np.ndarray]] = [{} for _ in pieces]
+    if any(c.unique for c in plan.contract.columns.values()):
+        keys = client.gather(
+            client.map(part_keys, pieces, contract=plan.contract, chunk_rows=chunk_rows, pure=False)
+        )
+        ledger = KeyLedger()
+        earlier = [ledger.repeats(k) for k in keys]
+    tallies = client.gather(
+        client.map(_act_here, pieces, earlier, plan=plan, out=str(out), chunk_rows=chunk_rows, pure=False)
+    )
+    return functools.reduce(datareflex.PartsTally.merge, tallies, datareflex.PartsTally(plan.contract))
+
+
+def _act_here(
+    part: Part, earlier: dict[str, np.ndarray], *, plan: datareflex.PartPlan, out: str, chunk_rows: int
+) -> datareflex.PartsTally:
+    """One part on a worker: its chunks acted on and judged, its rows written."""
+    frames = (chunk.frame for chunk in iter_chunks(part.path, chunk_rows, plan.contract, part))
+    return plan.act(frames, _Writer(out), repeats_after(plan.contract, earlier))
+
+
+class _Writer(ParquetSink):
+    """A worker's sink: it writes beside the other workers, and never empties the folders."""
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.out = Path(out)
+
+
+def repeats_after(contract: schemasense.Contract, earlier: dict[str, np.ndarray]) -> Any:
+    """``repeats(frame)`` for the chunks of one part: by row, why its key repeats one of an
+    earlier chunk of the part or (``earlier``: file rows per column) of an earlier part."""
+    ledger = KeyLedger()
+
+    def repeats(frame: pd.DataFrame) -> pd.Series:
+        within = ledger.repeats(key_hashes(contract, frame))
+        before = {n: r[np.isin(r, frame.index.to_numpy())] for n, r in earlier.items()}
+        reasons: dict[Any, str] = {}
+        for name, rows in merge_repeats(within, before).items():
+            for row, value in zip(rows.tolist(), frame.loc[rows, name].tolist(), strict=True):
+                said = f"{name}: {value} repeats an earlier row"
+                reasons[row] = f"{reasons[row]}; {said}" if row in reasons else said
+        return pd.Series(reasons, index=frame.index, dtype=object)
+
+    return repeats
