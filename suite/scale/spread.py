@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 import datareflex
 import schemasense
@@ -26,9 +25,9 @@ import schemasense
 from .batch import ScanResult
 from .chunks import CHUNK_ROWS, iter_chunks, parts
 from .engine import PART_ROWS, THRESHOLD_ROWS, part_keys
-from .keys import KeyLedger, key_hashes, merge_repeats
+from .keys import KeyLedger
 from .pieces import Part
-from .remedy import ParquetSink, remediate_file
+from .remedy import ParquetSink, remediate_file, repeats_after
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -113,21 +112,3 @@ class _Writer(ParquetSink):
 
     def __init__(self, out: str | os.PathLike[str]) -> None:
         self.out = Path(out)
-
-
-def repeats_after(contract: schemasense.Contract, earlier: dict[str, np.ndarray]) -> Any:
-    """``repeats(frame)`` for the chunks of one part: by row, why its key repeats one of an
-    earlier chunk of the part or (``earlier``: file rows per column) of an earlier part."""
-    ledger = KeyLedger()
-
-    def repeats(frame: pd.DataFrame) -> pd.Series:
-        within = ledger.repeats(key_hashes(contract, frame))
-        before = {n: r[np.isin(r, frame.index.to_numpy())] for n, r in earlier.items()}
-        reasons: dict[Any, str] = {}
-        for name, rows in merge_repeats(within, before).items():
-            for row, value in zip(rows.tolist(), frame.loc[rows, name].tolist(), strict=True):
-                said = f"{name}: {value} repeats an earlier row"
-                reasons[row] = f"{reasons[row]}; {said}" if row in reasons else said
-        return pd.Series(reasons, index=frame.index, dtype=object)
-
-    return repeats
