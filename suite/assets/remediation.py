@@ -15,7 +15,7 @@ from suite.assets.metadata import latest_metadata, redacted
 from suite.assets.schema import contract_metadata
 from suite.config import DatasetConfig
 from suite.loop import event_time, imputer_rows, read_policy, signal_summary
-from suite.scale import RowsOnDisk
+from suite.scale import RowsOnDisk, iter_chunks
 from suite.scale.resource import DaskResource
 from suite.storage import SuiteStorage
 from suite.storage.partitions import landing_record, training_frames
@@ -152,7 +152,8 @@ def _handle_large(
     try:
         loop = _loop_inputs(context, dataset, storage, ledger, drift_report)
         folder = work_folder(storage, dataset, key)
-        outcome, written, workers = remediate_large(folder, raw, scan, contract, dask, **loop)
+        settled = _settled_in_chunks(contract, raw, dask.chunk_rows)
+        outcome, written, workers = remediate_large(folder, raw, scan, settled, dask, **loop)
         context.log.info(f"remediated in parts on {', '.join(workers) or 'this process'}")
         rows = {"published_batch": written["published"], "quarantine": written["quarantine"]}
         rows["held_batch"] = written["held"]
@@ -160,6 +161,18 @@ def _handle_large(
         return outcome, dict(rows), ledger.records(dataset.name, key)
     finally:
         ledger.dispose()
+
+
+def _settled_in_chunks(
+    contract: schemasense.Contract, raw: RowsOnDisk, chunk_rows: int
+) -> schemasense.Contract:
+    """:func:`schemasense.settle` over every chunk (it only rules formats out, so chunk after
+    chunk settles what the whole batch would); no pass when no date format is open."""
+    if all(len(c.datetime_candidates) < 2 for c in contract.columns.values()):
+        return contract
+    for chunk in iter_chunks(raw.path, chunk_rows, contract):
+        contract = schemasense.settle(contract, chunk.frame)
+    return contract
 
 
 def _loop_inputs(
