@@ -28,6 +28,7 @@ from suite.scale import RowsOnDisk, ScanResult, batch_rows, profile_file
 from suite.scale.resource import DaskResource
 from suite.scale.spread import remediate_batch
 from suite.storage import SuiteStorage
+from suite.storage.content import COMPRESSIONS
 
 BATCH = dg.DagsterType(
     name="Batch",
@@ -43,8 +44,16 @@ VALIDATION = dg.DagsterType(
 
 
 def large_file(path: Path, dask: DaskResource) -> RowsOnDisk | None:
-    """``path`` kept on disk when it holds more rows than the resource's threshold."""
-    rows = batch_rows(path)
+    """``path`` kept on disk when it holds more rows than the resource's threshold. A compressed
+    or unreadable file never is: the whole-file reader refuses it with its reason."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+        if any(head.startswith(magic) for magic in COMPRESSIONS):
+            return None
+        rows = batch_rows(path)
+    except Exception:  # noqa: BLE001 - read_batch_file says what is wrong with the file
+        return None
     return RowsOnDisk(str(path), rows) if rows > dask.threshold_rows else None
 
 
