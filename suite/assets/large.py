@@ -25,6 +25,7 @@ import schemasense
 from suite.assets.metadata import violations_table
 from suite.config import DatasetConfig
 from suite.scale import RowsOnDisk, ScanResult, batch_rows, profile_file
+from suite.scale.places import Place
 from suite.scale.remedy import remediate_file
 from suite.scale.resource import DaskResource
 from suite.storage import SuiteStorage
@@ -42,8 +43,9 @@ VALIDATION = dg.DagsterType(
 )
 
 
-def large_file(path: Path, dask: DaskResource) -> RowsOnDisk | None:
-    """``path`` kept on disk when it holds more rows than the resource's threshold."""
+def large_file(path: Place, dask: DaskResource) -> RowsOnDisk | None:
+    """``path`` (a local path, or a UPath on an object store) kept on disk when it holds more
+    rows than the resource's threshold."""
     rows = batch_rows(path)
     return RowsOnDisk(str(path), rows) if rows > dask.threshold_rows else None
 

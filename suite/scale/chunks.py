@@ -28,14 +28,15 @@ from suite.storage.content import BatchFileError
 
 from .csv_chunks import csv_chunks, csv_header, csv_kinds, csv_part, csv_parts
 from .pieces import Chunk, Part
+from .places import Place, open_read
 
 CHUNK_ROWS = 250_000
 """Rows a chunk holds by default: a scan of 10 columns peaks near 550 MB with it (1M rows: 900)."""
 
 
-def file_format(path: str | os.PathLike[str]) -> str:
+def file_format(path: Place) -> str:
     """``parquet`` when the file starts with ``PAR1``, else ``csv``."""
-    with open(path, "rb") as handle:
+    with open_read(path) as handle:
         return "parquet" if handle.read(4) == b"PAR1" else "csv"
 
 

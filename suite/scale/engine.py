@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 import driftguard
 import schemasense
@@ -32,6 +30,7 @@ from .chunks import CHUNK_ROWS, file_format, iter_chunks, parts
 from .csv_chunks import CSV_BLOCK
 from .keys import KeyLedger, Keys, key_hashes
 from .pieces import Part
+from .places import Place, open_read, parquet_file, size
 from .scan import ChunkScan
 
 if TYPE_CHECKING:
@@ -108,14 +107,15 @@ def _scan_part_here(
     return scan_part(part, contract, like, out, chunk_rows, earlier, sample_rows, worker=get_worker().address)
 
 
-def batch_rows(path: str | os.PathLike[str]) -> int:
-    """Rows of a Parquet file (from its footer); of a CSV, estimated from its first block."""
+def batch_rows(path: Place) -> int:
+    """Rows of a Parquet file (from its footer); of a CSV, estimated from its first block. A
+    local path, or a file on an object store (a URL or a UPath)."""
     if file_format(path) == "parquet":
-        return int(pq.ParquetFile(path, pre_buffer=False).metadata.num_rows)
-    with open(path, "rb") as handle:
+        return int(parquet_file(path).metadata.num_rows)
+    with open_read(path) as handle:
         head = handle.read(CSV_BLOCK)
     lines = max(head.count(b"\n"), 1)
-    return int(Path(path).stat().st_size * lines / max(len(head), 1))
+    return int(size(path) * lines / max(len(head), 1))
 
 
 def scan_batch(
