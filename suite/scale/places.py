@@ -43,7 +43,7 @@ def is_url(place: Place) -> bool:
     return is_remote(locate(place))
 
 
-def name(place: Place) -> str:
+def as_text(place: Place) -> str:
     """``place`` as text: a local path, or the store's URL (what workers and asset values carry)."""
     return str(locate(place))
 
@@ -101,7 +101,7 @@ def parts_in(folder: Place) -> list[Any]:
     return [where / Path(path).name for path in sorted(found)]
 
 
-def dataset(folder: Place) -> ds.Dataset:
+def parquet_dataset(folder: Place) -> ds.Dataset:
     """The Parquet files of ``folder`` as one pyarrow dataset."""
     where = locate(folder)
     if is_remote(where):
