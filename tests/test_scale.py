@@ -282,3 +282,23 @@ def test_a_batch_on_s3_is_scanned_into_s3_as_the_same_file_on_disk(tmp_path, mot
         assert read_rows(on_s3.outputs[name]).equals(read_rows(on_disk.outputs[name])), name
     written = UPath(f"{prefix}/out").fs.find(f"{prefix}/out".removeprefix("s3://"))
     assert len(written) == 2 * on_disk.chunks  # one valid and one quarantined part per chunk, no other key
+
+
+def test_a_sink_on_s3_holds_its_published_parts_and_starts_empty_again(moto, diamonds) -> None:
+    import uuid
+
+    from suite.scale.remedy import ParquetSink
+
+    _, rest = diamonds
+    out = moto.url(uuid.uuid4().hex, "outcome")
+    sink = ParquetSink(out)
+    for start in range(0, 9_000, 3_000):
+        sink.write("published", rest.iloc[start : start + 3_000])
+    sink.write("quarantine", rest.iloc[[7]].assign(_reason="cut: 'Flawless' is not an allowed value"))
+    sink.hold_published("held: over the budget")
+    held = read_rows(f"{out}/held")
+    assert held.index.tolist() == list(range(9_000)) and set(held["_reason"]) == {"held: over the budget"}
+    assert held.drop(columns="_reason").equals(rest.iloc[:9_000])
+    assert read_rows(f"{out}/published").empty and len(read_rows(f"{out}/quarantine")) == 1
+    ParquetSink(out)  # a retry starts from nothing
+    assert all(read_rows(f"{out}/{name}").empty for name in ("published", "quarantine", "held"))
