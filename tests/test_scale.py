@@ -237,3 +237,68 @@ def test_an_unreadable_row_names_the_file(tmp_path, diamonds) -> None:
         handle.write("1,2,3,4,5,6,7,8,9,10,11,12,13\n")  # more fields than the header
     with pytest.raises(BatchFileError, match=f"{path}: unreadable after row"):
         scan_file(path, contract, tmp_path / "out", chunk_rows=3_000)
+
+
+@pytest.fixture(scope="module")
+def moto():
+    from tests.support import s3
+
+    with s3.serving() as server:
+        yield server
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_batch_on_s3_is_scanned_into_s3_as_the_same_file_on_disk(tmp_path, moto, diamonds, kind) -> None:
+    import uuid
+
+    from upath import UPath
+
+    from suite.scale import batch_rows
+
+    contract, rest = diamonds
+    local = _write(rest, tmp_path, kind)
+    prefix = moto.url(uuid.uuid4().hex)
+    remote = f"{prefix}/batch.{kind}"
+    UPath(remote).write_bytes(local.read_bytes())
+    assert batch_rows(UPath(remote)) == batch_rows(remote) == batch_rows(local)
+
+    def cuts(path):  # type: ignore[no-untyped-def]
+        return [
+            (p.first_row, p.rows, p.row_groups, p.byte_range, p.kinds) for p in parts(path, 6_000, contract)
+        ]
+
+    assert cuts(remote) == cuts(local) and len(cuts(local)) > 1
+    on_disk = scan_file(local, contract, tmp_path / "out", chunk_rows=3_000)
+    scan_file(remote, contract, f"{prefix}/out", chunk_rows=2_000)
+    on_s3 = scan_file(remote, contract, f"{prefix}/out", chunk_rows=3_000)  # again: no stale part stays
+    assert on_s3.outputs == {name: f"{prefix}/out/{name}" for name in ("published", "quarantine")}
+    assert (on_s3.rows, on_s3.published, on_s3.quarantined, on_s3.chunks) == (
+        on_disk.rows,
+        on_disk.published,
+        on_disk.quarantined,
+        on_disk.chunks,
+    )
+    for name in ("published", "quarantine"):
+        assert read_rows(on_s3.outputs[name]).equals(read_rows(on_disk.outputs[name])), name
+    written = UPath(f"{prefix}/out").fs.find(f"{prefix}/out".removeprefix("s3://"))
+    assert len(written) == 2 * on_disk.chunks  # one valid and one quarantined part per chunk, no other key
+
+
+def test_a_sink_on_s3_holds_its_published_parts_and_starts_empty_again(moto, diamonds) -> None:
+    import uuid
+
+    from suite.scale.remedy import ParquetSink
+
+    _, rest = diamonds
+    out = moto.url(uuid.uuid4().hex, "outcome")
+    sink = ParquetSink(out)
+    for start in range(0, 9_000, 3_000):
+        sink.write("published", rest.iloc[start : start + 3_000])
+    sink.write("quarantine", rest.iloc[[7]].assign(_reason="cut: 'Flawless' is not an allowed value"))
+    sink.hold_published("held: over the budget")
+    held = read_rows(f"{out}/held")
+    assert held.index.tolist() == list(range(9_000)) and set(held["_reason"]) == {"held: over the budget"}
+    assert held.drop(columns="_reason").equals(rest.iloc[:9_000])
+    assert read_rows(f"{out}/published").empty and len(read_rows(f"{out}/quarantine")) == 1
+    ParquetSink(out)  # a retry starts from nothing
+    assert all(read_rows(f"{out}/{name}").empty for name in ("published", "quarantine", "held"))

@@ -5,19 +5,19 @@
 workers), ``batch_profile`` counts it chunk by chunk (or takes a finished scan's profile: it
 must not wait for ``validation``, whose blocking checks would stop it), and the remediation step
 runs DataReflex's loop chunk by chunk (:mod:`suite.scale.remedy`). Rows stay on disk throughout, as Parquet
-folders under ``<storage>/<dataset>/large/<batch>/``.
+folders under ``<storage>/<dataset>/large/<batch>/``: a local folder, or a prefix of an object store
+(``DATAOPS_STORAGE=s3://…``) that the workers write to with the credentials of their own environment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import pandas as pd
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 import datareflex
 import driftguard
@@ -25,10 +25,14 @@ import schemasense
 from suite.assets.metadata import violations_table
 from suite.config import DatasetConfig
 from suite.scale import RowsOnDisk, ScanResult, batch_rows, profile_file
+from suite.scale.places import Place, as_text, open_read, parquet_dataset
 from suite.scale.resource import DaskResource
 from suite.scale.spread import remediate_batch
 from suite.storage import SuiteStorage
 from suite.storage.content import COMPRESSIONS
+
+if TYPE_CHECKING:
+    from upath import UPath
 
 BATCH = dg.DagsterType(
     name="Batch",
@@ -43,11 +47,12 @@ VALIDATION = dg.DagsterType(
 )
 
 
-def large_file(path: Path, dask: DaskResource) -> RowsOnDisk | None:
-    """``path`` kept on disk when it holds more rows than the resource's threshold. A compressed
-    or unreadable file never is: the whole-file reader refuses it with its reason."""
+def large_file(path: Place, dask: DaskResource) -> RowsOnDisk | None:
+    """``path`` (a local path, or a UPath on an object store) kept on disk when it holds more
+    rows than the resource's threshold. A compressed or unreadable file never is: the
+    whole-file reader refuses it with its reason."""
     try:
-        with path.open("rb") as handle:
+        with open_read(path) as handle:
             head = handle.read(8)
         if any(head.startswith(magic) for magic in COMPRESSIONS):
             return None
@@ -57,16 +62,11 @@ def large_file(path: Path, dask: DaskResource) -> RowsOnDisk | None:
     return RowsOnDisk(str(path), rows) if rows > dask.threshold_rows else None
 
 
-def work_folder(storage: SuiteStorage, dataset: DatasetConfig, key: str) -> Path:
-    """Where a large batch's rows are written: a folder every worker reaches."""
-    root = storage.files.root
-    if storage.files.remote:
-        raise dg.Failure(
-            f"{dataset.name} batch {key}: a batch larger than dask.threshold_rows is scanned into a "
-            f"folder, and storage {root} is an object store; set DATAOPS_STORAGE to a shared folder",
-            allow_retries=False,
-        )
-    return Path(root) / dataset.name / "large" / key
+def work_folder(storage: SuiteStorage, dataset: DatasetConfig, key: str) -> Path | UPath:
+    """Where a large batch's rows are written, under the storage every worker reaches (a
+    :class:`~pathlib.Path`, or a UPath on an object store)."""
+    root: Path | UPath = storage.files.root
+    return root / dataset.name / "large" / key
 
 
 def validate_large(
@@ -126,7 +126,7 @@ def same_bins(profile: driftguard.Profile, like: driftguard.Profile) -> bool:
 
 
 def remediate_large(
-    folder: Path,
+    folder: Path | UPath,
     raw: RowsOnDisk,
     scan: ScanResult,
     contract: schemasense.Contract,
@@ -137,17 +137,16 @@ def remediate_large(
     the three outputs as Parquet folders, and the workers that acted."""
     names = ("scheduler", "threshold_rows", "workers", "chunk_rows", "part_rows")
     options: dict[str, Any] = {name: getattr(dask, name) for name in names}
-    outcome, workers = remediate_batch(
-        raw.path, scan, folder / "outcome", contract=contract, **options, **loop
-    )
+    out = folder / "outcome"
+    outcome, workers = remediate_batch(raw.path, scan, out, contract=contract, **options, **loop)
     counts = {"published": outcome.published, "quarantine": outcome.quarantined, "held": outcome.held}
-    written = {name: RowsOnDisk(str(folder / "outcome" / name), rows) for name, rows in counts.items()}
+    written = {name: RowsOnDisk(as_text(out / name), rows) for name, rows in counts.items()}
     return outcome, written, workers
 
 
 def reasons(rows: RowsOnDisk, top: int = 20) -> list[tuple[str, int]]:
     """The most frequent reasons of a quarantine or held folder, read column-only."""
-    table = ds.dataset(rows.path, format="parquet").to_table(columns=[schemasense.REASON_COLUMN])
+    table = parquet_dataset(rows.path).to_table(columns=[schemasense.REASON_COLUMN])
     counted = pc.value_counts(table.column(0)).to_pylist()
     ranked = sorted(((c["values"], c["counts"]) for c in counted), key=lambda pair: -pair[1])
     return ranked[:top]

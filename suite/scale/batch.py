@@ -11,11 +11,8 @@ violations by adding counts (a null share is judged on the batch's totals). Vali
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +24,7 @@ from schemasense._validate import MIN_NULL_BURST  # the batch rule the chunks' t
 
 from .chunks import CHUNK_ROWS, Part, iter_chunks, whole
 from .keys import KeyLedger, key_hashes, merge_repeats
+from .places import Place, as_text, locate, make_folder, move_folder, remove
 from .scan import QUARANTINE, VALID, ChunkScan, scan_chunk
 
 PUBLISHED, HELD = "published", "held"
@@ -95,9 +93,9 @@ class ScanResult:
 
 
 def scan_file(
-    path: str | os.PathLike[str],
+    path: Place,
     contract: schemasense.Contract,
-    out: str | os.PathLike[str],
+    out: Place,
     like: driftguard.Profile | None = None,
     *,
     chunk_rows: int = CHUNK_ROWS,
@@ -109,19 +107,18 @@ def scan_file(
     template = like or first_profile(path, contract, chunk_rows)
     prepare(out)
     part = whole(path, contract)
-    scan = scan_part(part, contract, template, str(out), chunk_rows, {}, sample_rows)
-    return finish(str(path), [scan] if scan else [], contract, out, hold_rules)
+    scan = scan_part(part, contract, template, as_text(out), chunk_rows, {}, sample_rows)
+    return finish(as_text(path), [scan] if scan else [], contract, out, hold_rules)
 
 
-def prepare(out: str | os.PathLike[str]) -> None:
+def prepare(out: Place) -> None:
     """Empty ``out`` of an earlier scan's rows: a scan run again (a retry) leaves no stale part."""
+    folder = locate(out)
     for name in (VALID, QUARANTINE, PUBLISHED, HELD):
-        shutil.rmtree(Path(out) / name, ignore_errors=True)
+        remove(folder / name)
 
 
-def first_profile(
-    path: str | os.PathLike[str], contract: schemasense.Contract | None, chunk_rows: int
-) -> driftguard.Profile:
+def first_profile(path: Place, contract: schemasense.Contract | None, chunk_rows: int) -> driftguard.Profile:
     """The first chunk's profile: the bins and categories every chunk is counted on."""
     first = next(iter_chunks(path, chunk_rows, contract), None)
     if first is None:
@@ -130,7 +127,7 @@ def first_profile(
 
 
 def profile_file(
-    path: str | os.PathLike[str],
+    path: Place,
     like: driftguard.Profile | None,
     chunk_rows: int = CHUNK_ROWS,
     contract: schemasense.Contract | None = None,
@@ -173,18 +170,18 @@ def finish(
     path: str,
     scans: Sequence[ChunkScan],
     contract: schemasense.Contract,
-    out: str | os.PathLike[str],
+    out: Place,
     hold_rules: Iterable[Rule] = (),
 ) -> ScanResult:
     """Merge the chunk verdicts of a file; move its valid rows to published/ or held/."""
     total = merge_all(scans)
     violations = merge_violations(total, contract)
     held = bool({v.rule for v in violations} & set(hold_rules))
-    folder = Path(out)
+    folder = locate(out)
     target = folder / (HELD if held else PUBLISHED)
-    (folder / VALID).mkdir(parents=True, exist_ok=True)
-    (folder / QUARANTINE).mkdir(parents=True, exist_ok=True)
-    os.replace(folder / VALID, target)
+    make_folder(folder / VALID)
+    make_folder(folder / QUARANTINE)
+    move_folder(folder / VALID, target)
     return ScanResult(
         path,
         total.rows,

@@ -15,9 +15,7 @@ whole-file read), and for CSV the kinds of :mod:`.csv_chunks`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -28,36 +26,35 @@ from suite.storage.content import BatchFileError
 
 from .csv_chunks import csv_chunks, csv_header, csv_kinds, csv_part, csv_parts
 from .pieces import Chunk, Part
+from .places import Place, as_text, open_read, parquet_file, size
 
 CHUNK_ROWS = 250_000
 """Rows a chunk holds by default: a scan of 10 columns peaks near 550 MB with it (1M rows: 900)."""
 
 
-def file_format(path: str | os.PathLike[str]) -> str:
+def file_format(path: Place) -> str:
     """``parquet`` when the file starts with ``PAR1``, else ``csv``."""
-    with open(path, "rb") as handle:
+    with open_read(path) as handle:
         return "parquet" if handle.read(4) == b"PAR1" else "csv"
 
 
-def parts(
-    path: str | os.PathLike[str], rows: int, contract: schemasense.Contract | None = None
-) -> list[Part]:
+def parts(path: Place, rows: int, contract: schemasense.Contract | None = None) -> list[Part]:
     """Split ``path`` into parts of about ``rows`` rows (at least one part)."""
     if file_format(path) == "parquet":
-        return _parquet_parts(str(path), rows)
-    return csv_parts(str(path), rows, csv_kinds(path, contract))
+        return _parquet_parts(as_text(path), rows)
+    return csv_parts(as_text(path), rows, csv_kinds(path, contract))
 
 
-def whole(path: str | os.PathLike[str], contract: schemasense.Contract | None = None) -> Part:
+def whole(path: Place, contract: schemasense.Contract | None = None) -> Part:
     """All of ``path`` as one part, without reading it (a CSV's ``rows`` is then -1: not counted)."""
     if file_format(path) == "parquet":
-        return _parquet_parts(str(path), 1 << 62)[0]
+        return _parquet_parts(as_text(path), 1 << 62)[0]
     _, start = csv_header(path)
-    return csv_part(str(path), 0, -1, (start, Path(path).stat().st_size), csv_kinds(path, contract))
+    return csv_part(as_text(path), 0, -1, (start, size(path)), csv_kinds(path, contract))
 
 
 def iter_chunks(
-    path: str | os.PathLike[str],
+    path: Place,
     rows: int = CHUNK_ROWS,
     contract: schemasense.Contract | None = None,
     part: Part | None = None,
@@ -82,7 +79,7 @@ def iter_chunks(
 
 
 def _parquet_parts(path: str, rows: int) -> list[Part]:
-    metadata = pq.ParquetFile(path, pre_buffer=False).metadata
+    metadata = parquet_file(path).metadata
     out: list[Part] = []
     groups: list[int] = []
     first = taken = 0
@@ -96,7 +93,7 @@ def _parquet_parts(path: str, rows: int) -> list[Part]:
 
 
 def _parquet_chunks(part: Part, rows: int) -> Iterator[Chunk]:
-    source = pq.ParquetFile(part.path, pre_buffer=False)
+    source = parquet_file(part.path)
     widen = _nullable_integers(source)
     first = part.first_row
     for batch in source.iter_batches(batch_size=rows, row_groups=list(part.row_groups)):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ import pyarrow.csv as pacsv
 import schemasense
 
 from .pieces import Chunk, Part
+from .places import Place, is_url, open_read, size
 
 CSV_BLOCK = 1 << 20
 NA_VALUES = [
@@ -31,24 +31,25 @@ NA_VALUES = [
 """What ``pandas.read_csv`` reads as missing by default: the chunked reader agrees with it."""
 
 
-def csv_header(path: str | os.PathLike[str]) -> tuple[list[str], int]:
+def csv_header(path: Place) -> tuple[list[str], int]:
     """The CSV's column names and the byte offset of its first data line."""
-    with open(path, "rb") as handle:
+    with open_read(path) as handle:
         line = handle.readline()
     if not line.strip():
         raise ValueError(f"{path}: no header line")
     return [str(n) for n in pd.read_csv(io.BytesIO(line), nrows=0).columns], len(line)
 
 
-def csv_kinds(path: str | os.PathLike[str], contract: schemasense.Contract | None) -> dict[str, str]:
+def csv_kinds(path: Place, contract: schemasense.Contract | None) -> dict[str, str]:
     """Each column's kind: the contract's type, else what pyarrow infers from the first block."""
     names, _ = csv_header(path)
     if contract is not None:
         types = {n: c.logical_type.value for n, c in contract.columns.items()}
         return {n: types[n] if types.get(n) in ("integer", "float", "boolean") else "text" for n in names}
     options = pacsv.ConvertOptions(null_values=NA_VALUES, strings_can_be_null=True, timestamp_parsers=[])
+    source = open_read(path) if is_url(path) else str(path)
     reader = pacsv.open_csv(
-        str(path), read_options=pacsv.ReadOptions(block_size=CSV_BLOCK), convert_options=options
+        source, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK), convert_options=options
     )
     schema = reader.schema
     reader.close()
@@ -70,12 +71,12 @@ def csv_parts(path: str, rows: int, kinds: Mapping[str, str]) -> list[Part]:
     odd number of them is inside a field (an escaped quote, ``""``, counts twice).
     """
     _, start = csv_header(path)
-    size = Path(path).stat().st_size
+    end = size(path)
     out: list[Part] = []
     first = lines = 0
     begin = position = start
     inside = False
-    with open(path, "rb") as handle:
+    with open_read(path) as handle:
         handle.seek(start)
         for block in iter(lambda: handle.read(CSV_BLOCK), b""):
             ends, inside = _record_ends(block, inside)
@@ -85,9 +86,9 @@ def csv_parts(path: str, rows: int, kinds: Mapping[str, str]) -> list[Part]:
                 first, begin, ends, lines = first + rows, cut, ends[rows - lines :], 0
             lines += len(ends)
             position += len(block)
-    if begin < size:
-        last_line_open = size > start and _last_byte(path) != b"\n"
-        out.append(csv_part(path, first, lines + last_line_open, (begin, size), kinds))
+    if begin < end:
+        last_line_open = end > start and _last_byte(path) != b"\n"
+        out.append(csv_part(path, first, lines + last_line_open, (begin, end), kinds))
     return out or [csv_part(path, 0, 0, (start, start), kinds)]
 
 
@@ -105,7 +106,7 @@ def csv_part(path: str, first: int, rows: int, span: tuple[int, int], kinds: Map
 
 
 def _last_byte(path: str) -> bytes:
-    with open(path, "rb") as handle:
+    with open_read(path) as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1)
 
@@ -166,7 +167,7 @@ class _Range(io.RawIOBase):
     """The bytes ``start`` .. ``end`` of a file, read as a stream without its header line."""
 
     def __init__(self, path: str, start: int, end: int) -> None:
-        self._handle = open(path, "rb")  # noqa: SIM115 - closed with the stream
+        self._handle = open_read(path)  # closed with the stream
         self._handle.seek(start)
         self._left = end - start
 

@@ -15,13 +15,10 @@ cluster at ``scheduler``, else a ``LocalCluster`` of worker processes for this b
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow.parquet as pq
 
 import driftguard
 import schemasense
@@ -32,6 +29,7 @@ from .chunks import CHUNK_ROWS, file_format, iter_chunks, parts
 from .csv_chunks import CSV_BLOCK
 from .keys import KeyLedger, Keys, key_hashes
 from .pieces import Part
+from .places import Place, as_text, open_read, parquet_file, size
 from .scan import ChunkScan
 
 if TYPE_CHECKING:
@@ -44,9 +42,9 @@ PART_ROWS = 2_000_000
 
 def scan_on_cluster(
     client: Client,
-    path: str | os.PathLike[str],
+    path: Place,
     contract: schemasense.Contract,
-    out: str | os.PathLike[str],
+    out: Place,
     like: driftguard.Profile | None = None,
     *,
     part_rows: int = PART_ROWS,
@@ -54,7 +52,9 @@ def scan_on_cluster(
     hold_rules: Iterable[Rule] = (),
     sample_rows: int = 2000,
 ) -> ScanResult:
-    """Scan ``path`` on ``client``'s workers (``out`` must be a folder they all reach)."""
+    """Scan ``path`` on ``client``'s workers (``path`` and ``out`` must be where they all reach:
+    a shared folder, or an object store whose credentials and endpoint each worker's
+    environment holds)."""
     template = like or first_profile(path, contract, chunk_rows)
     prepare(out)
     pieces = parts(path, part_rows, contract)
@@ -71,13 +71,13 @@ def scan_on_cluster(
         earlier,
         contract=contract,
         like=template,
-        out=str(out),
+        out=as_text(out),
         chunk_rows=chunk_rows,
         sample_rows=sample_rows,
         pure=False,
     )
     scans: list[ChunkScan] = [scan for scan in client.gather(futures) if scan is not None]
-    return finish(str(path), scans, contract, out, hold_rules)
+    return finish(as_text(path), scans, contract, out, hold_rules)
 
 
 def part_keys(part: Part, contract: schemasense.Contract, chunk_rows: int) -> Keys:
@@ -108,20 +108,21 @@ def _scan_part_here(
     return scan_part(part, contract, like, out, chunk_rows, earlier, sample_rows, worker=get_worker().address)
 
 
-def batch_rows(path: str | os.PathLike[str]) -> int:
-    """Rows of a Parquet file (from its footer); of a CSV, estimated from its first block."""
+def batch_rows(path: Place) -> int:
+    """Rows of a Parquet file (from its footer); of a CSV, estimated from its first block. A
+    local path, or a file on an object store (a URL or a UPath)."""
     if file_format(path) == "parquet":
-        return int(pq.ParquetFile(path, pre_buffer=False).metadata.num_rows)
-    with open(path, "rb") as handle:
+        return int(parquet_file(path).metadata.num_rows)
+    with open_read(path) as handle:
         head = handle.read(CSV_BLOCK)
     lines = max(head.count(b"\n"), 1)
-    return int(Path(path).stat().st_size * lines / max(len(head), 1))
+    return int(size(path) * lines / max(len(head), 1))
 
 
 def scan_batch(
-    path: str | os.PathLike[str],
+    path: Place,
     contract: schemasense.Contract,
-    out: str | os.PathLike[str],
+    out: Place,
     like: driftguard.Profile | None = None,
     *,
     scheduler: str | None = None,

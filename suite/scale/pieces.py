@@ -36,6 +36,7 @@ class Part:
 class RowsOnDisk:
     """Rows kept on disk, not in memory: a landed batch file too large to read whole, or a
     folder of Parquet files (``part-<first row>.parquet``) that a scan or a remediation wrote.
+    ``path`` is a local path, or a URL (``s3://…``) when the storage is an object store.
     Asset values of a large batch are these; read the rows with ``pd.read_parquet(path)`` or
     ``dask.dataframe.read_parquet(path)``. ``rows`` is counted, except for a landed CSV file:
     there it is estimated from the file's first block.

@@ -4,21 +4,18 @@
 totals to :func:`datareflex.handle_in_parts`, which decides once and acts and verifies chunk
 by chunk. A :class:`ParquetSink` writes each chunk's published, quarantined and held rows to
 ``out/published``, ``out/quarantine`` and ``out/held``: one Parquet file per chunk and output
-(``part-<first row>.parquet`` with the file row in ``_row``, renamed into place), the layout a
-scan writes. Memory is that of a chunk, plus 8 bytes a row for each unique column's keys.
+(``part-<first row>.parquet`` with the file row in ``_row``, written whole: renamed into place,
+or one PUT on an object store), the layout a scan writes. Memory is that of a chunk, plus 8
+bytes a row for each unique column's keys.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 import datareflex
 import schemasense
@@ -27,6 +24,7 @@ from schemasense import REASON_COLUMN
 from .batch import HELD, PUBLISHED, ScanResult
 from .chunks import CHUNK_ROWS, iter_chunks
 from .keys import KeyLedger, key_hashes, merge_repeats
+from .places import Place, locate, make_folder, parts_in, read_table, remove
 from .scan import QUARANTINE, ROW_COLUMN, write_part
 
 OUTPUTS = (PUBLISHED, QUARANTINE, HELD)
@@ -35,8 +33,8 @@ OUTPUTS = (PUBLISHED, QUARANTINE, HELD)
 class ParquetSink:
     """A :class:`datareflex.PartSink` writing each output as a folder of Parquet parts."""
 
-    def __init__(self, out: str | os.PathLike[str]) -> None:
-        self.out = Path(out)
+    def __init__(self, out: Place) -> None:
+        self.out = locate(out)
         self.discard()  # a remediation run again (a retry) leaves no stale part
 
     def write(self, output: str, frame: pd.DataFrame) -> None:
@@ -44,21 +42,21 @@ class ParquetSink:
             write_part(frame, self.out / output, int(frame.index.min()))
 
     def hold_published(self, reason: str) -> None:
-        for part in sorted((self.out / PUBLISHED).glob("part-*.parquet")):
-            rows = pq.read_table(part).to_pandas().set_index(ROW_COLUMN).rename_axis(None)
+        for part in parts_in(self.out / PUBLISHED):
+            rows = read_table(part).to_pandas().set_index(ROW_COLUMN).rename_axis(None)
             self.write(HELD, rows.assign(**{REASON_COLUMN: reason}))
-            part.unlink()
+            remove(part)
 
     def discard(self) -> None:
         for name in OUTPUTS:
-            shutil.rmtree(self.out / name, ignore_errors=True)
-            (self.out / name).mkdir(parents=True)
+            remove(self.out / name)
+            make_folder(self.out / name)
 
 
 def remediate_file(
-    path: str | os.PathLike[str],
+    path: Place,
     scan: ScanResult,
-    out: str | os.PathLike[str],
+    out: Place,
     *,
     contract: schemasense.Contract,
     chunk_rows: int = CHUNK_ROWS,

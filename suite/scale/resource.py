@@ -7,7 +7,6 @@ started for it; below the threshold, in the step's own process.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 import dagster as dg
@@ -18,6 +17,7 @@ import schemasense
 from .batch import ScanResult
 from .chunks import CHUNK_ROWS
 from .engine import PART_ROWS, THRESHOLD_ROWS, scan_batch
+from .places import Place
 
 
 class DaskResource(dg.ConfigurableResource):  # type: ignore[misc]
@@ -31,9 +31,9 @@ class DaskResource(dg.ConfigurableResource):  # type: ignore[misc]
 
     def scan(
         self,
-        path: str | os.PathLike[str],
+        path: Place,
         contract: schemasense.Contract,
-        out: str | os.PathLike[str],
+        out: Place,
         like: driftguard.Profile | None = None,
         hold_rules: Iterable[schemasense.Rule] = (),
     ) -> ScanResult:

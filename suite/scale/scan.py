@@ -6,26 +6,25 @@ A chunk is profiled like the reference (``driftguard.profile(frame, like=...)``,
 again, with its repeated columns as the only unique ones, next to a copy of itself: its reason
 is then the text a whole-file validation gives it, rules in the same order. Valid rows go to
 ``valid/`` and invalid ones (with ``_reason``) to ``quarantine/`` as one Parquet file each,
-written under a temporary name and renamed, with the file row in ``_row``.
+with the file row in ``_row``: written under a temporary name and renamed, or on an object
+store in one PUT (:mod:`.places`), so a reader never sees half a part.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import driftguard
 import schemasense
 from schemasense import REASON_COLUMN, Rule, Violation
 
 from .chunks import Chunk
+from .places import Place, locate, parts_in, read_table, write_table
 
 ROW_COLUMN = "_row"
 """Column of the written rows: the row of the batch file (0 is a CSV's first data line)."""
@@ -95,7 +94,7 @@ def scan_chunk(
     chunk: Chunk,
     contract: schemasense.Contract,
     like: driftguard.Profile,
-    out: str | os.PathLike[str],
+    out: Place,
     repeats: Mapping[str, np.ndarray] | None = None,
     *,
     sample_rows: int = 2000,
@@ -111,8 +110,9 @@ def scan_chunk(
     if repeats and any(len(rows) for rows in repeats.values()):
         reasons, violations = _with_repeats(contract, frame, result, dict(repeats), violations)
     bad = pd.notna(reasons)
-    write_part(frame[~bad], Path(out) / VALID, chunk.first_row)
-    write_part(frame[bad].assign(**{REASON_COLUMN: reasons[bad]}), Path(out) / QUARANTINE, chunk.first_row)
+    folder = locate(out)
+    write_part(frame[~bad], folder / VALID, chunk.first_row)
+    write_part(frame[bad].assign(**{REASON_COLUMN: reasons[bad]}), folder / QUARANTINE, chunk.first_row)
     nulls = tuple(
         (name, int(frame[name].isna().sum()))
         for name, column in contract.columns.items()
@@ -172,22 +172,19 @@ def _rejudged(contract: schemasense.Contract, rows: pd.DataFrame, keys: set[str]
     return np.asarray(again.reasons, dtype=object)[len(rows) :]
 
 
-def write_part(frame: pd.DataFrame, folder: Path, first_row: int) -> None:
-    """``frame`` (index: file rows) as ``folder/part-<first row>.parquet``, renamed into place."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_part(frame: pd.DataFrame, folder: Place, first_row: int) -> None:
+    """``frame`` (index: file rows) as ``folder/part-<first row>.parquet``, written whole."""
     table = pa.Table.from_pandas(
         frame.assign(**{ROW_COLUMN: frame.index.to_numpy(dtype=np.int64)}), preserve_index=False
     )
-    final = folder / f"part-{first_row:012d}.parquet"
-    temporary = folder / f".{final.name}.{os.getpid()}.tmp"
-    pq.write_table(table, temporary)
-    os.replace(temporary, final)
+    write_table(table, folder, f"part-{first_row:012d}.parquet")
 
 
-def read_rows(folder: str | os.PathLike[str]) -> pd.DataFrame:
-    """The rows of a written dataset folder, in file order (empty without parts)."""
-    parts = sorted(Path(folder).glob("part-*.parquet"))
+def read_rows(folder: Place) -> pd.DataFrame:
+    """The rows of a written dataset folder (local, or a URL of an object store), in file order
+    (empty without parts)."""
+    parts = parts_in(folder)
     if not parts:
         return pd.DataFrame()
-    frame = pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+    frame = pd.concat([read_table(p).to_pandas() for p in parts], ignore_index=True)
     return frame.set_index(ROW_COLUMN).rename_axis(None)

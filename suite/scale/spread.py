@@ -13,8 +13,6 @@ as :func:`.engine.scan_batch` does.
 from __future__ import annotations
 
 import functools
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +25,7 @@ from .chunks import CHUNK_ROWS, iter_chunks, parts
 from .engine import PART_ROWS, THRESHOLD_ROWS, part_keys
 from .keys import KeyLedger
 from .pieces import Part
+from .places import Place, locate
 from .remedy import ParquetSink, remediate_file, repeats_after
 
 if TYPE_CHECKING:
@@ -34,9 +33,9 @@ if TYPE_CHECKING:
 
 
 def remediate_batch(
-    path: str | os.PathLike[str],
+    path: Place,
     scan: ScanResult,
-    out: str | os.PathLike[str],
+    out: Place,
     *,
     contract: schemasense.Contract,
     scheduler: str | None = None,
@@ -77,8 +76,8 @@ def remediate_batch(
 
 def act_on_cluster(
     client: Client,
-    path: str | os.PathLike[str],
-    out: str | os.PathLike[str],
+    path: Place,
+    out: Place,
     plan: datareflex.PartPlan,
     *,
     chunk_rows: int = CHUNK_ROWS,
@@ -110,5 +109,5 @@ def _act_here(
 class _Writer(ParquetSink):
     """A worker's sink: it writes beside the other workers, and never empties the folders."""
 
-    def __init__(self, out: str | os.PathLike[str]) -> None:
-        self.out = Path(out)
+    def __init__(self, out: Place) -> None:
+        self.out = locate(out)
