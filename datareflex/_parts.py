@@ -74,7 +74,7 @@ def handle_in_parts(
 ) -> PartsOutcome:
     """:func:`~datareflex.handle_batch` for a batch of ``rows`` rows read part by part with
     ``parts()``, its ``violations`` and ``new_categories`` counted over all of it.
-    ``repeats(part)`` gives, by row, the reason a row repeats a key of an earlier part (else
+    ``repeats(part)`` gives, by row, the column whose key an earlier part already holds (else
     missing), and remembers the part's keys: those rows are removed where a routed quarantine
     or deduplicate would remove them from the whole batch, else held as unresolved.
     ``spread(plan)``, when given, acts on every part with ``plan`` elsewhere (a cluster's
@@ -159,19 +159,20 @@ class PartPlan:
         """Act on each of ``parts`` (consecutive, in file order) and judge it again; write its
         rows to ``sink``; the tally of them all."""
         proposal, contract = self.proposal, self.contract
-        tally, repaired, removing = PartsTally(contract), _repaired(proposal), _removes_repeats(proposal)
+        tally, repaired, remover = PartsTally(contract), _repaired(proposal), _repeat_remover(proposal)
         for part in parts:
             repeated = repeats(part) if repeats is not None else None
             early = part.iloc[0:0]
-            if repeated is not None and removing:  # what the routed step would remove from a whole batch
-                early = part[repeated.notna()].assign(**{REASON_COLUMN: repeated.dropna()})
+            if repeated is not None and remover is not None:  # what it removes from a whole batch
+                early = part[repeated.notna()]
+                early = early.assign(**{REASON_COLUMN: _worded(early, repeated, remover)})
             acted = _act(part.drop(early.index), contract, proposal, self.reference_rows, self.handling)
             acted.removed.insert(0, early)
             acted.notes.append(f"removed {len(early)} rows whose key an earlier part holds")
             tally.add(part, acted)
             held, frame = list(acted.held), acted.frame
             if proposal.steps and len(part):
-                later = None if removing else repeated
+                later = None if remover or repeated is None else _worded(part, repeated, None)
                 frame, unresolved = tally.verify_part(frame, later, self.reference_profile, repaired)
                 held.append(unresolved)
             tally.removed += acted.removed_rows
@@ -182,14 +183,24 @@ class PartPlan:
         return tally
 
 
-def _removes_repeats(proposal: Proposal) -> bool:
-    """Whether a step that acts removes rows of a broken ``unique`` rule (quarantine, deduplicate)."""
-    return any(
-        step.skipped is None
-        and step.action in (ActionKind.QUARANTINE, ActionKind.DEDUPLICATE)
-        and any(s.rule == Rule.UNIQUE.value for s in step.signals)
-        for step in proposal.steps
-    )
+def _repeat_remover(proposal: Proposal) -> ActionKind | None:
+    """The acting step's action that removes rows of a broken ``unique`` rule (quarantine or
+    deduplicate), if one does."""
+    for step in proposal.steps:
+        removes = step.action in (ActionKind.QUARANTINE, ActionKind.DEDUPLICATE)
+        if step.skipped is None and removes and any(s.rule == Rule.UNIQUE.value for s in step.signals):
+            return step.action
+    return None
+
+
+def _worded(frame: pd.DataFrame, repeated: pd.Series, action: ActionKind | None) -> pd.Series:
+    """The reason of each row of ``frame`` whose key (column ``repeated``) an earlier part
+    holds, in the words of ``action`` (deduplicate), else of the contract's ``unique`` rule."""
+    column = repeated.reindex(frame.index).dropna()
+    if action is ActionKind.DEDUPLICATE:
+        return column + ": duplicate of an earlier row"
+    said = [f"{name}: {frame.at[row, name]!s} repeats an earlier row" for row, name in column.items()]
+    return pd.Series(said, index=column.index, dtype=object)
 
 
 def _held(

@@ -110,7 +110,7 @@ def test_every_row_goes_where_the_whole_batch_loop_puts_it(diamonds, name: str, 
     if name == "repair":
         assert published.loc[5, "price"] == whole.published.loc[5, "price"] < 10**7  # clipped
         assert published.loc[100:104, "carat"].notna().all()  # imputed
-        assert sink.frame("quarantine").loc[7_010, "_reason"].endswith("repeats an earlier row")
+        assert sink.frame("quarantine")["_reason"].equals(whole.quarantined.sort_index()["_reason"])
 
 
 def test_tallies_merge_in_file_order(diamonds) -> None:

@@ -138,6 +138,7 @@ def test_a_large_batch_on_the_cluster_gets_the_verdicts_of_one_read_whole(
         .drop(columns="_reason", errors="ignore")
         .equals(whole["published_batch"].drop(columns="_reason", errors="ignore"))
     )  # repaired alike: the clipped price too
+    assert found["quarantine"]["_reason"].equals(whole["quarantine"]["_reason"])  # reasons alike too
     assert (found["quarantine"]["cut"] == "Flawless").sum() == 1
     assert len(found["held_batch"]) == 0
 

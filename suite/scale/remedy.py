@@ -83,18 +83,17 @@ def remediate_file(
 
 def repeats_after(contract: schemasense.Contract, earlier: dict[str, np.ndarray] | None = None) -> Any:
     """``repeats(frame)`` for :func:`datareflex.handle_in_parts` over consecutive chunks: by
-    row, why its key repeats one of an earlier chunk or (``earlier``: file rows per column,
-    found across a cluster's parts) of an earlier part, as a whole-batch validation words it."""
+    row, the first unique column whose key an earlier chunk or (``earlier``: file rows per
+    column, found across a cluster's parts) an earlier part holds."""
     ledger = KeyLedger()
 
     def repeats(frame: pd.DataFrame) -> pd.Series:
         within = ledger.repeats(key_hashes(contract, frame))
         before = {n: r[np.isin(r, frame.index.to_numpy())] for n, r in (earlier or {}).items()}
-        reasons: dict[Any, str] = {}
+        columns: dict[Any, str] = {}
         for name, rows in merge_repeats(within, before).items():
-            for row, value in zip(rows.tolist(), frame.loc[rows, name].tolist(), strict=True):
-                said = f"{name}: {value} repeats an earlier row"
-                reasons[row] = f"{reasons[row]}; {said}" if row in reasons else said
-        return pd.Series(reasons, index=frame.index, dtype=object)
+            for row in rows.tolist():
+                columns.setdefault(row, name)
+        return pd.Series(columns, index=frame.index, dtype=object)
 
     return repeats
