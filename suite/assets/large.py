@@ -2,11 +2,12 @@
 
 ``raw_batch`` keeps such a file on disk (a :class:`~suite.scale.RowsOnDisk` of its landed copy);
 ``validation`` scans it with the ``dask`` resource (chunk by chunk, its parts on the cluster's
-workers), ``batch_profile`` counts it chunk by chunk (or takes a finished scan's profile: it
-must not wait for ``validation``, whose blocking checks would stop it), and the remediation step
-runs DataReflex's loop chunk by chunk (:mod:`suite.scale.remedy`). Rows stay on disk throughout, as Parquet
-folders under ``<storage>/<dataset>/large/<batch>/``: a local folder, or a prefix of an object store
-(``DATAOPS_STORAGE=s3://…``) that the workers write to with the credentials of their own environment.
+workers), ``batch_profile`` counts it part by part there too (or takes a finished scan's
+profile: it must not wait for ``validation``, whose blocking checks would stop it), and the
+remediation step runs DataReflex's loop part by part on the workers (:mod:`suite.scale.spread`).
+Rows stay on disk throughout, as Parquet folders under ``<storage>/<dataset>/large/<batch>/``:
+a local folder, or a prefix of an object store (``DATAOPS_STORAGE=s3://…``) that the workers
+write to with the credentials of their own environment.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import driftguard
 import schemasense
 from suite.assets.metadata import violations_table
 from suite.config import DatasetConfig
-from suite.scale import RowsOnDisk, ScanResult, batch_rows, profile_file
+from suite.scale import RowsOnDisk, ScanResult, batch_rows
 from suite.scale.places import Place, as_text, open_read, parquet_dataset
 from suite.scale.resource import DaskResource
-from suite.scale.spread import remediate_batch
+from suite.scale.spread import profile_batch, remediate_batch
 from suite.storage import SuiteStorage
 from suite.storage.content import COMPRESSIONS
 
@@ -103,17 +104,30 @@ def validate_large(
 
 
 def profile_large(
-    storage: SuiteStorage, dataset: DatasetConfig, key: str, raw: RowsOnDisk, like: driftguard.Profile | None
+    storage: SuiteStorage,
+    dataset: DatasetConfig,
+    key: str,
+    raw: RowsOnDisk,
+    like: driftguard.Profile,
+    dask: DaskResource,
 ) -> driftguard.Profile:
     """The batch's profile: its scan's, when one was made on ``like``'s bins; else counted
-    chunk by chunk."""
+    part by part on the cluster (chunk by chunk in this process below the threshold)."""
     files = storage.files
     stored = [dataset.name, "validation"]
-    if like is not None and files.exists(stored, key):
+    if files.exists(stored, key):
         scan = files.read(stored, key)
         if isinstance(scan, ScanResult) and scan.path == raw.path and same_bins(scan.profile, like):
             return scan.profile
-    return profile_file(raw.path, like)
+    contract = files.contracts().latest(dataset.name)
+    assert contract is not None  # raw_batch refuses a large batch before the contract
+    return profile_batch(raw.path, like, contract=contract, **cluster_options(dask))
+
+
+def cluster_options(dask: DaskResource) -> dict[str, Any]:
+    """The resource's settings, as the engine's functions take them."""
+    names = ("scheduler", "threshold_rows", "workers", "chunk_rows", "part_rows")
+    return {name: getattr(dask, name) for name in names}
 
 
 def same_bins(profile: driftguard.Profile, like: driftguard.Profile) -> bool:
@@ -135,10 +149,10 @@ def remediate_large(
 ) -> tuple[datareflex.PartsOutcome, dict[str, RowsOnDisk], tuple[str, ...]]:
     """Decide once, act and verify part by part (on the cluster's workers, as the scan was);
     the three outputs as Parquet folders, and the workers that acted."""
-    names = ("scheduler", "threshold_rows", "workers", "chunk_rows", "part_rows")
-    options: dict[str, Any] = {name: getattr(dask, name) for name in names}
     out = folder / "outcome"
-    outcome, workers = remediate_batch(raw.path, scan, out, contract=contract, **options, **loop)
+    outcome, workers = remediate_batch(
+        raw.path, scan, out, contract=contract, **cluster_options(dask), **loop
+    )
     counts = {"published": outcome.published, "quarantine": outcome.quarantined, "held": outcome.held}
     written = {name: RowsOnDisk(as_text(out / name), rows) for name, rows in counts.items()}
     return outcome, written, workers

@@ -131,13 +131,15 @@ def profile_file(
     like: driftguard.Profile | None,
     chunk_rows: int = CHUNK_ROWS,
     contract: schemasense.Contract | None = None,
+    part: Part | None = None,
 ) -> driftguard.Profile:
-    """The profile of ``path`` on ``like``'s bins (else its first chunk's), chunk by chunk."""
+    """The profile of ``path`` (of its ``part``) on ``like``'s bins (else its first chunk's),
+    chunk by chunk."""
     template = like or first_profile(path, contract, chunk_rows)
     total = driftguard.Profile(0)
-    for chunk in iter_chunks(path, chunk_rows, contract):
-        part = driftguard.profile(chunk.frame, like=template)
-        total = part if not total.rows else total.merge(part)
+    for chunk in iter_chunks(path, chunk_rows, contract, part):
+        counted = driftguard.profile(chunk.frame, like=template)
+        total = counted if not total.rows else total.merge(counted)
     return total
 
 

@@ -15,8 +15,8 @@ cluster at ``scheduler``, else a ``LocalCluster`` of worker processes for this b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -136,11 +136,22 @@ def scan_batch(
     if batch_rows(path) <= threshold_rows:
         options.pop("part_rows", None)
         return scan_file(path, contract, out, like, **options)
+    return on_cluster(
+        lambda client: scan_on_cluster(client, path, contract, out, like, **options), scheduler, workers
+    )
+
+
+Result = TypeVar("Result")
+
+
+def on_cluster(work: Callable[[Client], Result], scheduler: str | None, workers: int) -> Result:
+    """``work(client)`` on the cluster at ``scheduler``, else on a ``LocalCluster`` of
+    ``workers`` single-threaded processes started for it and stopped after."""
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
         with Client(scheduler) as client:
-            return scan_on_cluster(client, path, contract, out, like, **options)
+            return work(client)
     with (
         LocalCluster(
             n_workers=workers,
@@ -150,4 +161,4 @@ def scan_batch(
         ) as cluster,
         Client(cluster) as client,
     ):
-        return scan_on_cluster(client, path, contract, out, like, **options)
+        return work(client)

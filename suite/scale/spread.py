@@ -1,4 +1,7 @@
-"""Remediation of a large batch on a Dask cluster: each worker acts on its parts of the file.
+"""Profiling and remediation of a large batch on a Dask cluster: each worker on its parts.
+
+:func:`profile_batch` counts each part on the reference's bins on a worker and merges the
+counts on the client (exact, as in one process).
 
 The decision is made once, on the client, by :func:`datareflex.handle_in_parts`; its
 :class:`datareflex.PartPlan` (no ledger in it) goes to the workers, and each acts on and
@@ -18,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import datareflex
+import driftguard
 import schemasense
 
-from .batch import ScanResult
+from .batch import ScanResult, profile_file
 from .chunks import CHUNK_ROWS, iter_chunks, parts
-from .engine import PART_ROWS, THRESHOLD_ROWS, part_keys
+from .engine import PART_ROWS, THRESHOLD_ROWS, batch_rows, on_cluster, part_keys
 from .keys import KeyLedger
 from .pieces import Part
 from .places import Place, locate
@@ -50,7 +54,7 @@ def remediate_batch(
     outcome, and the addresses of the workers that ran its tasks (none in this process)."""
     if scan.rows <= threshold_rows:
         return remediate_file(path, scan, out, contract=contract, chunk_rows=chunk_rows, **loop), ()
-    from distributed import Client, LocalCluster, get_task_stream
+    from distributed import get_task_stream
 
     def on(client: Client) -> tuple[datareflex.PartsOutcome, tuple[str, ...]]:
         spread = functools.partial(
@@ -62,16 +66,39 @@ def remediate_batch(
             )
         return outcome, tuple(sorted({task["worker"] for task in tasks.data}))
 
-    if scheduler is not None:
-        with Client(scheduler) as client:
-            return on(client)
-    with (
-        LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        return on(client)
+    return on_cluster(on, scheduler, workers)
+
+
+def profile_batch(
+    path: Place,
+    like: driftguard.Profile,
+    *,
+    contract: schemasense.Contract,
+    scheduler: str | None = None,
+    threshold_rows: int = THRESHOLD_ROWS,
+    workers: int = 2,
+    chunk_rows: int = CHUNK_ROWS,
+    part_rows: int = PART_ROWS,
+) -> driftguard.Profile:
+    """The profile of ``path`` on ``like``'s bins: in this process, or on a cluster above
+    ``threshold_rows`` rows (as :func:`remediate_batch` chooses)."""
+    if batch_rows(path) <= threshold_rows:
+        return profile_file(path, like, chunk_rows, contract)
+
+    def on(client: Client) -> driftguard.Profile:
+        pieces = parts(path, part_rows, contract)
+        counted = client.gather(
+            client.map(_profile_here, pieces, like=like, chunk_rows=chunk_rows, contract=contract, pure=False)
+        )
+        return functools.reduce(lambda a, b: a.merge(b) if a.rows else b, counted, driftguard.Profile(0))
+
+    return on_cluster(on, scheduler, workers)
+
+
+def _profile_here(
+    part: Part, *, like: driftguard.Profile, chunk_rows: int, contract: schemasense.Contract
+) -> driftguard.Profile:
+    return profile_file(part.path, like, chunk_rows, contract, part)
 
 
 def act_on_cluster(
