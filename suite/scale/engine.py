@@ -58,13 +58,7 @@ def scan_on_cluster(
     template = like or first_profile(path, contract, chunk_rows)
     prepare(out)
     pieces = parts(path, part_rows, contract)
-    earlier: list[dict[str, np.ndarray]] = [{} for _ in pieces]
-    if any(c.unique for c in contract.columns.values()):
-        keys = client.gather(
-            client.map(part_keys, pieces, contract=contract, chunk_rows=chunk_rows, pure=False)
-        )
-        ledger = KeyLedger()
-        earlier = [ledger.repeats(k) for k in keys]
+    earlier = earlier_repeats(client, pieces, contract, chunk_rows)
     futures = client.map(
         _scan_part_here,
         pieces,
@@ -78,6 +72,22 @@ def scan_on_cluster(
     )
     scans: list[ChunkScan] = [scan for scan in client.gather(futures) if scan is not None]
     return finish(as_text(path), scans, contract, out, hold_rules)
+
+
+def earlier_repeats(
+    client: Client, pieces: list[Part], contract: schemasense.Contract, chunk_rows: int
+) -> list[dict[str, np.ndarray]]:
+    """For each part, the rows (per unique column) whose key an earlier part holds. The parts'
+    key hashes are computed on the workers and taken one part at a time, in file order, so the
+    client holds the ledger's hashes and one part's keys, never every part's at once."""
+    if not any(c.unique for c in contract.columns.values()):
+        return [{} for _ in pieces]
+    futures = client.map(part_keys, pieces, contract=contract, chunk_rows=chunk_rows, pure=False)
+    ledger, earlier = KeyLedger(), []
+    for future in futures:
+        earlier.append(ledger.repeats(future.result()))
+        future.release()
+    return earlier
 
 
 def part_keys(part: Part, contract: schemasense.Contract, chunk_rows: int) -> Keys:

@@ -7,7 +7,7 @@ The decision is made once, on the client, by :func:`datareflex.handle_in_parts`;
 :class:`datareflex.PartPlan` (no ledger in it) goes to the workers, and each acts on and
 verifies its part chunk by chunk, writing its rows into the same Parquet folders (files named
 by their first row: no two workers write one file). Keys repeated across parts are found first,
-as a scan finds them (:func:`.engine.part_keys` gathered in file order), so a worker removes a
+as a scan finds them (:func:`.engine.earlier_repeats`), so a worker removes a
 row whose key an earlier part holds exactly where one process would. The workers' tallies merge
 in file order on the client, which judges the totals. :func:`remediate_batch` picks the engine
 as :func:`.engine.scan_batch` does.
@@ -26,8 +26,7 @@ import schemasense
 
 from .batch import ScanResult, profile_file
 from .chunks import CHUNK_ROWS, iter_chunks, parts
-from .engine import PART_ROWS, THRESHOLD_ROWS, batch_rows, on_cluster, part_keys
-from .keys import KeyLedger
+from .engine import PART_ROWS, THRESHOLD_ROWS, batch_rows, earlier_repeats, on_cluster
 from .pieces import Part
 from .places import Place, locate
 from .remedy import ParquetSink, remediate_file, repeats_after
@@ -112,13 +111,7 @@ def act_on_cluster(
 ) -> datareflex.PartsTally:
     """``plan`` carried out on ``client``'s workers, part by part; the merged tally."""
     pieces = parts(path, part_rows, plan.contract)
-    earlier: list[dict[str, np.ndarray]] = [{} for _ in pieces]
-    if any(c.unique for c in plan.contract.columns.values()):
-        keys = client.gather(
-            client.map(part_keys, pieces, contract=plan.contract, chunk_rows=chunk_rows, pure=False)
-        )
-        ledger = KeyLedger()
-        earlier = [ledger.repeats(k) for k in keys]
+    earlier = earlier_repeats(client, pieces, plan.contract, chunk_rows)
     tallies = client.gather(
         client.map(_act_here, pieces, earlier, plan=plan, out=str(out), chunk_rows=chunk_rows, pure=False)
     )
