@@ -6,7 +6,7 @@ DATAOPS_HOME ?= $(HOME)/.local/share/cybernetic-dataops
 DAGSTER_HOME ?= $(DATAOPS_HOME)/dagster_home
 export DATAOPS_HOME DAGSTER_HOME
 
-.PHONY: demo test test-fast ui lint bench bench-loop bench-scale clean-data
+.PHONY: demo test test-fast ui lint bench bench-loop bench-scale bench-large clean-data
 
 demo: $(VENV)/.installed  ## land the sample orders and run the closed loop
 	$(BIN)/dataops demo
@@ -38,6 +38,9 @@ bench-loop: $(VENV)/.installed-test  ## file-to-published latency under the live
 
 bench-scale: $(VENV)/.installed-test  ## 1M, 10M and 100M rows in one process and on 2 Dask workers (about 15 min)
 	$(BIN)/python bench/scale.py
+
+bench-large: $(VENV)/.installed-test  ## the loop on 1M, 5M and 10M real flights rows, kept on disk against read whole (about 15 min)
+	$(BIN)/python bench/large_loop.py --sizes 1e6,5e6,1e7
 
 clean-data:  ## forget the demo's instance, landing folder and results
 	rm -rf "$(DATAOPS_HOME)"
