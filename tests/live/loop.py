@@ -122,11 +122,12 @@ class LiveLoop:
         if not self._poll_runs():
             return 0
         trained = any(r["status"] == "SUCCESS" for r in self.runs_of("orders_training_job"))
-        batch_runs = self.runs_of("orders_batch_job")
-        # A carrier still running has batches in flight, including those it has not created yet.
-        in_flight = batch_runs + self.runs_of("orders_batches_job")
-        unfinished = sum(r["status"] not in FINISHED for r in in_flight)
-        return unfinished if trained and len(batch_runs) > 4 else 0
+        # Batches in flight after training: a carrier still running (with the batches it has not
+        # created yet), its batch runs, and the remediations of those whose checks failed. Runs
+        # are quick (three batches a carrier run, in about 4 s): the window is what they span.
+        jobs = ("orders_batches_job", "orders_batch_job", "orders_remediation_job")
+        unfinished = sum(r["status"] not in FINISHED for job in jobs for r in self.runs_of(job))
+        return unfinished if trained else 0
 
     def _done(self, batches: int) -> bool:
         if not self._poll_runs() or any(r["status"] not in FINISHED for r in self.runs):
