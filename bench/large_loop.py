@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.scale import peak_mb  # noqa: E402
+from bench.scale import largest_peak, peak_mb  # noqa: E402
 
 BLOCK = 1_000_000
 TRAINING_ROWS = 50_000
@@ -251,7 +251,7 @@ def report(results: dict[str, dict[int, dict[str, Any]]]) -> None:
             assert r["published_batch"] + r["quarantine"] + r["held_batch"] == r["rows"] == rows
     disk, whole = results.get("disk", {}), results.get("whole", {})
     for rows in sorted(set(disk) & set(whole)):
-        ratio = _peak(disk[rows]) / whole[rows]["peak_mb"]
+        ratio = largest_peak(disk[rows]) / whole[rows]["peak_mb"]
         print(f"peak memory at {rows:,} rows, on disk / read whole: {ratio:.2f}x "
               f"(on disk: the largest of the run process and its workers)")  # fmt: skip
     for way, by_size in results.items():
@@ -259,13 +259,10 @@ def report(results: dict[str, dict[int, dict[str, Any]]]) -> None:
         if len(sizes) > 1:
             first, last = by_size[sizes[0]], by_size[sizes[-1]]
             span = f"{sizes[-1]:,} vs {sizes[0]:,} rows"
-            print(f"{way}: peak memory {span}: {_peak(last) / _peak(first):.2f}x (flat is the goal)")
+            grown = largest_peak(last) / largest_peak(first)
+            print(f"{way}: peak memory {span}: {grown:.2f}x (flat is the goal)")
             per_row = (last["seconds"] / sizes[-1]) / (first["seconds"] / sizes[0])
             print(f"{way}: time per row {span}: {per_row:.2f}x")
-
-
-def _peak(result: dict[str, Any]) -> float:
-    return max([result["peak_mb"], *result["worker_peak_mb"]])
 
 
 def main() -> None:
@@ -291,7 +288,7 @@ def main() -> None:
                 continue
             results[way][rows] = measure(batch, way, args.cache)
             r = results[way][rows]
-            print(f"{way} {rows:,}: {r['seconds']:.1f} s, peak {_peak(r):.0f} MB, "
+            print(f"{way} {rows:,}: {r['seconds']:.1f} s, peak {largest_peak(r):.0f} MB, "
                   f"{' > '.join(r['decisions'])}", flush=True)  # fmt: skip
     report(results)
 

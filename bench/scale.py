@@ -194,11 +194,12 @@ def report(results: dict[str, dict[int, dict[str, Any]]]) -> None:
             print(f"{engine}: time per row {span}: {linear:.2f}x (acceptance <= 1.3)")
         if 10_000_000 in by_size and len([s for s in sizes if s > 10_000_000]):
             peak = max(sizes)
-            ratio = _peak(by_size[peak]) / _peak(by_size[10_000_000])
+            ratio = largest_peak(by_size[peak]) / largest_peak(by_size[10_000_000])
             print(f"{engine}: peak memory {peak:,} vs 10,000,000 rows: {ratio:.2f}x (acceptance <= 1.2)")
 
 
-def _peak(result: dict[str, Any]) -> float:
+def largest_peak(result: dict[str, Any]) -> float:
+    """The largest peak of a measurement: its own process's or a worker's."""
     return max([result["peak_mb"], *result["worker_peak_mb"]])
 
 
@@ -222,7 +223,7 @@ def main() -> None:
         for engine in results:
             results[engine][rows] = measure(path, engine, args.cache)
             r = results[engine][rows]
-            print(f"{engine} {rows:,}: {r['seconds']:.1f} s, peak {_peak(r):.0f} MB", flush=True)
+            print(f"{engine} {rows:,}: {r['seconds']:.1f} s, peak {largest_peak(r):.0f} MB", flush=True)
     report(results)
 
 

@@ -205,15 +205,22 @@ def _held(
 ) -> Outcome:
     """A guardrail held the whole batch: a decision for a person, not a failed remediation."""
     assert proposal.hold is not None
-    detail: dict[str, Any] = {"reason": proposal.hold}
-    if proposal.breaker is not None:
-        detail["breaker"] = proposal.breaker.value
-    handling.record("decision", Decision.HOLD.value, detail, contract.version)
-    actions = () if proposal.breaker is not None else tuple(proposal.actions)
+    actions = record_hold(proposal, contract, handling)
     outcome = held_whole(batch, proposal.hold, contract, signals, actions, (*notes, proposal.hold))
     outcome = replace(outcome, dataset=handling.dataset, batch=handling.batch, event_time=handling.event_time)
     handling.record("outcome", "held", outcome.summary(), contract.version)
     return outcome
+
+
+def record_hold(proposal: Proposal, contract: Contract, handling: Handling) -> tuple[str, ...]:
+    """Record a guardrail's hold of the whole batch as the decision; the actions it set aside
+    (none when the breaker held it: nothing was planned)."""
+    assert proposal.hold is not None
+    detail: dict[str, Any] = {"reason": proposal.hold}
+    if proposal.breaker is not None:
+        detail["breaker"] = proposal.breaker.value
+    handling.record("decision", Decision.HOLD.value, detail, contract.version)
+    return () if proposal.breaker is not None else tuple(proposal.actions)
 
 
 def _verified(

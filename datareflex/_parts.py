@@ -26,7 +26,7 @@ from ._action_types import ActionKind
 from ._guardrails import AFTER_ACTING, BEFORE_ACTING, Proposal, Situation, guard
 from ._handling import Handling, as_datetime, wall_clock
 from ._ledger import Ledger
-from ._loop import _acknowledged, _act, _repaired, propose
+from ._loop import _acknowledged, _act, _repaired, propose, record_hold
 from ._outcome import Decision, PartsOutcome, decide, originals
 from ._policy import Policy
 from ._signals import Signal, sense_totals
@@ -214,15 +214,11 @@ def _held(
 ) -> PartsOutcome:
     """A guardrail held the whole batch: every row to held, with its reason."""
     assert proposal.hold is not None
-    detail: dict[str, Any] = {"reason": proposal.hold}
-    if proposal.breaker is not None:
-        detail["breaker"] = proposal.breaker.value
-    handling.record("decision", Decision.HOLD.value, detail, contract.version)
+    actions = record_hold(proposal, contract, handling)
     rows = 0
     for part in parts():
         rows += len(part)
         sink.write(HELD, part.assign(**{REASON_COLUMN: proposal.hold}))
-    actions = () if proposal.breaker is not None else tuple(proposal.actions)
     outcome = PartsOutcome(
         Decision.HOLD, actions, 0, 0, rows, None, contract, signals, (*notes, proposal.hold)
     )

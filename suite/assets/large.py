@@ -12,7 +12,6 @@ write to with the credentials of their own environment.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +22,10 @@ import pyarrow.compute as pc
 import datareflex
 import driftguard
 import schemasense
-from suite.assets.metadata import violations_table
 from suite.config import DatasetConfig
 from suite.scale import RowsOnDisk, ScanResult, batch_rows
 from suite.scale.places import Place, as_text, open_read, parquet_dataset
 from suite.scale.resource import DaskResource
-from suite.scale.spread import profile_batch, remediate_batch
 from suite.storage import SuiteStorage
 from suite.storage.content import COMPRESSIONS
 
@@ -70,39 +67,6 @@ def work_folder(storage: SuiteStorage, dataset: DatasetConfig, key: str) -> Path
     return root / dataset.name / "large" / key
 
 
-def validate_large(
-    key: str, raw: RowsOnDisk, current: schemasense.Contract, scan: ScanResult
-) -> Iterator[Any]:
-    """The scan as ``validation``'s value, then its schema and rows checks."""
-    version: dict[str, Any] = {"batch": key, "contract_version": current.version}
-    batch_level = [v for v in scan.violations if v.rule.is_batch_rule]
-    row_level = [v for v in scan.violations if not v.rule.is_batch_rule]
-    yield dg.Output(
-        scan,
-        metadata={
-            **version,
-            "dagster/row_count": scan.quarantined,
-            "rows_valid": scan.published + scan.held,
-            "violations": violations_table(scan.violations),
-            "invalid_rows": dg.MetadataValue.path(scan.outputs["quarantine"]),
-            "chunks": scan.chunks,
-            "workers": ", ".join(scan.workers) or "this process",
-        },
-    )
-    findings = {**version, "findings": violations_table(batch_level)}
-    yield dg.AssetCheckResult(check_name="schema_matches_contract", passed=not batch_level, metadata=findings)
-    yield dg.AssetCheckResult(
-        check_name="rows_satisfy_contract",
-        passed=not row_level,
-        metadata={
-            **version,
-            "failing_rules": violations_table(row_level),
-            "rows_invalid": scan.quarantined,
-            "rows_valid": scan.published + scan.held,
-        },
-    )
-
-
 def profile_large(
     storage: SuiteStorage,
     dataset: DatasetConfig,
@@ -121,13 +85,7 @@ def profile_large(
             return scan.profile
     contract = files.contracts().latest(dataset.name)
     assert contract is not None  # raw_batch refuses a large batch before the contract
-    return profile_batch(raw.path, like, contract=contract, **cluster_options(dask))
-
-
-def cluster_options(dask: DaskResource) -> dict[str, Any]:
-    """The resource's settings, as the engine's functions take them."""
-    names = ("scheduler", "threshold_rows", "workers", "chunk_rows", "part_rows")
-    return {name: getattr(dask, name) for name in names}
+    return dask.profile(raw.path, like, contract)
 
 
 def same_bins(profile: driftguard.Profile, like: driftguard.Profile) -> bool:
@@ -150,9 +108,7 @@ def remediate_large(
     """Decide once, act and verify part by part (on the cluster's workers, as the scan was);
     the three outputs as Parquet folders, and the workers that acted."""
     out = folder / "outcome"
-    outcome, workers = remediate_batch(
-        raw.path, scan, out, contract=contract, **cluster_options(dask), **loop
-    )
+    outcome, workers = dask.remediate(raw.path, scan, out, contract, **loop)
     counts = {"published": outcome.published, "quarantine": outcome.quarantined, "held": outcome.held}
     written = {name: RowsOnDisk(as_text(out / name), rows) for name, rows in counts.items()}
     return outcome, written, workers

@@ -1,6 +1,6 @@
 """Assets of the contract side: the raw batch, the versioned contract, and validation."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +10,10 @@ import pandas as pd
 import schemasense
 from suite import loop
 from suite.assets.drift import current_reference
-from suite.assets.large import BATCH, VALIDATION, large_file, validate_large, work_folder
+from suite.assets.large import BATCH, VALIDATION, large_file, work_folder
 from suite.assets.metadata import changes_table, contract_schema, violations_table
 from suite.config import DatasetConfig
-from suite.scale import RowsOnDisk
+from suite.scale import RowsOnDisk, ScanResult
 from suite.scale.resource import DaskResource
 from suite.storage import IO_RETRY, SuiteStorage
 from suite.storage.files import UNREADABLE, BatchFileError, BatchIOError, read_batch_file
@@ -151,7 +151,7 @@ def _validation_asset(
             folder = work_folder(storage, dataset, context.partition_key)
             like = current_reference(dataset, storage)
             scan = dask.scan(raw_batch.path, current, folder / "scan", like)
-            yield from validate_large(context.partition_key, raw_batch, current, scan)
+            yield from validate_scan(context.partition_key, current, scan)
         elif current is None:
             yield from training_validation(context.partition_key, raw_batch)
         else:
@@ -178,34 +178,62 @@ def validate(batch: str, raw_batch: pd.DataFrame, current: schemasense.Contract)
     """The invalid rows, then the schema check (with the changes the batch would make) and the
     rows check."""
     result = current.validate(raw_batch)
-    version: dict[str, Any] = {"batch": batch, "contract_version": current.version}
-    yield dg.Output(
-        result.invalid,
-        metadata={
-            **version,
-            "dagster/row_count": len(result.invalid),
-            "rows_valid": len(result.valid),
-            "violations": violations_table(result.violations),
-        },
-    )
-    schema_metadata: dict[str, Any] = {**version, "findings": violations_table(result.batch_violations)}
+    changes: dict[str, Any] = {}
     if result.batch_violations:
         evolution = schemasense.evolve(current, raw_batch)
-        schema_metadata["diff"] = changes_table(evolution.diff)
-        schema_metadata["breaking_changes"] = len(evolution.pending)
-    yield dg.AssetCheckResult(
-        check_name=SCHEMA_CHECK, passed=not result.batch_violations, metadata=schema_metadata
-    )
-    yield dg.AssetCheckResult(
-        check_name=ROWS_CHECK,
-        passed=not result.row_violations,
+        changes = {"diff": changes_table(evolution.diff), "breaking_changes": len(evolution.pending)}
+    counts = (len(result.invalid), len(result.valid))
+    yield from verdict(batch, current, result.invalid, result.violations, counts, changes=changes)
+
+
+def validate_scan(batch: str, current: schemasense.Contract, scan: ScanResult) -> Iterator[Any]:
+    """A large batch's scan (its rows on disk) as ``validation``'s value, then the two checks."""
+    where = {
+        "invalid_rows": dg.MetadataValue.path(scan.outputs["quarantine"]),
+        "chunks": scan.chunks,
+        "workers": ", ".join(scan.workers) or "this process",
+    }
+    counts = (scan.quarantined, scan.published + scan.held)
+    yield from verdict(batch, current, scan, scan.violations, counts, about=where)
+
+
+def verdict(
+    batch: str,
+    current: schemasense.Contract,
+    value: Any,
+    violations: Iterable[schemasense.Violation],
+    counts: tuple[int, int],
+    *,
+    about: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Iterator[Any]:
+    """``validation``'s value with its (invalid, valid) ``counts`` and ``about`` it, then the
+    schema check on the batch-level findings (with ``changes``) and the rows check on the
+    row-level ones."""
+    version: dict[str, Any] = {"batch": batch, "contract_version": current.version}
+    found = tuple(violations)
+    batch_level = [v for v in found if v.rule.is_batch_rule]
+    row_level = [v for v in found if not v.rule.is_batch_rule]
+    invalid, valid = counts
+    yield dg.Output(
+        value,
         metadata={
             **version,
-            "failing_rules": violations_table(result.row_violations),
-            "rows_invalid": len(result.invalid),
-            "rows_valid": len(result.valid),
+            "dagster/row_count": invalid,
+            "rows_valid": valid,
+            "violations": violations_table(found),
+            **(about or {}),
         },
     )
+    schema_metadata = {**version, "findings": violations_table(batch_level), **(changes or {})}
+    yield dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=not batch_level, metadata=schema_metadata)
+    rows_metadata = {
+        **version,
+        "failing_rules": violations_table(row_level),
+        "rows_invalid": invalid,
+        "rows_valid": valid,
+    }
+    yield dg.AssetCheckResult(check_name=ROWS_CHECK, passed=not row_level, metadata=rows_metadata)
 
 
 def learn_contract(dataset: DatasetConfig, frames: list[pd.DataFrame]) -> schemasense.Contract:

@@ -19,6 +19,7 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from dagster._core.definitions.partitions.utils.base import INVALID_PARTITION_SUBSTRINGS
 
@@ -103,15 +104,12 @@ def copy_unchanged(source: Path, seen: Seen, folder: Path) -> tuple[Path, str] |
         return None  # replaced by a link (ELOOP), or gone
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{seen.name[:80]}.", suffix=".tmp")
-    digest, copied = hashlib.sha256(), 0
+    digest = hashlib.sha256()
     try:
         with os.fdopen(handle, "rb") as reader, os.fdopen(fd, "wb") as writer:
             if not _same(os.fstat(reader.fileno()), seen):
                 raise _Moved
-            while chunk := reader.read(_CHUNK):
-                digest.update(chunk)
-                writer.write(chunk)
-                copied += len(chunk)
+            copied = hashed_copy(reader, writer, digest)
             if copied != seen.size or not _same(os.fstat(reader.fileno()), seen):
                 raise _Moved
     except _Moved:
@@ -121,6 +119,16 @@ def copy_unchanged(source: Path, seen: Seen, folder: Path) -> tuple[Path, str] |
         os.unlink(tmp)
         raise
     return Path(tmp), digest.hexdigest()
+
+
+def hashed_copy(reader: BinaryIO, writer: BinaryIO, digest: Any) -> int:
+    """Copy ``reader`` to ``writer`` in chunks, feeding ``digest``; the bytes copied."""
+    copied = 0
+    while chunk := reader.read(_CHUNK):
+        digest.update(chunk)
+        writer.write(chunk)
+        copied += len(chunk)
+    return copied
 
 
 class _Moved(Exception):

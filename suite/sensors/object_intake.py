@@ -27,9 +27,7 @@ from typing import Any
 from suite.config import DatasetConfig
 from suite.storage.objects import is_remote, upload_whole
 
-from .intake import Scan, Seen, copy_unchanged, scan
-
-_CHUNK = 1 << 20
+from .intake import Scan, Seen, copy_unchanged, hashed_copy, scan
 
 
 @dataclass(frozen=True)
@@ -112,13 +110,10 @@ def copy_object(source: Any, seen: Seen, folder: Path) -> tuple[Path, str] | Non
     object is gone or no longer the one ``seen`` (size, LastModified, ETag)."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{seen.name[:80]}.", suffix=".tmp")
-    digest, copied = hashlib.sha256(), 0
+    digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as writer, source.fs.open(source.path, "rb") as reader:
-            while chunk := reader.read(_CHUNK):
-                digest.update(chunk)
-                writer.write(chunk)
-                copied += len(chunk)
+            copied = hashed_copy(reader, writer, digest)
         after = _seen(seen.name, source.fs.info(source.path))
         if copied != seen.size or after != _as_object(seen):
             os.unlink(tmp)
