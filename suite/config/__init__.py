@@ -4,7 +4,7 @@ The bundled declaration of the orders demo (``suite.yaml``) and its policy
 (``orders_policy.yaml``) sit beside these modules.
 """
 
-from .loader import ConfigError, load_datasets, load_suite
+from .loader import ConfigError, dataset_config, load_datasets, load_suite
 from .settings import (
     BUNDLED_CONFIG,
     PACKAGE_DIR,
@@ -14,6 +14,8 @@ from .settings import (
     IntakeSettings,
     ReadSettings,
     Settings,
+    SqlSource,
+    SqlTarget,
     config_path,
 )
 
@@ -27,7 +29,10 @@ __all__ = [
     "PACKAGE_DIR",
     "ReadSettings",
     "Settings",
+    "SqlSource",
+    "SqlTarget",
     "config_path",
+    "dataset_config",
     "load_datasets",
     "load_suite",
 ]

@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Literal
 
 import dagster as dg
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemasense import ColumnDeclaration
 
@@ -89,10 +89,42 @@ class ModelDeclaration(_Strict):
     target: Annotated[str, Field(min_length=1, description="the column the model predicts")]
 
 
-class DatasetDeclaration(_Strict):
-    """One dataset: where its files land, how normal is learned, which policy acts."""
+class SqlSourceDeclaration(_Strict):
+    """A table or query read through SQLAlchemy, one batch at a time: the rows past the last
+    batch's value of an ``incremental`` column, or one ``per_day`` once the day is over."""
 
-    landing: Annotated[str, Field(min_length=1, description="a folder, or a folder and a file pattern")]
+    url: Annotated[str, Field(min_length=1, description="a SQLAlchemy URL; ${VARIABLES} are expanded")]
+    table: str | None = Field(None, description="a table (schema.table) to read")
+    query: str | None = Field(None, description="or a SELECT whose rows are read")
+    incremental: str | None = Field(
+        None, description="a column that grows (updated_at, an id): each batch takes the rows past the last"
+    )
+    per_day: str | None = Field(None, description="a date or timestamp column: one batch per day")
+
+    @model_validator(mode="after")
+    def _one_each(self) -> SqlSourceDeclaration:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give either table or query")
+        if (self.incremental is None) == (self.per_day is None):
+            raise ValueError("give either incremental (a growing column) or per_day (a date column)")
+        return self
+
+
+class SqlTargetDeclaration(_Strict):
+    """A table that receives each batch's published rows, swapped in only after verification."""
+
+    url: Annotated[str, Field(min_length=1, description="a SQLAlchemy URL; ${VARIABLES} are expanded")]
+    table: Annotated[str, Field(min_length=1, description="the table (schema.table) published rows go to")]
+
+
+class DatasetDeclaration(_Strict):
+    """One dataset: where its batches come from, how normal is learned, which policy acts."""
+
+    landing: str | None = Field(
+        None, min_length=1, description="a folder, or a folder and a file pattern (or source:)"
+    )
+    source: SqlSourceDeclaration | None = Field(None, description="a database table or query (or landing:)")
+    target: SqlTargetDeclaration | None = Field(None, description="a table published rows are written to")
     description: str = Field("", description="shown on every asset of the dataset")
     owners: list[str] = Field(default_factory=list, description="e-mail addresses or team:NAME")
     format: Literal["csv", "parquet", "auto"] = Field("auto", description="auto: CSV or Parquet by suffix")
@@ -115,6 +147,12 @@ class DatasetDeclaration(_Strict):
     freshness_hours: Annotated[
         float | None, Field(ge=1 / 60, description="a batch is expected this often")
     ] = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetDeclaration:
+        if (self.landing is None) == (self.source is None):
+            raise ValueError("give either landing (a folder of files) or source (a database table)")
+        return self
 
     @field_validator("owners")
     @classmethod

@@ -42,7 +42,16 @@ from urllib.parse import unquote, urlparse
 import datareflex
 
 from .declaration import DatasetDeclaration, SuiteDeclaration
-from .settings import PACKAGE_DIR, DaskSettings, DatasetConfig, DriftSettings, IntakeSettings, ReadSettings
+from .settings import (
+    PACKAGE_DIR,
+    DaskSettings,
+    DatasetConfig,
+    DriftSettings,
+    IntakeSettings,
+    ReadSettings,
+    SqlSource,
+    SqlTarget,
+)
 
 _FORMATS = {"csv": ("*.csv",), "parquet": ("*.parquet",), "auto": ("*.parquet", "*.csv")}
 
@@ -74,7 +83,7 @@ def load_suite(
         raise ConfigError(f"{path}: cannot read the suite's configuration: {exc}") from None
     declaration = datareflex.load_yaml_model(SuiteDeclaration, text, str(path), error=ConfigError)
     datasets = tuple(
-        _dataset(name, entry, path, text, data_home) for name, entry in declaration.datasets.items()
+        dataset_config(name, entry, path, text, data_home) for name, entry in declaration.datasets.items()
     )
     return datasets, DaskSettings(**declaration.dask.model_dump())
 
@@ -108,15 +117,22 @@ def _landing(text: str, data_home: Path) -> tuple[Any, str]:
     return (path if path.is_absolute() else data_home / path), pattern
 
 
-def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path) -> DatasetConfig:
+def dataset_config(
+    name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path
+) -> DatasetConfig:
+    """Dataset ``name`` as declared by ``entry``, read from the YAML ``text`` of the file ``path``
+    (errors name its lines; relative policies are beside it, relative landings under ``data_home``)."""
+
     def fail(key: str, message: str) -> ConfigError:
         where = ".".join(["datasets", name, key])
         return ConfigError(
             f"{path}, line {datareflex.yaml_line(text, ['datasets', name, key])}: {where}{message}"
         )
 
+    folder, pattern = None, ""
     try:
-        folder, pattern = _landing(entry.landing, data_home)
+        if entry.landing is not None:
+            folder, pattern = _landing(entry.landing, data_home)
     except ValueError as exc:
         raise fail("landing", f": {exc}") from None
     if pattern and entry.format != "auto" and not pattern.endswith(_FORMATS[entry.format][0][1:]):
@@ -149,5 +165,17 @@ def _dataset(name: str, entry: DatasetDeclaration, path: Path, text: str, data_h
         read=ReadSettings(**entry.read.model_dump()),
         intake=IntakeSettings(**entry.intake.model_dump()),
         model_target=entry.model.target if entry.model else "",
+        source=SqlSource(**_expanded(entry.source.model_dump())) if entry.source else None,
+        target=SqlTarget(**_expanded(entry.target.model_dump())) if entry.target else None,
         freshness_hours=entry.freshness_hours,
     )
+
+
+def _expanded(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``${VARIABLES}`` of its ``url`` expanded (a password stays out of the YAML).
+
+    >>> os.environ["PGPASS"] = "s3cret"
+    >>> _expanded({"url": "postgresql://me:${PGPASS}@db/shop", "table": "t"})["url"]
+    'postgresql://me:s3cret@db/shop'
+    """
+    return {**fields, "url": os.path.expandvars(fields["url"])}

@@ -66,13 +66,34 @@ class IntakeSettings:
 
 
 @dataclass(frozen=True)
+class SqlSource:
+    """A table or query read through SQLAlchemy (``source:`` in suite.yaml): each batch takes the
+    rows past the last batch's ``incremental`` value, or one ``per_day`` once the day is over."""
+
+    url: str
+    table: str | None = None
+    query: str | None = None
+    incremental: str | None = None
+    per_day: str | None = None
+
+
+@dataclass(frozen=True)
+class SqlTarget:
+    """The table each batch's published rows are written to (``target:`` in suite.yaml)."""
+
+    url: str
+    table: str
+
+
+@dataclass(frozen=True)
 class DatasetConfig:
-    """One dataset the suite watches: its landing folder, training window and policy."""
+    """One dataset the suite watches: where its batches come from, training window and policy."""
 
     name: str
     landing: Any
     """The landing folder: a :class:`~pathlib.Path`, or a :class:`upath.UPath` when
-    ``suite.yaml`` gives a URL (``s3://bucket/orders``; see :mod:`suite.storage.objects`)."""
+    ``suite.yaml`` gives a URL (``s3://bucket/orders``; see :mod:`suite.storage.objects`);
+    ``None`` when the batches come from a database (``source``)."""
     policy: Path = PACKAGE_DIR / "orders_policy.yaml"
     training_batches: int = 3
     patterns: tuple[str, ...] = ("*.parquet", "*.csv")
@@ -90,6 +111,10 @@ class DatasetConfig:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     model_target: str = ""
     """A column the suite's downstream model predicts; empty: the dataset has no model."""
+    source: SqlSource | None = None
+    """A database table or query the batches are read from, instead of a landing folder."""
+    target: SqlTarget | None = None
+    """A table each batch's published rows are also written to."""
     freshness_hours: float | None = None
     """A new batch is expected at least this often: ``raw_batch`` and ``published_batch`` fail
     their freshness policy, and a ``freshness`` signal goes through the policy, when none
