@@ -12,9 +12,8 @@ from suite.assets.drift import DRIFT_CHECK, build_drift_assets
 from suite.assets.model import build_model_asset
 from suite.assets.remediation import build_remediation
 from suite.assets.schema import ROWS_CHECK, SCHEMA_CHECK, build_schema_assets
-from suite.config import DatasetConfig, Settings
+from suite.config import DaskSettings, DatasetConfig, Settings
 from suite.jobs.approvals import build_approval_job, build_contract_change_job, build_rollback_job
-from suite.jobs.carrier import JOBS_RESOURCE, BatchJobs
 from suite.jobs.person import build_breaker_job, build_release_job
 from suite.jobs.schedule import build_drift_schedule
 from suite.scale.resource import DaskResource
@@ -23,7 +22,7 @@ from suite.sensors.incidents import build_freshness_sensor, build_run_failure_se
 from suite.sensors.landing import batch_partitions, build_landing_sensor
 from suite.sensors.reflex import build_reflex_sensor
 from suite.sensors.relaunch import build_relaunch_sensor
-from suite.storage import SuiteIOManager, SuiteStorage
+from suite.storage import IO_MANAGER_KEY, SuiteIOManager, SuiteStorage
 
 
 def build_dataset(dataset: DatasetConfig, storage_root: str) -> dg.Definitions:
@@ -83,23 +82,27 @@ def _loop_jobs(
     raw_batch, contract, validation, reference_profile, batch_profile, drift_report, remediate = assets
     batch_job = dg.define_asset_job(
         f"{dataset.name}_batch_job",
+        executor_def=dg.in_process_executor,
         selection=dg.AssetSelection.assets(raw_batch, validation, batch_profile, drift_report, remediate),
         partitions_def=partitions,
         description="Sense one batch (contract and drift checks) and publish it if both pass.",
     )
     remediation_job = dg.define_asset_job(
         f"{dataset.name}_remediation_job",
+        executor_def=dg.in_process_executor,
         selection=dg.AssetSelection.assets(remediate),
         partitions_def=partitions,
         description="Decide, act and verify for a batch whose checks failed, then publish what passes.",
     )
     training_job = dg.define_asset_job(
         f"{dataset.name}_training_job",
+        executor_def=dg.in_process_executor,
         selection=dg.AssetSelection.assets(contract, reference_profile, *model),
         description="Learn the contract, the drift reference and the model from the training window.",
     )
     drift_job = dg.define_asset_job(
         f"{dataset.name}_drift_job",
+        executor_def=dg.in_process_executor,
         selection=dg.AssetSelection.assets(batch_profile, drift_report),
         partitions_def=partitions,
         description="Score a batch's drift again against the current reference.",
@@ -112,6 +115,7 @@ def _approved_jobs(dataset: DatasetConfig, reference_profile: Any, model: list[A
     approved: dict[ActionKind, Any] = {
         ActionKind.REFRESH_REFERENCE: dg.define_asset_job(
             f"{dataset.name}_refresh_reference_job",
+            executor_def=dg.in_process_executor,
             selection=dg.AssetSelection.assets(reference_profile),
             description="Carry out a granted reference refresh: learn it from the latest published batches.",
         ),
@@ -121,6 +125,7 @@ def _approved_jobs(dataset: DatasetConfig, reference_profile: Any, model: list[A
     if model:
         approved[ActionKind.RETRAIN] = dg.define_asset_job(
             f"{dataset.name}_retrain_job",
+            executor_def=dg.in_process_executor,
             selection=dg.AssetSelection.assets(*model),
             description="Carry out a granted retraining: fit the model on the latest published batches.",
         )
@@ -155,19 +160,24 @@ def declared(dataset: DatasetConfig, asset: AssetOrSpec) -> AssetOrSpec:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    root = str(settings.storage)
-    batch_jobs = BatchJobs()  # the carrier jobs run the batch jobs through it
-    definitions = dg.Definitions.merge(
-        *(build_dataset(dataset, root) for dataset in settings.datasets),
-        dg.Definitions(
-            resources={
-                "storage": SuiteStorage(root=root),
-                "dask": DaskResource(**dataclasses.asdict(settings.dask)),
-                "io_manager": SuiteIOManager(root=root),
-                JOBS_RESOURCE: batch_jobs,
-            },
-            executor=dg.in_process_executor,
-        ),
+    """The code location of ``settings``' datasets, with the resources they share."""
+    return dg.Definitions.merge(
+        *(build_dataset(dataset, str(settings.storage)) for dataset in settings.datasets),
+        dg.Definitions(resources=shared_resources(settings), executor=dg.in_process_executor),
     )
-    batch_jobs.definitions = definitions
-    return definitions
+
+
+_SHARED: dict[tuple[str, DaskSettings], dict[str, Any]] = {}
+
+
+def shared_resources(settings: Settings) -> dict[str, Any]:
+    """The resources every dataset's assets use: the same objects for the same storage and cluster,
+    so the definitions of several datasets (several components in one project) merge."""
+    key = (str(settings.storage), settings.dask)
+    if key not in _SHARED:
+        _SHARED[key] = {
+            "storage": SuiteStorage(root=key[0]),
+            "dask": DaskResource(**dataclasses.asdict(settings.dask)),
+            IO_MANAGER_KEY: SuiteIOManager(root=key[0]),
+        }
+    return _SHARED[key]

@@ -24,7 +24,7 @@ from suite.config import DatasetConfig
 from suite.loop import declared_reference, drift_detector
 from suite.scale import RowsOnDisk
 from suite.scale.resource import DaskResource
-from suite.storage import IO_RETRY, SuiteStorage
+from suite.storage import IO_MANAGER_KEY, IO_RETRY, SuiteStorage
 from suite.storage.partitions import (
     landed_before,
     landing_record,
@@ -74,6 +74,7 @@ def build_drift_assets(
 
 def _reference_profile_asset(dataset: DatasetConfig, raw_batch: Any) -> dg.AssetsDefinition:
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key_prefix=[dataset.name],
         deps=[raw_batch],
         group_name=dataset.name,
@@ -101,6 +102,7 @@ def _batch_profile_asset(
     dataset: DatasetConfig, partitions: dg.PartitionsDefinition, raw_batch: Any, reference_profile: Any
 ) -> dg.AssetsDefinition:
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key_prefix=[dataset.name],
         partitions_def=partitions,
         group_name=dataset.name,
@@ -137,6 +139,7 @@ def _drift_report_asset(
     )
 
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key_prefix=[dataset.name],
         partitions_def=partitions,
         group_name=dataset.name,

@@ -20,7 +20,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 import schemasense
 from suite.config import DatasetConfig
-from suite.storage import SuiteStorage, atomic_write
+from suite.storage import IO_MANAGER_KEY, SuiteStorage, atomic_write
 from suite.storage.partitions import latest_published, training_frames
 from suite.tags import APPROVAL_TAG
 
@@ -29,6 +29,7 @@ def build_model_asset(dataset: DatasetConfig, contract: Any) -> dg.AssetsDefinit
     target = dataset.model_target
 
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key=dg.AssetKey([dataset.name, "model"]),
         deps=[contract],
         group_name=dataset.name,

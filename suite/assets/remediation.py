@@ -17,7 +17,7 @@ from suite.config import DatasetConfig
 from suite.loop import event_time, imputer_rows, read_policy, signal_summary
 from suite.scale import RowsOnDisk, iter_chunks
 from suite.scale.resource import DaskResource
-from suite.storage import SuiteStorage
+from suite.storage import IO_MANAGER_KEY, SuiteStorage
 from suite.storage.partitions import landing_record, training_frames
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
 
@@ -47,6 +47,7 @@ def build_remediation(
         outs={
             name: dg.AssetOut(
                 key=dg.AssetKey([*prefix, name]),
+                io_manager_key=IO_MANAGER_KEY,
                 description=descriptions[name],
                 kinds={"pandas", "parquet"},
                 dagster_type=BATCH,

@@ -15,7 +15,7 @@ from suite.assets.metadata import changes_table, contract_schema, violations_tab
 from suite.config import DatasetConfig
 from suite.scale import RowsOnDisk, ScanResult
 from suite.scale.resource import DaskResource
-from suite.storage import IO_RETRY, SuiteStorage
+from suite.storage import IO_MANAGER_KEY, IO_RETRY, SuiteStorage
 from suite.storage.files import UNREADABLE, BatchFileError, BatchIOError, read_batch_file
 from suite.storage.partitions import landed_path, landing_record, training_frames
 
@@ -32,6 +32,7 @@ def build_schema_assets(dataset: DatasetConfig, partitions: dg.PartitionsDefinit
 
 def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key_prefix=[dataset.name],
         partitions_def=partitions,
         group_name=dataset.name,
@@ -95,6 +96,7 @@ def _landed_as(dataset: DatasetConfig, storage: SuiteStorage, key: str) -> Path:
 
 def _contract_asset(dataset: DatasetConfig, raw_batch: Any) -> dg.AssetsDefinition:
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key_prefix=[dataset.name],
         deps=[raw_batch],
         group_name=dataset.name,
@@ -129,6 +131,7 @@ def _validation_asset(
     )
 
     @dg.asset(
+        io_manager_key=IO_MANAGER_KEY,
         key_prefix=[dataset.name],
         partitions_def=partitions,
         group_name=dataset.name,

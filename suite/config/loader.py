@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -118,16 +119,21 @@ def _landing(text: str, data_home: Path) -> tuple[Any, str]:
 
 
 def dataset_config(
-    name: str, entry: DatasetDeclaration, path: Path, text: str, data_home: Path
+    name: str,
+    entry: DatasetDeclaration,
+    path: Path,
+    text: str,
+    data_home: Path,
+    at: Sequence[str] | None = None,
 ) -> DatasetConfig:
-    """Dataset ``name`` as declared by ``entry``, read from the YAML ``text`` of the file ``path``
-    (errors name its lines; relative policies are beside it, relative landings under ``data_home``)."""
+    """Dataset ``name`` as declared by ``entry`` at keys ``at`` (``datasets.<name>``) of the YAML
+    ``text`` of the file ``path``: errors name its lines; relative policies are beside it, relative
+    landings under ``data_home``."""
+    at = list(at if at is not None else ["datasets", name])
 
     def fail(key: str, message: str) -> ConfigError:
-        where = ".".join(["datasets", name, key])
-        return ConfigError(
-            f"{path}, line {datareflex.yaml_line(text, ['datasets', name, key])}: {where}{message}"
-        )
+        where = ".".join([*at, key])
+        return ConfigError(f"{path}, line {datareflex.yaml_line(text, [*at, key])}: {where}{message}")
 
     folder, pattern = None, ""
     try:

@@ -164,11 +164,17 @@ class Settings:
         (default: :func:`config_path`)."""
         from .loader import load_suite
 
-        home = Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
-        dagster_home = Path(os.environ.get("DAGSTER_HOME", home / "dagster_home"))
-        storage_url = os.environ.get(STORAGE_ENV, "")
-        datasets, dask = load_suite(config or config_path(), home)
-        return cls(dagster_home, datasets, storage_url, dask)
+        datasets, dask = load_suite(config or config_path(), data_home())
+        return cls.without_datasets(dask).with_datasets(datasets)
+
+    @classmethod
+    def without_datasets(cls, dask: DaskSettings | None = None) -> Settings:
+        """The instance and the storage from the environment, no dataset (a component brings its own)."""
+        dagster_home = Path(os.environ.get("DAGSTER_HOME", data_home() / "dagster_home"))
+        return cls(dagster_home, (), os.environ.get(STORAGE_ENV, ""), dask or DaskSettings())
+
+    def with_datasets(self, datasets: tuple[DatasetConfig, ...]) -> Settings:
+        return Settings(self.dagster_home, datasets, self.storage_url, self.dask)
 
     def only(self, names: list[str] | tuple[str, ...]) -> Settings:
         """These settings with only the datasets named (an unknown name is an error)."""
@@ -176,8 +182,12 @@ class Settings:
         if unknown:
             declared = sorted(d.name for d in self.datasets)
             raise ValueError(f"no dataset {unknown[0]!r} is declared; declared: {declared}")
-        chosen = tuple(d for d in self.datasets if d.name in names)
-        return Settings(self.dagster_home, chosen, self.storage_url, self.dask)
+        return self.with_datasets(tuple(d for d in self.datasets if d.name in names))
+
+
+def data_home() -> Path:
+    """``DATAOPS_HOME``: where relative landing folders are (default ``~/.local/share/cybernetic-dataops``)."""
+    return Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
 
 
 def config_path() -> Path:

@@ -29,29 +29,6 @@ from dagster._core.remote_origin import RemoteJobOrigin
 from suite.tags import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, LANDED_AT_TAG
 
 RUN_KEY_PREFIX = "batches:"
-JOBS_RESOURCE = "batch_jobs"
-"""The resource through which a carrier finds the batch job it runs (:class:`BatchJobs`)."""
-
-
-class BatchJobs:
-    """The jobs of the finished definitions, by name: a carrier runs them.
-
-    ``suite/build.py`` creates one, passes it as the :data:`JOBS_RESOURCE` resource and gives it
-    the definitions once they are built (a run in process has no repository to ask).
-    """
-
-    def __init__(self) -> None:
-        self.definitions: dg.Definitions | None = None
-        self._jobs: dict[str, dg.JobDefinition] = {}
-
-    def job(self, name: str) -> dg.JobDefinition:
-        if self.definitions is None:
-            raise RuntimeError(f"the carrier cannot run {name}: BatchJobs was never given the definitions")
-        if name not in self._jobs:
-            self._jobs[name] = self.definitions.resolve_job_def(name)
-        return self._jobs[name]
-
-
 def batches_job_name(batch_job_name: str) -> str:
     """``orders_batch_job`` → ``orders_batches_job``."""
     return batch_job_name.removesuffix("_batch_job") + "_batches_job"
@@ -81,12 +58,11 @@ def build_batches_job(batch_job_name: str, sensor_name: str) -> dg.JobDefinition
     @dg.op(
         name=f"{name.removesuffix('_job')}_run",
         description=f"Runs {batch_job_name} per partition.",
-        required_resource_keys={JOBS_RESOURCE},
         out=dg.Out(dg.Nothing),  # what became of each partition is in the metadata, not in storage
     )
     def run_batches(context: dg.OpExecutionContext) -> dg.Output[None]:
         landed: dict[str, str] = json.loads(context.run.tags.get(BATCHES_TAG, "{}"))
-        job = getattr(context.resources, JOBS_RESOURCE).job(batch_job_name)
+        job = context.repository_def.get_job(batch_job_name)
         outcomes: dict[str, str] = {}
         errors: list[str] = []
         for key, landed_at in landed.items():

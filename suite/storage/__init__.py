@@ -3,9 +3,10 @@ ledger, partitions."""
 
 from .files import BatchFileError, read_batch
 from .landings import LandingRecord
-from .store import IO_RETRY, BatchStorage, SuiteIOManager, SuiteStorage, atomic_write
+from .store import IO_MANAGER_KEY, IO_RETRY, BatchStorage, SuiteIOManager, SuiteStorage, atomic_write
 
 __all__ = [
+    "IO_MANAGER_KEY",
     "IO_RETRY",
     "BatchFileError",
     "BatchStorage",

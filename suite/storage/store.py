@@ -214,6 +214,11 @@ class SuiteStorage(dg.ConfigurableResource):
         return BatchStorage(self.root)
 
 
+IO_MANAGER_KEY = "dataops_io_manager"
+"""The suite's assets name their IO manager by this key, so in a user's project the user's own
+``io_manager`` stays theirs."""
+
+
 class SuiteIOManager(dg.ConfigurableIOManager):
     """Stores asset values in :class:`BatchStorage`: one file per asset partition.
 
