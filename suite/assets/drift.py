@@ -153,7 +153,7 @@ def _drift_report_asset(
     def drift_report(
         context: dg.AssetExecutionContext, storage: SuiteStorage, batch_profile: driftguard.Profile
     ) -> Iterator[Any]:
-        reference = reference_for(context, dataset, storage)
+        reference = reference_for(context.instance, context.partition_key, dataset, storage)
         report = score(dataset, reference, batch_profile, storage.files.contracts().latest(dataset.name))
         history = metrics_history(context, dataset, storage, batch_profile)
         judged_against = reference.metadata() if reference else {"reference": "none (training batch)"}
@@ -240,24 +240,20 @@ def _reference_batches(
 
 
 def reference_for(
-    context: dg.AssetExecutionContext, dataset: DatasetConfig, storage: SuiteStorage
+    instance: dg.DagsterInstance, batch: str, dataset: DatasetConfig, storage: SuiteStorage
 ) -> Reference | None:
-    """The declared reference (``drift.reference``) for this partition, or ``None`` in training."""
+    """The declared reference (``drift.reference``) for ``batch``, or ``None`` in training."""
     training = current_reference(dataset, storage)
     if training is None:
         return None
-    fixed = Reference(training, "fixed", _reference_batches(context.instance, dataset, storage))
+    fixed = Reference(training, "fixed", _reference_batches(instance, dataset, storage))
     kind = dataset.drift.reference
     if kind == "fixed":
         return fixed
     files = storage.files
     published = [dataset.name, "published_batch"]
-    earlier = [
-        k
-        for k in landed_before(context.instance, dataset, files, context.partition_key)
-        if files.exists(published, k)
-    ]
-    days = _batch_days(dataset, storage, [*earlier, context.partition_key])
+    earlier = [k for k in landed_before(instance, dataset, files, batch) if files.exists(published, k)]
+    days = _batch_days(dataset, storage, [*earlier, batch])
 
     def published_profile(key: str) -> driftguard.Profile | None:  # none for a large batch
         frame = files.read(published, key)
@@ -266,7 +262,7 @@ def reference_for(
         columns = [c for c in frame.columns if c in training.columns]
         return driftguard.profile(frame[columns], like=training)
 
-    found = declared_reference(dataset, context.partition_key, earlier, days, published_profile)
+    found = declared_reference(dataset, batch, earlier, days, published_profile)
     if found is None:
         return replace(
             fixed, note=f"no earlier published batch for a {kind} reference yet: the training window"

@@ -185,7 +185,7 @@ def _loop_inputs(
 ) -> dict[str, Any]:
     """What the loop is told besides the batch: policy, ledger, drift, reference, event time."""
     key = context.partition_key
-    reference = reference_for(context, dataset, storage)
+    reference = reference_for(context.instance, context.partition_key, dataset, storage)
     return {
         "policy": read_policy(dataset),
         "ledger": ledger,

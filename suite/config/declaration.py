@@ -124,6 +124,12 @@ class DatasetDeclaration(_Strict):
         None, min_length=1, description="a folder, or a folder and a file pattern (or source:)"
     )
     source: SqlSourceDeclaration | None = Field(None, description="a database table or query (or landing:)")
+    asset: str | None = Field(
+        None,
+        min_length=1,
+        description="in a Dagster project: the key (a/b) of the project's own asset whose "
+        "materializations are the batches (or landing:, source:)",
+    )
     target: SqlTargetDeclaration | None = Field(None, description="a table published rows are written to")
     description: str = Field("", description="shown on every asset of the dataset")
     owners: list[str] = Field(default_factory=list, description="e-mail addresses or team:NAME")
@@ -150,8 +156,12 @@ class DatasetDeclaration(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetDeclaration:
-        if (self.landing is None) == (self.source is None):
-            raise ValueError("give either landing (a folder of files) or source (a database table)")
+        given = [key for key in ("landing", "source", "asset") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give one of landing (a folder of files), source (a database table) or asset "
+                f"(your own Dagster asset); given: {given or 'none'}"
+            )
         return self
 
     @field_validator("owners")

@@ -83,6 +83,13 @@ def load_suite(
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the suite's configuration: {exc}") from None
     declaration = datareflex.load_yaml_model(SuiteDeclaration, text, str(path), error=ConfigError)
+    for name, entry in declaration.datasets.items():
+        if entry.asset is not None:
+            where = datareflex.yaml_line(text, ["datasets", name, "asset"])
+            raise ConfigError(
+                f"{path}, line {where}: datasets.{name}.asset: an asset of your own is the batch only in "
+                "your Dagster project (the component suite.component.DataOpsDataset, or suite.loop_for)"
+            )
     datasets = tuple(
         dataset_config(name, entry, path, text, data_home) for name, entry in declaration.datasets.items()
     )
@@ -173,6 +180,7 @@ def dataset_config(
         model_target=entry.model.target if entry.model else "",
         source=SqlSource(**_expanded(entry.source.model_dump())) if entry.source else None,
         target=SqlTarget(**_expanded(entry.target.model_dump())) if entry.target else None,
+        asset=entry.asset,
         freshness_hours=entry.freshness_hours,
     )
 

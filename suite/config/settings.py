@@ -115,6 +115,9 @@ class DatasetConfig:
     """A database table or query the batches are read from, instead of a landing folder."""
     target: SqlTarget | None = None
     """A table each batch's published rows are also written to."""
+    asset: str | None = None
+    """The key (``a/b``) of a user's own asset whose materializations are the batches: its checks
+    put each materialization in ``landing`` (:mod:`suite.around`)."""
     freshness_hours: float | None = None
     """A new batch is expected at least this often: ``raw_batch`` and ``published_batch`` fail
     their freshness policy, and a ``freshness`` signal goes through the policy, when none

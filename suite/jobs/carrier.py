@@ -29,6 +29,8 @@ from dagster._core.remote_origin import RemoteJobOrigin
 from suite.tags import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, LANDED_AT_TAG
 
 RUN_KEY_PREFIX = "batches:"
+
+
 def batches_job_name(batch_job_name: str) -> str:
     """``orders_batch_job`` → ``orders_batches_job``."""
     return batch_job_name.removesuffix("_batch_job") + "_batches_job"
