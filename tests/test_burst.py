@@ -18,7 +18,7 @@ from suite.build import build_definitions
 from suite.cli.runner import run_until_quiet
 from suite.cli.sample_data import orders_for_day
 from suite.config import Settings
-from suite.jobs.carrier import carrier_tags, request_keys, run_one
+from suite.jobs.carrier import carrier_tags, jobs_in_process, request_keys, run_one
 from suite.sensors.landing import _batch_requests
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord
@@ -151,9 +151,10 @@ def test_a_relaunched_carrier_skips_the_files_already_run(burst, instance) -> No
     (late,) = land_days(settings.datasets[0].landing, 12, 1)
     instance.add_dynamic_partitions("orders_batches", [late])
     before = {key: [r.run_id for r in runs] for key, runs in batch_runs(instance).items()}
-    again = defs.resolve_job_def("orders_batches_job").execute_in_process(
-        instance=instance, tags=carrier_tags({names[3]: "", names[4]: "", late: ""})
-    )
+    with jobs_in_process(defs):
+        again = defs.resolve_job_def("orders_batches_job").execute_in_process(
+            instance=instance, tags=carrier_tags({names[3]: "", names[4]: "", late: ""})
+        )
     assert again.success
     runs = batch_runs(instance)
     assert {key: [r.run_id for r in rs] for key, rs in runs.items() if key != late} == before

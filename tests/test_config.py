@@ -86,9 +86,12 @@ def test_relative_landing_is_under_the_data_home_and_format_picks_the_pattern(tm
             "datasets.a.contract.margn is not a valid key",
         ),
         ("datasets:\n  my-data: {landing: x}\n", "must be a Python identifier"),
-        ("datasets:\n  a: {format: csv}\n", "line 2: datasets.a give one of landing (a folder of files), source"),
         (
-            "datasets:\n  a:\n    source: {url: \"duckdb:///x.db\", table: t}\n",
+            "datasets:\n  a: {format: csv}\n",
+            "line 2: datasets.a give one of landing (a folder of files), source",
+        ),
+        (
+            'datasets:\n  a:\n    source: {url: "duckdb:///x.db", table: t}\n',
             "line 3: datasets.a.source give either incremental",
         ),
         ("datasets:\n  a: {landing: 'x/*.csv', format: parquet}\n", "does not match format 'parquet'"),

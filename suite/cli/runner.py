@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from suite.jobs.carrier import jobs_in_process
 from suite.sensors.landing import settling_until
 
 _CURSOR_PREFIX = "dataops/sensor_cursor/"
@@ -82,13 +83,14 @@ def _launch(
     tags = {**request.tags, "dagster/sensor_name": sensor.name}
     if request.run_key:
         tags["dagster/run_key"] = request.run_key
-    outcome = defs.resolve_job_def(job_name).execute_in_process(
-        instance=instance,
-        partition_key=request.partition_key,
-        tags=tags,
-        run_config=run_config,
-        raise_on_error=False,
-    )
+    with jobs_in_process(defs):
+        outcome = defs.resolve_job_def(job_name).execute_in_process(
+            instance=instance,
+            partition_key=request.partition_key,
+            tags=tags,
+            run_config=run_config,
+            raise_on_error=False,
+        )
     log.info(
         "%s launched %s [%s]: %s",
         sensor.name,

@@ -15,11 +15,13 @@ location. A partition that already has a batch run is skipped: a carrier launche
 relaunch, a lost cursor) never processes a file twice.
 """
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
+from dagster._check import CheckError
 from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.execution.api import create_execution_plan, execute_run
 from dagster._core.execution.execute_in_process import merge_run_tags
@@ -29,6 +31,31 @@ from dagster._core.remote_origin import RemoteJobOrigin
 from suite.tags import BATCHES_TAG, CARRIER_RUN_TAG, CARRIER_TAG, LANDED_AT_TAG
 
 RUN_KEY_PREFIX = "batches:"
+_IN_PROCESS: list[dg.Definitions] = []
+
+
+@contextlib.contextmanager
+def jobs_in_process(definitions: dg.Definitions) -> Iterator[None]:
+    """While inside, carriers executed in this process find their batch jobs in ``definitions``:
+    a run executed in process has no repository to ask (``suite.cli.runner``, tests)."""
+    _IN_PROCESS.append(definitions)
+    try:
+        yield
+    finally:
+        _IN_PROCESS.remove(definitions)
+
+
+def _batch_job(context: dg.OpExecutionContext, name: str) -> dg.JobDefinition:
+    """Job ``name`` of the carrier's repository (a run the daemon launched has one), else of the
+    definitions given to :func:`jobs_in_process`."""
+    try:
+        return context.repository_def.get_job(name)
+    except CheckError:
+        if not _IN_PROCESS:
+            raise RuntimeError(
+                f"the carrier cannot find {name}: no repository, and no jobs_in_process"
+            ) from None
+        return _IN_PROCESS[-1].resolve_job_def(name)
 
 
 def batches_job_name(batch_job_name: str) -> str:
@@ -64,7 +91,7 @@ def build_batches_job(batch_job_name: str, sensor_name: str) -> dg.JobDefinition
     )
     def run_batches(context: dg.OpExecutionContext) -> dg.Output[None]:
         landed: dict[str, str] = json.loads(context.run.tags.get(BATCHES_TAG, "{}"))
-        job = context.repository_def.get_job(batch_job_name)
+        job = _batch_job(context, batch_job_name)
         outcomes: dict[str, str] = {}
         errors: list[str] = []
         for key, landed_at in landed.items():

@@ -88,7 +88,9 @@ def test_dg_check_defs_names_the_line_of_a_wrong_attribute(project: tuple[Path, 
         with pytest.raises(AssertionError) as wrong:
             dg(shop, env, "check", "defs")
         line = next(n for n, text in enumerate(good.splitlines(), 1) if "training_batches" in text)
-        assert f"defs.yaml:{line}" in str(wrong.value) and "0 is less than the minimum of 1" in str(wrong.value)
+        assert f"defs.yaml:{line}" in str(wrong.value) and "0 is less than the minimum of 1" in str(
+            wrong.value
+        )
         defs_yaml.write_text(good.replace("policy: policy.yaml", "policy: nope.yaml"))
         with pytest.raises(AssertionError) as missing:
             dg(shop, env, "check", "defs")
