@@ -27,6 +27,7 @@ import dagster as dg
 import yaml
 from pydantic import Field, field_validator
 
+from suite.around import around
 from suite.build import build_dataset, shared_resources
 from suite.config import PACKAGE_DIR, Settings, dataset_config
 from suite.config.settings import data_home
@@ -91,7 +92,34 @@ class DataOpsDataset(dg.Component):
         text = self.defs_yaml.read_text() if self.defs_yaml.is_file() else ""
         name = self.attributes.name
         dataset = dataset_config(name, self.attributes, self.defs_yaml, text, data_home(), at=["attributes"])
+        if dataset.asset is not None:
+            key = dg.AssetKey.from_user_string(dataset.asset)
+            return around(dataset, key, _partitions_of(context, key, self.defs_yaml))
         return dg.Definitions.merge(
             build_dataset(dataset, str(settings.storage)),
             dg.Definitions(resources=shared_resources(settings)),
         )
+
+
+def _partitions_of(
+    context: dg.ComponentLoadContext, key: dg.AssetKey, defs_yaml: Path
+) -> dg.PartitionsDefinition | None:
+    """How the project's own asset ``key`` is partitioned: it is looked up in the project's other
+    definitions (every entry of its defs folder but this component's)."""
+    root = Path(context.defs_module_path)
+    here = defs_yaml.parent
+    for entry in sorted(root.iterdir()):
+        if entry == here or entry in here.parents or entry.name.startswith(("_", ".")):
+            continue
+        if entry.is_file() and entry.suffix != ".py":
+            continue
+        for asset in context.build_defs(entry).assets or []:
+            if isinstance(asset, dg.AssetsDefinition | dg.AssetSpec) and key in _keys(asset):
+                return asset.partitions_def
+    raise dg.DagsterInvalidDefinitionError(
+        f"{defs_yaml}: attributes.asset: no asset {key.to_user_string()!r} is defined under {root}"
+    )
+
+
+def _keys(asset: dg.AssetsDefinition | dg.AssetSpec) -> set[dg.AssetKey]:
+    return {asset.key} if isinstance(asset, dg.AssetSpec) else set(asset.keys)
