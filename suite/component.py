@@ -30,8 +30,8 @@ from pydantic import Field, field_validator
 from suite.around import around
 from suite.build import build_dataset, shared_resources
 from suite.config import PACKAGE_DIR, Settings, dataset_config
-from suite.config.settings import data_home
 from suite.config.declaration import DatasetDeclaration
+from suite.config.settings import data_home
 
 
 class DatasetAttributes(DatasetDeclaration):

@@ -189,7 +189,7 @@ class Settings:
 
 
 def data_home() -> Path:
-    """``DATAOPS_HOME``: where relative landing folders are (default ``~/.local/share/cybernetic-dataops``)."""
+    """``DATAOPS_HOME``: relative landing folders are under it (``~/.local/share/cybernetic-dataops``)."""
     return Path(os.environ.get("DATAOPS_HOME", Path.home() / ".local/share/cybernetic-dataops"))
 
 
