@@ -8,7 +8,8 @@ value, written whole as Parquet, in the dataset's arrivals folder under the suit
 (``arrivals/<dataset>/<partition>``); from there the landing sensor takes it like any landed
 file, so the contract, drift, remediation, approvals and the person's way out are the loop the
 suite runs on files. Verified rows land in ``<dataset>/published_batch``, whose partitions are the
-asset's partition keys (``~v2`` when a partition is materialized again with other rows).
+asset's partition keys (``~v2`` when a partition is materialized again with other rows), or for an
+unpartitioned asset the UTC time and run of each materialization (``2026-12-02T101500-1a2b3c4d``).
 
 >>> import dagster as dg
 >>> @dg.asset(partitions_def=dg.DailyPartitionsDefinition("2013-01-01"))
@@ -96,7 +97,11 @@ def arrival_checks(
     ) -> Iterator[dg.AssetCheckResult]:
         frame = _frame(value, key)
         now = dt.datetime.now(dt.UTC)
-        batch = context.partition_key if context.has_partition_key else f"{now:%Y-%m-%dT%H%M%S}"
+        batch = (
+            context.partition_key
+            if context.has_partition_key
+            else f"{now:%Y-%m-%dT%H%M%S}-{context.run.run_id[:8]}"
+        )
         batch = batch.replace("/", "_")
         path = dataset.landing / batch
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))

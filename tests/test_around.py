@@ -5,6 +5,7 @@ The user's runs materialize their asset with the suite's checks; the sensors and
 for are driven in process as the daemon would (:func:`suite.cli.runner.run_until_quiet`).
 """
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,8 +78,8 @@ def project(days: dict[str, pd.DataFrame], policy: Path) -> tuple[dg.Definitions
     return dg.Definitions.merge(ours, loop), computed
 
 
-def rows(files: BatchStorage, asset: str, batch: str) -> int:
-    key = ["flights", asset]
+def rows(files: BatchStorage, asset: str, batch: str, dataset: str = "flights") -> int:
+    key = [dataset, asset]
     return len(files.read(key, batch)) if files.exists(key, batch) else 0
 
 
@@ -123,3 +124,40 @@ def test_the_loop_around_a_partitioned_asset(
     reasons = files.read(["flights", "quarantine"], CORRUPT_DAY)["_reason"]
     assert reasons.str.contains("distance").sum() == NEGATIVE_DISTANCES
     assert reasons.str.contains("duplicate").sum() == REPEATED_IDS
+
+
+def test_the_loop_around_an_unpartitioned_asset(
+    flights: dict[str, pd.DataFrame], home: dg.DagsterInstance, tmp_path: Path
+) -> None:
+    """Each materialization of an unpartitioned asset is a batch of its own, named by when it
+    ran: four days computed one after the other, the last one broken."""
+    today: list[str] = []
+
+    @dg.asset
+    def latest_flights() -> pd.DataFrame:
+        return flights[today[-1]]
+
+    loop = loop_for(
+        latest_flights, keys=["flight_id"], policy=str(tmp_path / "policy.yaml"), training_batches=3
+    )
+    defs = dg.Definitions.merge(dg.Definitions(assets=[latest_flights]), loop)
+    job = defs.resolve_implicit_global_asset_job_def()
+    for day in [*DAYS[:3], CORRUPT_DAY]:
+        today.append(day)
+        job.execute_in_process(instance=home, asset_selection=[latest_flights.key], raise_on_error=False)
+        run_until_quiet(defs, home)
+
+    batches = list(home.get_dynamic_partitions("latest_flights_batches"))
+    assert len(batches) == 4 and all(
+        b.startswith(dt.datetime.now(dt.UTC).date().isoformat()) for b in batches
+    )
+    files = BatchStorage(tmp_path / "dagster_home" / "storage" / "dataops")
+    counts = [
+        [
+            rows(files, asset, batch, "latest_flights")
+            for asset in ("published_batch", "quarantine", "held_batch")
+        ]
+        for batch in batches
+    ]
+    assert [sum(c) for c in counts] == [len(flights[day]) for day in [*DAYS[:3], CORRUPT_DAY]]
+    assert counts[-1][1] == NEGATIVE_DISTANCES + REPEATED_IDS
