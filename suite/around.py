@@ -37,6 +37,7 @@ from suite.build import build_dataset, shared_resources
 from suite.config import DatasetConfig, Settings, dataset_config
 from suite.config.declaration import DatasetDeclaration
 from suite.config.settings import data_home
+from suite.sensors.arrivals import build_arrival_sensor
 from suite.storage import SuiteStorage, atomic_write
 from suite.storage.objects import storage_root
 
@@ -68,10 +69,13 @@ def around(
     settings = Settings.without_datasets()
     arrivals = storage_root(settings.storage) / "arrivals" / dataset.name
     dataset = dataclasses.replace(dataset, landing=arrivals, patterns=("*",))
+    checks = arrival_checks(dataset, key, partitions)
     return dg.Definitions.merge(
         build_dataset(dataset, str(settings.storage)),
         dg.Definitions(
-            asset_checks=[arrival_checks(dataset, key, partitions)], resources=shared_resources(settings)
+            asset_checks=[checks],
+            sensors=[build_arrival_sensor(dataset, key, list(checks.check_keys))],
+            resources=shared_resources(settings),
         ),
     )
 

@@ -19,7 +19,7 @@ from suite.cli.runner import run_until_quiet
 from suite.storage import BatchStorage
 
 DAYS = [f"2013-01-0{d}" for d in range(1, 8)]
-CORRUPT_DAY = DAYS[5]
+CORRUPT_DAY, UNCHECKED_DAY = DAYS[5], DAYS[3]
 NEGATIVE_DISTANCES, REPEATED_IDS = 25, 10
 POLICY = """\
 rules:
@@ -73,7 +73,9 @@ def project(days: dict[str, pd.DataFrame], policy: Path) -> tuple[dg.Definitions
         return float(flights["dep_delay"].mean())
 
     job = dg.define_asset_job("daily_flights", [flights, delays], partitions_def=daily)
-    ours = dg.Definitions(assets=[flights, delays], jobs=[job], executor=dg.in_process_executor)
+    bare = dg.AssetSelection.assets(flights).without_checks()
+    unchecked = dg.define_asset_job("flights_without_checks", bare, partitions_def=daily)
+    ours = dg.Definitions(assets=[flights, delays], jobs=[job, unchecked], executor=dg.in_process_executor)
     loop = loop_for(flights, keys=["flight_id"], policy=str(policy), training_batches=3)
     return dg.Definitions.merge(ours, loop), computed
 
@@ -88,14 +90,28 @@ def test_the_loop_around_a_partitioned_asset(
 ) -> None:
     defs, computed = project(flights, tmp_path / "policy.yaml")
     job = defs.resolve_job_def("daily_flights")
+    run_until_quiet(defs, home)  # the sensors' first ticks: the loop is in place
     results = {}
     for day in DAYS:
-        results[day] = job.execute_in_process(partition_key=day, instance=home, raise_on_error=False)
+        if day == UNCHECKED_DAY:  # a job that leaves the checks out: the arrival sensor checks it
+            assert (
+                defs.resolve_job_def("flights_without_checks")
+                .execute_in_process(partition_key=day, instance=home)
+                .success
+            )
+        else:
+            results[day] = job.execute_in_process(partition_key=day, instance=home, raise_on_error=False)
         run_until_quiet(defs, home)
+    arrival = home.get_runs(dg.RunsFilter(tags={"dagster/sensor_name": "flights_arrival_sensor"}))
+    assert [(r.tags["dagster/partition"], r.asset_selection) for r in arrival] == [
+        (UNCHECKED_DAY, frozenset())
+    ]
 
     # the checks on the user's asset gate the user's own downstream asset in the user's run
-    assert {day: r.success for day, r in results.items()} == {day: day != CORRUPT_DAY for day in DAYS}
-    assert computed == [day for day in DAYS if day != CORRUPT_DAY]
+    assert {day: r.success for day, r in results.items()} == {
+        day: day != CORRUPT_DAY for day in DAYS if day != UNCHECKED_DAY
+    }
+    assert computed == [day for day in DAYS if day not in (CORRUPT_DAY, UNCHECKED_DAY)]
     blocking = {
         day: sorted(
             e.check_name
@@ -104,7 +120,9 @@ def test_the_loop_around_a_partitioned_asset(
         )
         for day, r in results.items()
     }
-    assert blocking == {day: ["rows_satisfy_contract"] if day == CORRUPT_DAY else [] for day in DAYS}
+    assert blocking == {
+        day: ["rows_satisfy_contract"] if day == CORRUPT_DAY else [] for day in DAYS if day != UNCHECKED_DAY
+    }
     # drift only warns (the policy decides on it): real delays differ from day to day
     drifted = [
         day

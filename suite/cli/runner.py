@@ -77,16 +77,18 @@ def _launch(
     """Execute one requested run in process, unless the sensor already used its run key."""
     if request.run_key and _already_launched(instance, sensor.name, request.run_key):
         return None
-    job_name = request.job_name or sensor.job_name
-    if job_name is None:
-        raise ValueError(f"sensor {sensor.name} asked for a run without naming its job")
+    job = _job_of(defs, sensor, request)
+    job_name = job.name
     tags = {**request.tags, "dagster/sensor_name": sensor.name}
     if request.run_key:
         tags["dagster/run_key"] = request.run_key
+    partition_key = request.partition_key
+    if partition_key is not None and not job.partitioned_config:  # checks alone: the daemon's tag
+        tags["dagster/partition"], partition_key = partition_key, None
     with jobs_in_process(defs):
-        outcome = defs.resolve_job_def(job_name).execute_in_process(
+        outcome = job.execute_in_process(
             instance=instance,
-            partition_key=request.partition_key,
+            partition_key=partition_key,
             tags=tags,
             run_config=run_config,
             raise_on_error=False,
@@ -99,6 +101,18 @@ def _launch(
         "success" if outcome.success else "failure",
     )
     return LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id, outcome.success)
+
+
+def _job_of(defs: dg.Definitions, sensor: dg.SensorDefinition, request: dg.RunRequest) -> dg.JobDefinition:
+    """The job a request runs: the one it or its sensor names, or (a request for checks alone, as
+    the daemon runs it) the implicit asset job cut down to those checks."""
+    if request.asset_check_keys is not None and not request.asset_selection:
+        implicit = defs.resolve_implicit_global_asset_job_def()
+        return implicit.get_subset(asset_selection=set(), asset_check_selection=set(request.asset_check_keys))
+    job_name = request.job_name or sensor.job_name
+    if job_name is None:
+        raise ValueError(f"sensor {sensor.name} asked for a run without naming its job")
+    return defs.resolve_job_def(job_name)
 
 
 def _failed_runs(

@@ -1,0 +1,84 @@
+"""Materializations of a user's asset whose checks did not run: checked (and landed) by a run of
+their own, so no batch is missed.
+
+The checks :func:`suite.around.loop_for` puts on a user's asset land each materialization as a
+batch. They run with the asset unless a job leaves them out, or the asset is materialized outside
+Dagster (an external asset reported by ``report_runless_asset_event``). This sensor reads the
+asset's materializations in order and, for each whose run has finished without landing it, asks
+for a run of the checks alone on that partition (run key ``arrival:<storage id>``). An
+unpartitioned asset keeps only its latest value, so only its latest materialization can still be
+checked; an older one never landed is logged as superseded. Materializations from before the
+sensor's first tick are not replayed (backfill the asset to take its history).
+"""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from suite.config import DatasetConfig
+
+PAGE = 100
+"""Materializations one tick reads at most."""
+
+
+def build_arrival_sensor(
+    dataset: DatasetConfig, key: dg.AssetKey, checks: Sequence[dg.AssetCheckKey]
+) -> dg.SensorDefinition:
+    """The sensor that lands, through a run of the ``checks`` alone, the materializations of
+    ``key`` whose own runs did not."""
+
+    @dg.sensor(
+        name=f"{dataset.name}_arrival_sensor",
+        asset_selection=dg.AssetSelection.checks(*checks),
+        minimum_interval_seconds=dataset.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Checks, and so lands as a batch, each materialization of {key.to_user_string()} "
+        "whose own run did not run the checks.",
+    )
+    def arrival_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        if context.cursor is None:  # the history before the loop was added is not replayed
+            before = context.instance.fetch_materializations(key, limit=1).records
+            return dg.SensorResult(cursor=str(before[0].storage_id if before else 0))
+        after = int(context.cursor)
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, after_storage_id=after), limit=PAGE, ascending=True
+        ).records
+        latest = context.instance.get_latest_materialization_event(key)
+        requests = []
+        for record in records:
+            run = context.instance.get_run_by_id(record.run_id)
+            if run is not None and not run.is_finished:
+                break  # its checks may still land it
+            after = record.storage_id
+            if _landed(dataset, record):
+                continue
+            if record.partition_key is None and latest is not None and latest.timestamp > record.timestamp:
+                context.log.warning(
+                    f"{dataset.name}: the materialization of {key.to_user_string()} in run {record.run_id} "
+                    "was never checked and a later one replaced its value: it cannot be taken as a batch"
+                )
+                continue
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"arrival:{record.storage_id}",
+                    partition_key=record.partition_key,
+                    asset_selection=[],
+                    asset_check_keys=list(checks),
+                )
+            )
+        return dg.SensorResult(run_requests=requests, cursor=str(after))
+
+    return arrival_sensor
+
+
+def _landed(dataset: DatasetConfig, record: dg.EventLogRecord) -> bool:
+    """Whether the checks landed ``record``'s value: its partition's arrival written after it, or
+    (unpartitioned) an arrival named by its run."""
+    if record.partition_key is not None:
+        path = dataset.landing / record.partition_key.replace("/", "_")
+        try:
+            return bool(path.stat().st_mtime >= record.timestamp)
+        except FileNotFoundError:
+            return False
+    run = record.run_id[:8]
+    return dataset.landing.exists() and any(p.name.endswith(f"-{run}") for p in dataset.landing.iterdir())
