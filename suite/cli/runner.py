@@ -82,13 +82,10 @@ def _launch(
     tags = {**request.tags, "dagster/sensor_name": sensor.name}
     if request.run_key:
         tags["dagster/run_key"] = request.run_key
-    partition_key = request.partition_key
-    if partition_key is not None and not job.partitioned_config:  # checks alone: the daemon's tag
-        tags["dagster/partition"], partition_key = partition_key, None
     with jobs_in_process(defs):
         outcome = job.execute_in_process(
             instance=instance,
-            partition_key=partition_key,
+            partition_key=request.partition_key,
             tags=tags,
             run_config=run_config,
             raise_on_error=False,
@@ -100,7 +97,8 @@ def _launch(
         request.partition_key,
         "success" if outcome.success else "failure",
     )
-    return LaunchedRun(sensor.name, job_name, request.partition_key, outcome.run_id, outcome.success)
+    partition = request.partition_key or request.tags.get("dagster/partition")
+    return LaunchedRun(sensor.name, job_name, partition, outcome.run_id, outcome.success)
 
 
 def _job_of(defs: dg.Definitions, sensor: dg.SensorDefinition, request: dg.RunRequest) -> dg.JobDefinition:

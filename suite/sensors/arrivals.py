@@ -59,11 +59,11 @@ def build_arrival_sensor(
                 )
                 continue
             requests.append(
-                dg.RunRequest(
+                dg.RunRequest(  # the partition as a tag: a run of checks alone has no partitions
                     run_key=f"arrival:{record.storage_id}",
-                    partition_key=record.partition_key,
                     asset_selection=[],
                     asset_check_keys=list(checks),
+                    tags={"dagster/partition": record.partition_key} if record.partition_key else {},
                 )
             )
         return dg.SensorResult(run_requests=requests, cursor=str(after))
