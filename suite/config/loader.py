@@ -140,7 +140,8 @@ def dataset_config(
 
     def fail(key: str, message: str) -> ConfigError:
         where = ".".join([*at, key])
-        return ConfigError(f"{path}, line {datareflex.yaml_line(text, [*at, key])}: {where}{message}")
+        line = f", line {datareflex.yaml_line(text, [*at, key])}" if text else ""
+        return ConfigError(f"{path}{line}: {where}{message}")
 
     folder, pattern = None, ""
     try:
