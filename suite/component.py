@@ -21,30 +21,25 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import dagster as dg
 import yaml
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from suite.around import around
 from suite.build import build_dataset, shared_resources
 from suite.config import PACKAGE_DIR, Settings, dataset_config
-from suite.config.declaration import DatasetDeclaration
+from suite.config.declaration import DatasetDeclaration, dataset_name
 from suite.config.settings import data_home
 
 
 class DatasetAttributes(DatasetDeclaration):
     """A dataset's declaration in ``suite.yaml``, and its name."""
 
-    name: str = Field(description="the dataset's name: its asset group and key prefix")
-
-    @field_validator("name")
-    @classmethod
-    def _identifier(cls, name: str) -> str:
-        if not name.isidentifier():
-            raise ValueError(f"dataset name {name!r} must be a Python identifier (letters, digits, _)")
-        return name
+    name: Annotated[
+        str, AfterValidator(dataset_name), Field(description="the dataset's name: asset group and key prefix")
+    ]
 
 
 class DatasetScaffolder(dg.Scaffolder):

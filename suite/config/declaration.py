@@ -210,6 +210,12 @@ class SuiteDeclaration(_Strict):
         if not datasets:
             raise ValueError("no dataset is declared")
         for name in datasets:
-            if not name.isidentifier():
-                raise ValueError(f"dataset name {name!r} must be a Python identifier (letters, digits, _)")
+            dataset_name(name)
         return datasets
+
+
+def dataset_name(name: str) -> str:
+    """``name`` if it can name a dataset (its asset group, key prefix, jobs and sensors)."""
+    if not name.isidentifier():
+        raise ValueError(f"dataset name {name!r} must be a Python identifier (letters, digits, _)")
+    return name
