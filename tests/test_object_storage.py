@@ -198,9 +198,7 @@ def test_io_manager_materializes_on_s3(moto: s3.MotoServer, weather: pd.DataFram
     def published_batch(raw: pd.DataFrame) -> pd.DataFrame:
         return raw[raw["temp"].notna()]
 
-    result = dg.materialize(
-        [raw_batch, published_batch], resources={"dataops_io_manager": SuiteIOManager(root=url)}
-    )
+    result = dg.materialize([raw_batch, published_batch], resources={"io_manager": SuiteIOManager(root=url)})
     assert result.success
     published = BatchStorage(url).read(PUBLISHED, None)
     assert len(published) == weather["temp"].notna().sum()
