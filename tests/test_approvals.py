@@ -49,7 +49,7 @@ def observed(instance: dg.DagsterInstance) -> dict:
 
 
 def decide(defs: dg.Definitions, instance: dg.DagsterInstance, request: int, grant: bool) -> bool:
-    config = {"ops": {"decide": {"config": {"request": request, "grant": grant, "by": "ana"}}}}
+    config = {"ops": {"orders_decide": {"config": {"request": request, "grant": grant, "by": "ana"}}}}
     job = defs.resolve_job_def("orders_approval_job")
     return job.execute_in_process(instance=instance, run_config=config, raise_on_error=False).success
 

@@ -175,7 +175,7 @@ def test_the_removal_budget_holds_every_row_of_a_large_batch(
     assert reason.startswith("held: remediation would remove 20 of 30000 rows, more than the budget")
     assert decisions(settings) == ["remediate", "hold", "held"]
     release = build_definitions(settings).resolve_job_def("diamonds_release_job")
-    config = {"ops": {"release": {"config": {"batch": "day-4.csv"}}}}
+    config = {"ops": {"diamonds_release": {"config": {"batch": "day-4.csv"}}}}
     result = release.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     assert "30,000 held rows are Parquet files in" in str(failure.step_failure_data.error)

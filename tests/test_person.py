@@ -82,7 +82,8 @@ def test_release_and_breaker_jobs_in_dagster_show_on_the_approvals_asset(held, s
     defs = build_definitions(held)
     instance = dg.DagsterInstance.get()
     release = defs.resolve_job_def("orders_release_job").execute_in_process(
-        instance=instance, run_config={"ops": {"release": {"config": {"batch": batch.name, "by": "bo"}}}}
+        instance=instance,
+        run_config={"ops": {"orders_release": {"config": {"batch": batch.name, "by": "bo"}}}},
     )
     assert release.success and stored(held, "published_batch", batch.name) == batch.rows
     ledger = BatchStorage(held.storage).ledger()
@@ -91,7 +92,7 @@ def test_release_and_breaker_jobs_in_dagster_show_on_the_approvals_asset(held, s
         ledger.append("orders", "x", "outcome", "unverified", event_time=day)
     assert datareflex.breaker_state(ledger.records("orders"), day, 3, 1440) is datareflex.BreakerState.OPEN
     closing = defs.resolve_job_def("orders_breaker_job").execute_in_process(
-        instance=instance, run_config={"ops": {"close_breaker": {"config": {"by": "bo"}}}}
+        instance=instance, run_config={"ops": {"orders_close_breaker": {"config": {"by": "bo"}}}}
     )
     assert closing.success
     assert datareflex.breaker_state(ledger.records("orders"), day, 3, 1440) is datareflex.BreakerState.CLOSED

@@ -109,7 +109,9 @@ def _launch(
     defs = build_definitions(settings.only([dataset.name]))
     instance = open_instance(settings.dagster_home)
     result = defs.resolve_job_def(f"{dataset.name}_{job}_job").execute_in_process(
-        instance=instance, run_config={"ops": {op or job: {"config": config}}}, raise_on_error=False
+        instance=instance,
+        run_config={"ops": {f"{dataset.name}_{op or job}": {"config": config}}},
+        raise_on_error=False,
     )
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)

@@ -1,7 +1,7 @@
 """Jobs a person launches or the approvals sensor launches for them.
 
 - ``<dataset>_approval_job`` grants or refuses a request from the Launchpad
-  (``ops: {decide: {config: {request: 7, grant: true, by: ana}}}``), like ``dataops approve 7``;
+  (``ops: {<dataset>_decide: {config: {request: 7, grant: true, by: ana}}}``), like ``dataops approve 7``;
 - ``<dataset>_rollback_job`` and ``<dataset>_contract_change_job`` carry out a granted rollback
   or contract change (the reference refresh and retraining are asset jobs);
 each carried-out run carries the request's id in its ``dataops/approval`` tag.
@@ -27,7 +27,10 @@ class ApprovalDecision(dg.Config):
 
 
 def build_approval_job(dataset: DatasetConfig) -> dg.JobDefinition:
-    @dg.op(name="decide", description="Record a person's answer to an approval request in the ledger.")
+    @dg.op(
+        name=f"{dataset.name}_decide",
+        description="Record a person's answer to an approval request in the ledger.",
+    )
     def decide(context: dg.OpExecutionContext, config: ApprovalDecision, storage: SuiteStorage) -> None:
         ledger = storage.files.ledger()
         try:
@@ -52,7 +55,7 @@ def build_approval_job(dataset: DatasetConfig) -> dg.JobDefinition:
 def build_rollback_job(dataset: DatasetConfig) -> dg.JobDefinition:
     published = dg.AssetKey([dataset.name, "published_batch"])
 
-    @dg.op(name="roll_back", description="Publish again the last good version of the batch.")
+    @dg.op(name=f"{dataset.name}_roll_back", description="Publish again the last good version of the batch.")
     def roll_back(context: dg.OpExecutionContext, storage: SuiteStorage) -> None:
         approval = _carried_out_by(context, dataset, storage)
         restored = storage.files.restore_previous(list(published.path), approval.batch)
@@ -83,7 +86,8 @@ def build_contract_change_job(dataset: DatasetConfig) -> dg.JobDefinition:
     contract_key = dg.AssetKey([dataset.name, "contract"])
 
     @dg.op(
-        name="change_contract", description="Accept the batch's breaking changes as a new contract version."
+        name=f"{dataset.name}_change_contract",
+        description="Accept the batch's breaking changes as a new contract version.",
     )
     def change_contract(context: dg.OpExecutionContext, storage: SuiteStorage) -> None:
         approval = _carried_out_by(context, dataset, storage)

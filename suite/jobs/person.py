@@ -1,8 +1,8 @@
 """A person's way out, as jobs: release a batch's held rows, close an open circuit breaker.
 
 Both are launched from the Launchpad (``<dataset>_release_job`` with
-``ops: {release: {config: {batch: ..., revalidate: true, by: ana}}}``; ``<dataset>_breaker_job``
-with ``ops: {close_breaker: {config: {by: ana}}}``) or by ``dataops release`` and
+``ops: {<dataset>_release: {config: {batch: ..., revalidate: true, by: ana}}}``; ``<dataset>_breaker_job``
+with ``ops: {<dataset>_close_breaker: {config: {by: ana}}}``) or by ``dataops release`` and
 ``dataops breaker close``, which run the same jobs in process. Each is written to the ledger
 with who did it and shows on the ``<dataset>/approvals`` asset.
 """
@@ -36,7 +36,7 @@ class BreakerRequest(dg.Config):
 
 
 def build_release_job(dataset: DatasetConfig) -> dg.JobDefinition:
-    @dg.op(name="release", description="Publish a batch's held rows (revalidated if asked).")
+    @dg.op(name=f"{dataset.name}_release", description="Publish a batch's held rows (revalidated if asked).")
     def release(context: dg.OpExecutionContext, config: ReleaseRequest, storage: SuiteStorage) -> None:
         files = storage.files
         held_path = [dataset.name, "held_batch"]
@@ -76,7 +76,7 @@ def build_release_job(dataset: DatasetConfig) -> dg.JobDefinition:
 
 
 def build_breaker_job(dataset: DatasetConfig) -> dg.JobDefinition:
-    @dg.op(name="close_breaker", description="Close the dataset's circuit breaker.")
+    @dg.op(name=f"{dataset.name}_close_breaker", description="Close the dataset's circuit breaker.")
     def close_breaker(context: dg.OpExecutionContext, config: BreakerRequest, storage: SuiteStorage) -> None:
         ledger = storage.files.ledger()
         try:
