@@ -51,3 +51,14 @@ def test_the_component_attributes_are_a_declaration_and_a_name() -> None:
     with pytest.raises(pydantic.ValidationError, match="give one of landing"):
         DatasetAttributes.model_validate({"name": "payments", "landing": "in", "asset": "payments_raw"})
     assert DatasetAttributes.model_json_schema()["required"] == ["name"]
+
+
+def test_two_datasets_load_in_one_code_location(tmp_path: Path) -> None:
+    from suite.build import build_definitions
+    from suite.config import DatasetConfig, Settings
+
+    datasets = tuple(DatasetConfig(name, tmp_path / name) for name in ("orders", "payments"))
+    defs = build_definitions(Settings(tmp_path / "dagster_home", datasets))
+    dg.Definitions.validate_loadable(defs)
+    jobs = {job.name for job in defs.get_repository_def().get_all_jobs()}
+    assert {"orders_release_job", "payments_release_job"} <= jobs
