@@ -19,6 +19,7 @@ from suite.assets.metadata import latest_metadata, redacted
 from suite.config import DatasetConfig
 from suite.jobs.approvals import one_op_job
 from suite.storage import BatchStorage, SuiteStorage
+from suite.storage.tables import publish_batch
 
 
 class ReleaseRequest(dg.Config):
@@ -115,6 +116,7 @@ def _released(
         metadata: dict[str, Any] = {"dagster/row_count": len(frame), "released": outcome.notes[0]}
         if name == "published_batch":
             metadata["outcome"] = dg.MetadataValue.json(summary)
+            metadata.update(publish_batch(dataset, batch, frame))  # the target table too, if any
         events.append(
             dg.AssetMaterialization(
                 asset_key=dg.AssetKey([dataset.name, name]), partition=batch, metadata=redacted(metadata)
