@@ -16,7 +16,6 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -29,7 +28,7 @@ from suite.cli.demo import batch_rows
 from suite.cli.runner import run_until_quiet
 from suite.config import DatasetConfig, IntakeSettings, Settings, SqlSource, SqlTarget
 from suite.storage import BatchStorage, LandingRecord
-from suite.storage.tables import BATCH_COLUMN, batch_rows_of, opened
+from suite.storage.tables import BATCH_COLUMN, TableError, batch_rows_of, opened, publish_rows
 from tests.support.servers import Postgres, ServiceMissing
 
 POLICY = """
@@ -53,7 +52,8 @@ def flights() -> pd.DataFrame:
     fourth, fifth = frame.index[day == DAYS[3]], frame.index[day == DAYS[4]]
     frame.loc[fourth[10], "flight_id"] = pd.NA  # a key missing
     frame.loc[fourth[20], "dep_delay"] = 99_999.0  # far above any delay seen
-    repeated = frame.loc[[fifth[30]]].assign(carrier="ZZ")
+    repeated = frame.loc[[fifth[30]]]  # sent again an hour later, by another carrier
+    repeated = repeated.assign(carrier="ZZ", time_hour=repeated["time_hour"] + pd.Timedelta(hours=1))
     return pd.concat([frame, repeated], ignore_index=True)  # a key repeated on the fifth day
 
 
@@ -84,7 +84,7 @@ def loop_settings(tmp_path: Path, source: SqlSource, target: SqlTarget, name: st
 
 def check_the_loop(settings: Settings, instance: dg.DagsterInstance, expected_in: dict[str, int]) -> None:
     """Every batch: rows in as the source returned them = published + quarantined + held, and the
-    target table holds exactly its published rows; something was quarantined."""
+    target table holds exactly its published rows; the faulty rows, and only they, quarantined."""
     dataset = settings.datasets[0]
     assert dataset.target is not None
     files = BatchStorage(settings.storage)
@@ -98,7 +98,13 @@ def check_the_loop(settings: Settings, instance: dg.DagsterInstance, expected_in
         assert len(in_table) == len(published) == row["rows_published"], key
         mine, theirs = (f.sort_values("flight_id").reset_index(drop=True) for f in (published, in_table))
         pd.testing.assert_frame_equal(mine, theirs[list(mine.columns)], check_dtype=False, check_names=False)
-    assert sum(row["rows_quarantined"] for row in rows.values()) >= 3
+    in_order = [rows[key] for key in expected_in]
+    assert [(r["rows_quarantined"], r["rows_held"]) for r in in_order] == [(0, 0)] * 3 + [(2, 0), (1, 0)]
+    assert [r["actions"] for r in in_order[3:]] == [["quarantine", "alert"], ["deduplicate", "alert"]]
+    fourth = files.read([dataset.name, "quarantine"], list(expected_in)[3])
+    assert fourth["flight_id"].isna().sum() == 1 and (fourth["dep_delay"] == 99_999).sum() == 1
+    fifth = files.read([dataset.name, "published_batch"], list(expected_in)[4])
+    assert fifth["flight_id"].is_unique and "ZZ" not in set(fifth["carrier"])
     with opened(dataset.target.url) as engine, engine.connect() as connection:
         total = connection.execute(sa.text(f"SELECT COUNT(*) FROM {dataset.target.table}")).scalar_one()
         batches = connection.execute(sa.text(f"SELECT DISTINCT {BATCH_COLUMN} FROM {dataset.target.table}"))
@@ -127,6 +133,40 @@ def test_the_loop_around_duckdb_tables_one_batch_per_day(tmp_path: Path, flights
         # A lost cursor: the marks beside the landing record say what was taken.
         again = tick(settings, instance)
         assert again.dynamic_partitions_requests == [] and len(record.taken()) == len(DAYS)
+
+
+def test_a_day_is_taken_once_it_is_over(tmp_path: Path, flights: pd.DataFrame) -> None:
+    """Rows of yesterday and of today (UTC): yesterday is one batch; today waits for its end."""
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    yesterday = day_rows(flights, DAYS[0]).head(40).assign(time_hour=now - pd.Timedelta(days=1))
+    today = day_rows(flights, DAYS[1]).head(30).assign(time_hour=now)
+    url = f"duckdb:///{tmp_path / 'recent.db'}"
+    load(url, "recent", pd.concat([yesterday, today]))
+    settings = loop_settings(
+        tmp_path, SqlSource(url, table="recent", per_day="time_hour"), SqlTarget(url, "out")
+    )
+    with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
+        (request,) = tick(settings, instance).dynamic_partitions_requests
+        key = f"flights_{(now - pd.Timedelta(days=1)).date().isoformat()}.parquet"
+        assert list(request.partition_keys) == [key]
+        instance.add_dynamic_partitions("flights_batches", [key])
+        assert len(pd.read_parquet(LandingRecord(settings.storage, "flights").snapshot(key))) == 40
+        assert tick(settings, instance).dynamic_partitions_requests == []
+        assert [t.key for t in LandingRecord(settings.storage, "flights").taken()] == [key]
+
+
+def test_a_target_that_fails_its_audit_is_left_as_it_was(tmp_path: Path, flights: pd.DataFrame) -> None:
+    url = f"duckdb:///{tmp_path / 'target.db'}"
+    rows = day_rows(flights, DAYS[0]).head(25).drop(columns="time_hour")
+    assert publish_rows(url, "main.out", "day-1", rows, keys=("flight_id",))["target_rows_written"] == 25
+    assert len(publish_rows(url, "main.out", "day-1", rows.head(5), keys=("flight_id",))) == 2  # replaced
+    twice = pd.concat([rows, rows.head(1)])
+    with pytest.raises(TableError, match="the audit failed \\(1 values of flight_id repeated\\)"):
+        publish_rows(url, "main.out", "day-2", twice, keys=("flight_id",))
+    assert len(batch_rows_of(url, "main.out", "day-1")) == 5 and batch_rows_of(url, "main.out", "day-2").empty
+    with opened(url) as engine, engine.connect() as connection:
+        tables = connection.execute(sa.text("SELECT table_name FROM information_schema.tables")).scalars()
+        assert sorted(tables) == ["out"]  # no staging table left behind
 
 
 @pytest.fixture(scope="module")
