@@ -115,7 +115,9 @@ def check_the_loop(settings: Settings, instance: dg.DagsterInstance, expected_in
 def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None = None) -> dg.SensorResult:
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def(f"{settings.datasets[0].name}_landing_sensor")
-    return sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
+    assert isinstance(result, dg.SensorResult)
+    return result
 
 
 def test_the_loop_around_duckdb_tables_one_batch_per_day(tmp_path: Path, flights: pd.DataFrame) -> None:
@@ -146,7 +148,7 @@ def test_a_day_is_taken_once_it_is_over(tmp_path: Path, flights: pd.DataFrame) -
         tmp_path, SqlSource(url, table="recent", per_day="time_hour"), SqlTarget(url, "out")
     )
     with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
-        (request,) = tick(settings, instance).dynamic_partitions_requests
+        (request,) = tick(settings, instance).dynamic_partitions_requests or []
         key = f"flights_{(now - pd.Timedelta(days=1)).date().isoformat()}.parquet"
         assert list(request.partition_keys) == [key]
         instance.add_dynamic_partitions("flights_batches", [key])
@@ -203,7 +205,7 @@ def test_the_loop_around_postgresql_tables_incrementally(
         assert tick(settings, instance).dynamic_partitions_requests == []
         late = day_rows(flights, DAYS[4]).head(7).assign(time_hour=pd.Timestamp("2013-01-06 01:00"))
         load(url, "flights_pg", late.assign(flight_id=late["flight_id"] + 10**6))
-        (request,) = tick(settings, instance).dynamic_partitions_requests
+        (request,) = tick(settings, instance).dynamic_partitions_requests or []
         assert list(request.partition_keys) == ["flights_upto_2013-01-06T01-00-00.parquet"]
         snapshot = LandingRecord(settings.storage, "flights").snapshot(request.partition_keys[0])
         assert len(pd.read_parquet(snapshot)) == 7
