@@ -82,9 +82,8 @@ def build_remediation(
             rows["held_batch"] = outcome.held
         _tag_run(context, outcome)
         _store_evolution(context, dataset, storage, judged_by, outcome)
-        if dataset.target is not None:  # write-audit-publish to the target table: suite/storage/tables.py
-            written = publish_batch(dataset, context.partition_key, rows["published_batch"])
-            context.add_output_metadata(written, "published_batch")
+        written = publish_batch(dataset, context.partition_key, rows["published_batch"])  # target: table
+        context.add_output_metadata(written, "published_batch")
         yield from _outputs(outcome, rows, drift_report, trail)
 
     return remediate
