@@ -124,11 +124,10 @@ def tick(settings: Settings, instance: dg.DagsterInstance, cursor: str | None = 
 
 
 def test_the_loop_around_duckdb_tables_one_batch_per_day(tmp_path: Path, flights: pd.DataFrame) -> None:
-    url = f"duckdb:///{tmp_path / 'flights.db'}"
-    load(url, "flights", flights)
-    settings = loop_settings(
-        tmp_path, SqlSource(url, table="flights", per_day="time_hour"), SqlTarget(url, "published")
-    )
+    url, out = f"duckdb:///{tmp_path / 'flights.db'}", f"duckdb:///{tmp_path / 'published.db'}"
+    load(url, "flights", flights)  # the target in a file of its own: one DuckDB writer per file
+    source = SqlSource(url, table="flights", per_day="time_hour")
+    settings = loop_settings(tmp_path, source, SqlTarget(out, "main.published"))
     with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
         run_until_quiet(build_definitions(settings), instance, log_level="CRITICAL")
         expected = {f"flights_{day.isoformat()}.parquet": len(day_rows(flights, day)) for day in DAYS}
@@ -141,7 +140,7 @@ def test_the_loop_around_duckdb_tables_one_batch_per_day(tmp_path: Path, flights
         config = {"ops": {"release": {"config": {"batch": fourth, "by": "ana"}}}}
         assert release.execute_in_process(instance=instance, run_config=config).success
         published = BatchStorage(settings.storage).read(["flights", "published_batch"], fourth)
-        in_table = batch_rows_of(url, "published", fourth)
+        in_table = batch_rows_of(out, "main.published", fourth)
         assert len(in_table) == len(published) == 916 and (in_table["dep_delay"] == 99_999).sum() == 1
         # A lost cursor: the marks beside the landing record say what was taken.
         again = tick(settings, instance)

@@ -13,6 +13,12 @@ written whole (temporary file, then renamed or one PUT). The high-water mark of 
 kept in ``landed/<dataset>.source.json`` beside the landing record, written before the batch is
 recorded: a lost sensor cursor, or a tick that died between the two writes, takes no row twice
 (a mark counts only once its batch is in the record).
+
+The column must be a number, date or timestamp (a text column compared with a date fails, and
+the error says so); rows whose column is null are never read. A DuckDB file is opened for each
+tick and closed after it: a DuckDB source and target in the same file are written by one
+process at a time, so the daemon's ticks and the runs may wait on each other's lock (a tick
+that cannot open it logs the error and reads at the next tick): give the target its own file.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import re
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +207,13 @@ class _Marks:
 
 
 def _encoded(value: Any) -> dict[str, Any]:
+    """A mark as JSON that reads back as the same type (bound again as a parameter).
+
+    >>> [_decoded(_encoded(v)) for v in (dt.datetime(2013, 1, 5, 23), Decimal("10.50"), 7)]
+    [datetime.datetime(2013, 1, 5, 23, 0), Decimal('10.50'), 7]
+    """
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
     if isinstance(value, dt.datetime):
         return {"datetime": value.isoformat()}
     if isinstance(value, dt.date):
@@ -210,6 +224,8 @@ def _encoded(value: Any) -> dict[str, Any]:
 
 
 def _decoded(stored: dict[str, Any]) -> Any:
+    if "decimal" in stored:
+        return Decimal(stored["decimal"])
     if "datetime" in stored:
         return dt.datetime.fromisoformat(stored["datetime"])
     if "date" in stored:
