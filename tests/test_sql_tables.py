@@ -277,3 +277,16 @@ def test_an_unreachable_source_or_a_wrong_column_is_logged_naming_them(tmp_path:
         logged = LandingRecord(settings.storage, "flights").notes()["source"]
         assert all(word in logged for word in words), logged
         assert "s3cret" not in logged
+
+
+def test_descriptions_name_the_table_without_the_password(tmp_path: Path) -> None:
+    source = SqlSource(
+        "postgresql+psycopg2://ana:s3cret@db.internal/ops", table="payments", per_day="paid_at"
+    )
+    settings = loop_settings(tmp_path, source, SqlTarget("duckdb:///out.db", "published"))
+    defs = build_definitions(settings)
+    where = "table payments of postgresql+psycopg2://ana:***@db.internal/ops"
+    sensor = defs.resolve_sensor_def("flights_landing_sensor")
+    assert sensor.description == f"New rows of {where} become partitions and runs."
+    raw_batch = defs.resolve_assets_def(dg.AssetKey(["flights", "raw_batch"]))
+    assert where in str(raw_batch.descriptions_by_key[dg.AssetKey(["flights", "raw_batch"])])
