@@ -212,6 +212,11 @@ def test_the_loop_around_postgresql_tables_incrementally(
             )
             run_until_quiet(defs, instance, log_level="CRITICAL")
         check_the_loop(settings, instance, expected)
+        names = [t.name for t in LandingRecord(settings.storage, "flights").taken()]
+        assert names[:2] == [
+            "query time_hour <= 2013-01-01 23:00:00",
+            "query time_hour > 2013-01-01 23:00:00 and <= 2013-01-02 23:00:00",
+        ]
         # A lost cursor takes nothing twice; new rows after it are one batch of only them.
         assert tick(settings, instance).dynamic_partitions_requests == []
         late = day_rows(flights, DAYS[4]).head(7).assign(time_hour=pd.Timestamp("2013-01-06 01:00"))

@@ -120,9 +120,9 @@ def _increment(reader: _Reader, last: Any) -> list[_Window]:
         return []
     what = reader.source.table or "query"
     if last is None:
-        name = f"{what} {reader.column} <= {_text(hi)}"
+        name = f"{what} {reader.column} <= {hi}"
         return [_Window(f"upto_{_text(hi)}", name, hi, "WHERE {c} <= :hi", {"hi": hi})]
-    name = f"{what} {reader.column} > {_text(last)} and <= {_text(hi)}"
+    name = f"{what} {reader.column} > {last} and <= {hi}"
     return [_Window(f"upto_{_text(hi)}", name, hi, "WHERE {c} > :lo AND {c} <= :hi", {"lo": last, "hi": hi})]
 
 
