@@ -16,7 +16,9 @@ the batch's old rows or its new ones, never a mix. The target is created on its 
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -102,11 +104,54 @@ def _staging_name(table: str, batch: str) -> str:
 
 
 def _write_staging(engine: sa.Engine, staging: str, frame: pd.DataFrame) -> None:
+    """The staging table created by pandas (types from the whole frame), filled in bulk: DuckDB
+    reads the frame itself, PostgreSQL takes it by ``COPY``; other databases by batched INSERTs."""
     schema, _, name = staging.rpartition(".")
     with engine.begin() as connection:
         connection.execute(sa.text(f"DROP TABLE IF EXISTS {quoted(engine, staging)}"))
+    bulk = {"duckdb": _duckdb_insert, "postgresql": _copy_insert}.get(engine.dialect.name)
     with engine.begin() as connection:
-        frame.to_sql(name, connection, schema=schema or None, index=False, chunksize=5_000, method="multi")
+        frame.to_sql(
+            name,
+            connection,
+            schema=schema or None,
+            index=False,
+            method=bulk or "multi",
+            chunksize=None if bulk else 5_000,
+        )
+
+
+def _duckdb_insert(table: Any, connection: Any, keys: list[str], data: Any) -> int:
+    """pandas' ``to_sql`` method for DuckDB: the frame read in place (``register``), not row by row."""
+    raw = connection.connection.driver_connection
+    raw.register("_dataops_frame", table.frame)
+    try:
+        listed = ", ".join(f'"{key}"' for key in keys)
+        target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+        connection.exec_driver_sql(f"INSERT INTO {target} ({listed}) SELECT {listed} FROM _dataops_frame")
+    finally:
+        raw.unregister("_dataops_frame")
+    return len(table.frame)
+
+
+_NULL = "\\N"
+
+
+def _copy_insert(table: Any, connection: Any, keys: list[str], data: Any) -> int:
+    """pandas' ``to_sql`` method for PostgreSQL: one ``COPY … FROM STDIN`` of CSV (nulls as ``\\N``,
+    so an empty text stays empty)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    count = 0
+    for row in data:
+        writer.writerow([_NULL if value is None else value for value in row])
+        count += 1
+    buffer.seek(0)
+    listed = ", ".join(f'"{key}"' for key in keys)
+    target = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.copy_expert(f"COPY {target} ({listed}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')", buffer)
+    return count
 
 
 def _audit(engine: sa.Engine, staging: str, expected: int, keys: Sequence[str]) -> None:
