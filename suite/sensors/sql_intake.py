@@ -89,18 +89,24 @@ class _Reader:
             return f"SELECT * FROM {quoted(self.engine, self.source.table)}"
         return self.source.query or ""
 
-    def scalar(self, select: str, where: str = "", **params: Any) -> Any:
+    def sql(self, select: str, where: str = "", order: str = "") -> sa.TextClause:
+        """``SELECT <select> FROM (<the source's rows>) <where> <order>``; ``{c}`` is the column."""
         column = quoted(self.engine, self.column)
-        sql = f"SELECT {select.format(c=column)} FROM ({self.rows}) AS source_rows {where.format(c=column)}"
+        text = f"SELECT {select} FROM ({self.rows}) AS source_rows {where} {order}"
+        return sa.text(text.replace("{c}", column))
+
+    def scalar(self, select: str, where: str = "", **params: Any) -> Any:
         with self.engine.connect() as connection:
-            return connection.execute(sa.text(sql), params).scalar_one()
+            return connection.execute(self.sql(select, where), params).scalar_one()
+
+    def values(self, select: str, where: str = "", **params: Any) -> list[Any]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(self.sql(f"DISTINCT {select}", where), params).scalars())
 
     def frame(self, where: str, **params: Any) -> pd.DataFrame:
         order = ", ".join(quoted(self.engine, c) for c in (self.column, *self.keys))
-        column = quoted(self.engine, self.column)
-        sql = f"SELECT * FROM ({self.rows}) AS source_rows {where.format(c=column)} ORDER BY {order}"
         with self.engine.connect() as connection:
-            return pd.read_sql(sa.text(sql), connection, params=params)
+            return pd.read_sql(self.sql("*", where, f"ORDER BY {order}"), connection, params=params)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,26 +133,26 @@ def _increment(reader: _Reader, last: Any) -> list[_Window]:
 
 
 def _days(reader: _Reader, last: Any) -> list[_Window]:
-    """Each day over since the last day taken; days without rows are skipped."""
+    """Each day with rows since the last day taken (one query), once it is over."""
     after = dt.date.fromisoformat(last) + dt.timedelta(days=1) if last else None
     where, params = ("WHERE {c} >= :start", {"start": after}) if after else ("", {})
-    latest = reader.scalar("MAX({c})", where, **params)
-    if latest is None:
+    days = sorted({_day(value) for value in reader.values("CAST({c} AS DATE)", where, **params) if value})
+    if not days:
         return []
-    today = dt.datetime.now(dt.UTC).date()
-    over_before = max(_day(latest), today)  # a day is over once a later day has rows, or has begun
-    windows, day = [], _day(reader.scalar("MIN({c})", where, **params))
+    over_before = max(days[-1], dt.datetime.now(dt.UTC).date())  # over: a later day has rows, or has begun
     what = reader.source.table or "query"
-    while day < over_before:
-        end = day + dt.timedelta(days=1)
-        name = f"{what} {reader.column} on {day.isoformat()}"
-        where_day = "WHERE {c} >= :start AND {c} < :end"
-        windows.append(_Window(day.isoformat(), name, day.isoformat(), where_day, {"start": day, "end": end}))
-        following = reader.scalar("MIN({c})", "WHERE {c} >= :start", start=end)
-        if following is None:
-            break
-        day = _day(following)
-    return windows
+    within = "WHERE {c} >= :start AND {c} < :end"
+    return [
+        _Window(
+            day.isoformat(),
+            f"{what} {reader.column} on {day.isoformat()}",
+            day.isoformat(),
+            within,
+            {"start": day, "end": day + dt.timedelta(days=1)},
+        )
+        for day in days
+        if day < over_before
+    ]
 
 
 def _take(
