@@ -36,7 +36,7 @@ answers well within Dagster's sensor timeout."""
 
 def landed_files(dataset: DatasetConfig) -> list[str]:
     """Names of the regular files (or objects) in the landing folder that match the dataset's patterns
-    (case-insensitively), in name order; hidden files, links and folders are left out. None for a
+    (case-insensitively), in name order; hidden files, links and folders are left out; none for a
     dataset read from a database."""
     if dataset.landing is None:
         return []
