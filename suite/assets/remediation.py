@@ -19,6 +19,7 @@ from suite.scale import RowsOnDisk, iter_chunks
 from suite.scale.resource import DaskResource
 from suite.storage import IO_MANAGER_KEY, SuiteStorage
 from suite.storage.partitions import landing_record, training_frames
+from suite.storage.tables import publish_batch
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
 
 OUTPUTS = ("published_batch", "quarantine", "held_batch")
@@ -82,6 +83,8 @@ def build_remediation(
             rows["held_batch"] = outcome.held
         _tag_run(context, outcome)
         _store_evolution(context, dataset, storage, judged_by, outcome)
+        written = publish_batch(dataset, context.partition_key, rows["published_batch"])  # target: table
+        context.add_output_metadata(written, "published_batch")
         yield from _outputs(outcome, rows, drift_report, trail)
 
     return remediate

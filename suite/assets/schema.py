@@ -18,6 +18,7 @@ from suite.scale.resource import DaskResource
 from suite.storage import IO_MANAGER_KEY, IO_RETRY, SuiteStorage
 from suite.storage.files import UNREADABLE, BatchFileError, BatchIOError, read_batch_file
 from suite.storage.partitions import landed_path, landing_record, training_frames
+from suite.storage.tables import landing_text
 
 SCHEMA_CHECK = "schema_matches_contract"
 ROWS_CHECK = "rows_satisfy_contract"
@@ -39,7 +40,7 @@ def _raw_batch_asset(dataset: DatasetConfig, partitions: dg.PartitionsDefinition
         kinds={"pandas", "parquet"},
         retry_policy=IO_RETRY,
         dagster_type=BATCH,
-        description=f"One landed file of {dataset.landing}, read as it arrived (kept on disk when it "
+        description=f"One batch of {landing_text(dataset)}, read as it arrived (kept on disk when it "
         "holds more rows than dask.threshold_rows).",
     )
     def raw_batch(
@@ -88,10 +89,12 @@ def _kept_on_disk(
     return dg.Output(large, metadata={"path": dg.MetadataValue.path(large.path), "rows": large.rows})
 
 
-def _landed_as(dataset: DatasetConfig, storage: SuiteStorage, key: str) -> Path:
-    """The landing folder's file batch ``key`` was taken from: what a reason should name."""
+def _landed_as(dataset: DatasetConfig, storage: SuiteStorage, key: str) -> Path | str:
+    """The landing folder's file batch ``key`` was taken from (for a database source: the table
+    and the window it was read from): what a reason should name."""
     taken = landing_record(dataset, storage.files).taken()
-    return dataset.landing / next((t.name for t in taken if t.key == key), key)
+    name = next((t.name for t in taken if t.key == key), key)
+    return name if dataset.landing is None else dataset.landing / name
 
 
 def _contract_asset(dataset: DatasetConfig, raw_batch: Any) -> dg.AssetsDefinition:

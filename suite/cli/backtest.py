@@ -28,6 +28,7 @@ from suite.loop import (
 )
 from suite.sensors.landing import landed_files
 from suite.storage.files import read_batch
+from suite.storage.tables import landing_text
 
 START = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -57,6 +58,10 @@ def declaration_for(
 
 def landed(dataset: DatasetConfig) -> list[Path]:
     """The dataset's batch files in landing order (modification time, then name)."""
+    if dataset.landing is None:
+        raise ConfigError(
+            f"{dataset.name} reads {landing_text(dataset)}: a backtest replays files; give --batches FOLDER"
+        )
     paths = [dataset.landing / name for name in landed_files(dataset)]  # what the landing sensor sees
     return sorted(paths, key=lambda p: (p.stat().st_mtime_ns, p.name))
 

@@ -78,10 +78,14 @@ def _settings(names: list[str] | None) -> Settings:
 
 def _init(args: argparse.Namespace) -> int:
     from suite.cli.demo import open_instance
+    from suite.storage.tables import landing_text
 
     settings = Settings.from_env()
     open_instance(settings.dagster_home)
     for dataset in settings.datasets:
+        if dataset.landing is None:
+            say(f"{dataset.name}: {landing_text(dataset)}")
+            continue
         dataset.landing.mkdir(parents=True, exist_ok=True)
         say(f"{dataset.name}: landing folder {dataset.landing}")
     say(f"DAGSTER_HOME={settings.dagster_home}")

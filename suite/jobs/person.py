@@ -19,6 +19,7 @@ from suite.assets.metadata import latest_metadata, redacted
 from suite.config import DatasetConfig
 from suite.jobs.approvals import one_op_job
 from suite.storage import BatchStorage, SuiteStorage
+from suite.storage.tables import publish_batch
 
 
 class ReleaseRequest(dg.Config):
@@ -109,12 +110,15 @@ def _released(
         decision=outcome.decision.value,
         verified=outcome.verified,
     )
+    # The target table (if any) first: if writing it fails, the stored rows stay as they were.
+    target = publish_batch(dataset, batch, published)
     events = []
     for name, frame in counts.items():
         files.write([dataset.name, name], batch, frame)
         metadata: dict[str, Any] = {"dagster/row_count": len(frame), "released": outcome.notes[0]}
         if name == "published_batch":
             metadata["outcome"] = dg.MetadataValue.json(summary)
+            metadata.update(target)
         events.append(
             dg.AssetMaterialization(
                 asset_key=dg.AssetKey([dataset.name, name]), partition=batch, metadata=redacted(metadata)

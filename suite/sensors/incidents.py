@@ -28,6 +28,7 @@ from suite.sensors.landing import landed_files
 from suite.sensors.recovery import interrupted
 from suite.storage import BatchStorage
 from suite.storage.files import UNREADABLE
+from suite.storage.partitions import landing_record
 from suite.tags import DECISION_TAG
 
 CHECK_FAILURE = "DagsterAssetCheckFailedError"
@@ -93,8 +94,7 @@ def build_freshness_sensor(dataset: DatasetConfig, storage_root: str) -> dg.Sens
         description=f"A freshness signal when no batch lands for {expected:g} hours.",
     )
     def freshness_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-        landed = [((dataset.landing / name).stat().st_mtime, name) for name in landed_files(dataset)]
-        newest = max(landed) if landed else None
+        newest = _newest(dataset, storage_root)
         if newest is None:
             return dg.SkipReason("no batch has landed yet")
         hours = (time.time() - newest[0]) / 3600
@@ -115,6 +115,16 @@ def build_freshness_sensor(dataset: DatasetConfig, storage_root: str) -> dg.Sens
         return dg.SkipReason(f"late: {signal.detail}; {outcome.decision.value}")
 
     return freshness_sensor
+
+
+def _newest(dataset: DatasetConfig, storage_root: str) -> tuple[float, str] | None:
+    """When the newest batch landed (epoch seconds) and its name: the newest file in the landing
+    folder, or for a database source the last batch read from it."""
+    if dataset.landing is None:
+        taken = landing_record(dataset, BatchStorage(storage_root)).taken()
+        return max(((t.landed_at.timestamp(), t.name) for t in taken), default=None)
+    landed = [((dataset.landing / name).stat().st_mtime, name) for name in landed_files(dataset)]
+    return max(landed) if landed else None
 
 
 def reject_unreadable(

@@ -22,9 +22,11 @@ from suite.jobs.carrier import RUN_KEY_PREFIX, batches_job_name, build_batches_j
 from suite.sensors.intake import Scan, Seen, partition_key, settled
 from suite.sensors.object_intake import place, scan_landing, take_copy
 from suite.sensors.recovery import stranded_run_requests
+from suite.sensors.sql_intake import take_from_source
 from suite.storage import BatchStorage
 from suite.storage.landings import LandingRecord, Taken
 from suite.storage.partitions import landing_record, partitions_name
+from suite.storage.tables import TableError, landing_text
 from suite.tags import LANDED_AT_TAG
 
 TAKE_SECONDS = 20.0
@@ -34,7 +36,10 @@ answers well within Dagster's sensor timeout."""
 
 def landed_files(dataset: DatasetConfig) -> list[str]:
     """Names of the regular files (or objects) in the landing folder that match the dataset's patterns
-    (case-insensitively), in name order; hidden files, links and folders are left out."""
+    (case-insensitively), in name order; hidden files, links and folders are left out; none for a
+    dataset read from a database."""
+    if dataset.landing is None:
+        return []
     return [seen.name for seen in scan_landing(dataset).candidates]
 
 
@@ -73,7 +78,7 @@ def build_landing_sensor(
         jobs=[batch_job, training_job, build_batches_job(batch_job.name, name)],
         minimum_interval_seconds=dataset.sensor_interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"New files in {dataset.landing} become partitions and runs.",
+        description=f"New {landing_text(dataset)} become partitions and runs.",
     )
     def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         files = BatchStorage(storage_root)
@@ -116,6 +121,8 @@ def _intake(
 ) -> dict[str, list[float]]:
     """Take every file that settled; report what was skipped or refused; return the files still
     settling (name: ``[size, mtime_ns, first seen, when it may be taken]``) for the cursor."""
+    if dataset.source is not None:
+        return _from_source(context, dataset, files, known)
     record = landing_record(dataset, files)
     found = scan_landing(dataset)
     taken = record.taken()
@@ -142,6 +149,22 @@ def _intake(
     _report(context, dataset, files, found, notes)
     record.update(intake.new, notes, intake.restated)
     return waiting
+
+
+def _from_source(
+    context: dg.SensorEvaluationContext, dataset: DatasetConfig, files: BatchStorage, known: Sequence[str]
+) -> dict[str, list[float]]:
+    """Take the batches a database source has ready (:mod:`suite.sensors.sql_intake`); a source
+    that cannot be read is logged once (until its error changes), and the tick goes on."""
+    record = landing_record(dataset, files)
+    try:
+        new, notes = take_from_source(dataset, record, {t.key for t in record.taken()} | set(known)), {}
+    except TableError as exc:
+        new, notes = [], {"source": str(exc)}
+        if record.notes().get("source") != notes["source"]:
+            context.log.error(notes["source"])
+    record.update(new, notes)
+    return {}
 
 
 @dataclasses.dataclass
