@@ -138,7 +138,7 @@ def test_the_loop_around_duckdb_tables_one_batch_per_day(tmp_path: Path, flights
         # A person releases the held row: the target's rows of that batch follow published_batch.
         fourth = f"flights_{DAYS[3].isoformat()}.parquet"
         release = build_definitions(settings).resolve_job_def("flights_release_job")
-        config = {"ops": {"release": {"config": {"batch": fourth, "by": "ana"}}}}
+        config = {"ops": {"flights_release": {"config": {"batch": fourth, "by": "ana"}}}}
         assert release.execute_in_process(instance=instance, run_config=config).success
         published = BatchStorage(settings.storage).read(["flights", "published_batch"], fourth)
         in_table = batch_rows_of(out, "main.published", fourth)
