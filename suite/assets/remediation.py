@@ -22,7 +22,11 @@ from suite.storage.partitions import landing_record, training_frames
 from suite.storage.tables import publish_batch
 from suite.tags import AFTER_APPROVAL_TAG, ALERT_TAG, DECISION_TAG, ESCALATED_TAG
 
-OUTPUTS = ("published_batch", "quarantine", "held_batch")
+OUTPUTS = {
+    "published_batch": "Rows that passed the contract, after remediation: the only rows consumers see.",
+    "quarantine": "Every row removed from the batch, with the reason it was removed.",
+    "held_batch": "Rows set aside for a person to decide on, with the reason.",
+}
 REMEDIATION_POOL = "dataops_remediation"
 """Remediation steps share one concurrency pool (``dagster instance concurrency set`` limits it)."""
 
@@ -35,11 +39,6 @@ def build_remediation(
     drift_report: Any,
 ) -> Any:
     prefix = [dataset.name]
-    descriptions = {
-        "published_batch": "Rows that passed the contract, after remediation: the only rows consumers see.",
-        "quarantine": "Every row removed from the batch, with the reason it was removed.",
-        "held_batch": "Rows set aside for a person to decide on, with the reason.",
-    }
 
     @dg.multi_asset(
         name=f"{dataset.name}_remediate",
@@ -49,11 +48,11 @@ def build_remediation(
             name: dg.AssetOut(
                 key=dg.AssetKey([*prefix, name]),
                 io_manager_key=IO_MANAGER_KEY,
-                description=descriptions[name],
+                description=about,
                 kinds={"pandas", "parquet"},
                 dagster_type=BATCH,
             )
-            for name in OUTPUTS
+            for name, about in OUTPUTS.items()
         },
         ins={
             "raw_batch": dg.AssetIn(key=raw_batch.key, dagster_type=BATCH),
