@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATAOPS_HOME ?= $(HOME)/.local/share/cybernetic-dataops
 DAGSTER_HOME ?= $(DATAOPS_HOME)/dagster_home
+TEST_WORKERS ?= 2
 export DATAOPS_HOME DAGSTER_HOME
 
 .PHONY: demo test test-fast ui lint bench bench-loop bench-scale bench-large clean-data
@@ -12,7 +13,7 @@ demo: $(VENV)/.installed  ## land the sample orders and run the closed loop
 	$(BIN)/dataops demo
 
 test: $(VENV)/.installed-test  ## run every test and doctest (live ones need postgresql and chromium)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(VENV)/.installed-test  ## every test but the live ones (servers, PostgreSQL, browser)
 	$(BIN)/python -m pytest -m "not live"
