@@ -30,6 +30,7 @@ from suite.cli.runner import run_until_quiet
 from suite.config import DatasetConfig, IntakeSettings, Settings, SqlSource, SqlTarget
 from suite.sensors.sql_intake import take_from_source
 from suite.storage import BatchStorage, LandingRecord
+from suite.storage.partitions import landed_path
 from suite.storage.tables import BATCH_COLUMN, TableError, batch_rows_of, opened, publish_rows
 from tests.support.servers import Postgres, ServiceMissing
 
@@ -166,6 +167,9 @@ def test_a_day_is_taken_once_it_is_over(tmp_path: Path, flights: pd.DataFrame) -
         assert len(pd.read_parquet(LandingRecord(settings.storage, "flights").snapshot(key))) == 40
         assert tick(settings, instance).dynamic_partitions_requests == []
         assert [t.key for t in LandingRecord(settings.storage, "flights").taken()] == [key]
+        LandingRecord(settings.storage, "flights").snapshot(key).unlink()  # the only copy, gone
+        with pytest.raises(FileNotFoundError, match=f"flights: batch '{key}' has no snapshot in"):
+            landed_path(settings.datasets[0], BatchStorage(settings.storage), key)
 
 
 def test_a_target_that_fails_its_audit_is_left_as_it_was(tmp_path: Path, flights: pd.DataFrame) -> None:

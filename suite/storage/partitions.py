@@ -28,7 +28,13 @@ def landed_path(dataset: DatasetConfig, files: BatchStorage, key: str) -> Any:
     were kept. A :class:`~pathlib.Path`, or a :class:`upath.UPath` when the storage (or, for an
     old batch, the landing folder) is an object store: :func:`~suite.storage.files.read_batch_file`
     reads either."""
-    return landing_record(dataset, files).snapshot(key) or dataset.landing / key
+    record = landing_record(dataset, files)
+    found = record.snapshot(key)
+    if found is not None:
+        return found
+    if dataset.landing is None:  # a database source: the snapshot is the only copy
+        raise FileNotFoundError(f"{dataset.name}: batch {key!r} has no snapshot in {record.snapshots}")
+    return dataset.landing / key
 
 
 def landing_order(instance: dg.DagsterInstance, dataset: DatasetConfig, files: BatchStorage) -> list[str]:
