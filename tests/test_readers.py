@@ -153,22 +153,22 @@ FRAME = pd.DataFrame({"order_id": [1, 2], "city": ["Köln", "Zürich"], "note": 
 TEXT = FRAME.to_csv(index=False)
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "read", "how"),
-    [
-        ("gzip.csv", gzip.compress(TEXT.encode()), None, ("csv", "gzip", "utf-8")),
-        ("bz2.csv", bz2.compress(TEXT.encode()), None, ("csv", "bz2", "utf-8")),
-        ("xz.csv", lzma.compress(TEXT.encode()), None, ("csv", "xz", "utf-8")),
-        ("zip.csv", _zip(("inner.csv", TEXT.encode())), None, ("csv", "zip", "utf-8")),
-        ("bom.csv", TEXT.encode("utf-8-sig"), None, ("csv", None, "utf-8-sig")),
-        ("utf16.csv", TEXT.encode("utf-16"), None, ("csv", None, "utf-16")),
-        ("latin1.csv", TEXT.encode("latin-1"), None, ("csv", None, "cp1252")),
-        ("declared.csv", TEXT.encode("latin-1"), ReadSettings(encoding="latin-1"), ("csv", None, "latin-1")),
-        ("UPPER.CSV", TEXT.encode(), None, ("csv", None, "utf-8")),
-        ("orders...2026-11-04.csv", TEXT.encode(), None, ("csv", None, "utf-8")),
-        ("parquet_named.csv", _parquet(FRAME), None, ("parquet", None, None)),
-    ],
-)
+ODD_FILES = [
+    ("gzip.csv", gzip.compress(TEXT.encode(), mtime=0), None, ("csv", "gzip", "utf-8")),
+    ("bz2.csv", bz2.compress(TEXT.encode()), None, ("csv", "bz2", "utf-8")),
+    ("xz.csv", lzma.compress(TEXT.encode()), None, ("csv", "xz", "utf-8")),
+    ("zip.csv", _zip(("inner.csv", TEXT.encode())), None, ("csv", "zip", "utf-8")),
+    ("bom.csv", TEXT.encode("utf-8-sig"), None, ("csv", None, "utf-8-sig")),
+    ("utf16.csv", TEXT.encode("utf-16"), None, ("csv", None, "utf-16")),
+    ("latin1.csv", TEXT.encode("latin-1"), None, ("csv", None, "cp1252")),
+    ("declared.csv", TEXT.encode("latin-1"), ReadSettings(encoding="latin-1"), ("csv", None, "latin-1")),
+    ("UPPER.CSV", TEXT.encode(), None, ("csv", None, "utf-8")),
+    ("orders...2026-11-04.csv", TEXT.encode(), None, ("csv", None, "utf-8")),
+    ("parquet_named.csv", _parquet(FRAME), None, ("parquet", None, None)),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "read", "how"), ODD_FILES, ids=[case[0] for case in ODD_FILES])
 def test_compressed_encoded_and_oddly_named_files_are_read_whole(
     name: str, data: bytes, read: ReadSettings | None, how: tuple[str, str | None, str | None], tmp_path: Path
 ) -> None:
