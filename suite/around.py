@@ -33,11 +33,11 @@ import pandas as pd
 import driftguard
 from suite.assets.drift import DRIFT_CHECK, current_reference, drift_check, reference_for, score
 from suite.assets.schema import ROWS_CHECK, SCHEMA_CHECK, verdict
-from suite.build import build_dataset, shared_resources
+from suite.build import dataset_definitions
 from suite.config import DatasetConfig, Settings, dataset_config
 from suite.config.declaration import DatasetDeclaration
 from suite.config.settings import data_home
-from suite.sensors.arrivals import build_arrival_sensor
+from suite.sensors.arrivals import arrival_name, build_arrival_sensor
 from suite.storage import SuiteStorage, atomic_write
 from suite.storage.objects import storage_root
 
@@ -71,11 +71,9 @@ def around(
     dataset = dataclasses.replace(dataset, landing=arrivals, patterns=("*",))
     checks = arrival_checks(dataset, key, partitions)
     return dg.Definitions.merge(
-        build_dataset(dataset, str(settings.storage)),
+        dataset_definitions(dataset, settings),
         dg.Definitions(
-            asset_checks=[checks],
-            sensors=[build_arrival_sensor(dataset, key, list(checks.check_keys))],
-            resources=shared_resources(settings),
+            asset_checks=[checks], sensors=[build_arrival_sensor(dataset, key, list(checks.check_keys))]
         ),
     )
 
@@ -100,13 +98,8 @@ def arrival_checks(
         context: dg.AssetCheckExecutionContext, storage: SuiteStorage, value: Any
     ) -> Iterator[dg.AssetCheckResult]:
         frame = _frame(value, key)
-        now = dt.datetime.now(dt.UTC)
-        batch = (
-            context.partition_key
-            if context.has_partition_key
-            else f"{now:%Y-%m-%dT%H%M%S}-{context.run.run_id[:8]}"
-        )
-        batch = batch.replace("/", "_")
+        partition = context.partition_key if context.has_partition_key else None
+        batch = arrival_name(partition, context.run.run_id, dt.datetime.now(dt.UTC))
         path = dataset.landing / batch
         atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
         context.log.info(f"{key.to_user_string()}: {len(frame):,} rows landed as {dataset.name} batch {path}")

@@ -162,8 +162,15 @@ def declared(dataset: DatasetConfig, asset: AssetOrSpec) -> AssetOrSpec:
 def build_definitions(settings: Settings) -> dg.Definitions:
     """The code location of ``settings``' datasets, with the resources they share."""
     return dg.Definitions.merge(
-        *(build_dataset(dataset, str(settings.storage)) for dataset in settings.datasets),
+        *(dataset_definitions(dataset, settings) for dataset in settings.datasets),
         dg.Definitions(resources=shared_resources(settings), executor=dg.in_process_executor),
+    )
+
+
+def dataset_definitions(dataset: DatasetConfig, settings: Settings) -> dg.Definitions:
+    """One dataset's definitions with the resources it shares with the others (a component's)."""
+    return dg.Definitions.merge(
+        build_dataset(dataset, str(settings.storage)), dg.Definitions(resources=shared_resources(settings))
     )
 
 

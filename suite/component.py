@@ -28,7 +28,7 @@ import yaml
 from pydantic import AfterValidator, Field
 
 from suite.around import around
-from suite.build import build_dataset, shared_resources
+from suite.build import dataset_definitions
 from suite.config import PACKAGE_DIR, Settings, dataset_config
 from suite.config.declaration import DatasetDeclaration, dataset_name
 from suite.config.settings import data_home
@@ -90,10 +90,7 @@ class DataOpsDataset(dg.Component):
         if dataset.asset is not None:
             key = dg.AssetKey.from_user_string(dataset.asset)
             return around(dataset, key, _partitions_of(context, key, self.defs_yaml))
-        return dg.Definitions.merge(
-            build_dataset(dataset, str(settings.storage)),
-            dg.Definitions(resources=shared_resources(settings)),
-        )
+        return dataset_definitions(dataset, settings)
 
 
 def _partitions_of(

@@ -11,6 +11,7 @@ checked; an older one never landed is logged as superseded. Materializations fro
 sensor's first tick are not replayed (backfill the asset to take its history).
 """
 
+import datetime as dt
 from collections.abc import Sequence
 
 import dagster as dg
@@ -43,7 +44,7 @@ def build_arrival_sensor(
         records = context.instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=key, after_storage_id=after), limit=PAGE, ascending=True
         ).records
-        latest = context.instance.get_latest_materialization_event(key)
+        latest = context.instance.get_latest_materialization_event(key) if records else None
         requests = []
         for record in records:
             run = context.instance.get_run_by_id(record.run_id)
@@ -71,14 +72,32 @@ def build_arrival_sensor(
     return arrival_sensor
 
 
+def arrival_name(partition_key: str | None, run_id: str, at: dt.datetime) -> str:
+    """The batch a materialization lands as: its partition key (``/`` made ``_``), or, unpartitioned,
+    the UTC time and the run (``2026-12-02T101500-1a2b3c4d``).
+
+    >>> arrival_name("2013-01-05", "1a2b3c4d-ffff", dt.datetime(2026, 12, 2, 10, 15))
+    '2013-01-05'
+    >>> arrival_name(None, "1a2b3c4d-ffff", dt.datetime(2026, 12, 2, 10, 15))
+    '2026-12-02T101500-1a2b3c4d'
+    """
+    if partition_key is not None:
+        return partition_key.replace("/", "_")
+    return f"{at:%Y-%m-%dT%H%M%S}{_run_suffix(run_id)}"
+
+
+def _run_suffix(run_id: str) -> str:
+    return f"-{run_id[:8]}"
+
+
 def _landed(dataset: DatasetConfig, record: dg.EventLogRecord) -> bool:
     """Whether the checks landed ``record``'s value: its partition's arrival written after it, or
     (unpartitioned) an arrival named by its run."""
     if record.partition_key is not None:
-        path = dataset.landing / record.partition_key.replace("/", "_")
+        path = dataset.landing / arrival_name(record.partition_key, record.run_id, dt.datetime.now(dt.UTC))
         try:
             return bool(path.stat().st_mtime >= record.timestamp)
         except FileNotFoundError:
             return False
-    run = record.run_id[:8]
-    return dataset.landing.exists() and any(p.name.endswith(f"-{run}") for p in dataset.landing.iterdir())
+    run = _run_suffix(record.run_id)
+    return dataset.landing.exists() and any(p.name.endswith(run) for p in dataset.landing.iterdir())
