@@ -13,7 +13,8 @@ demo: $(VENV)/.installed  ## land the sample orders and run the closed loop
 	$(BIN)/dataops demo
 
 test: $(VENV)/.installed-test  ## run every test and doctest (live ones need postgresql and chromium)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not live"
+	$(BIN)/python -m pytest -m live
 
 test-fast: $(VENV)/.installed-test  ## every test but the live ones (servers, PostgreSQL, browser)
 	$(BIN)/python -m pytest -m "not live"
