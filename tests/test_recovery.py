@@ -273,6 +273,20 @@ def test_a_carrier_that_died_leaves_no_batch_behind(
     assert {instance.get_run_by_id(r).status for r in ("carrier", "child")} == {dg.DagsterRunStatus.FAILURE}  # type: ignore[union-attr]
 
 
+def test_a_carrier_that_never_started_is_asked_for_again_only_by_its_sensor(
+    monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
+) -> None:
+    """Created while PostgreSQL restarted and failed unlaunched: the landing sensor asks for the
+    carrier again; the relaunch sensor asking for its batches too ran each batch twice."""
+    monkeypatch.setattr(suite.sensors.recovery, "STRANDED_AFTER_SECONDS", -60.0)
+    batches = '{"a.csv": "", "b.csv": ""}'
+    tags = {"dagster/run_key": "batches:a.csv..b.csv", CARRIER_TAG: "true", BATCHES_TAG: batches}
+    add_run(instance, "carrier", dg.DagsterRunStatus.FAILURE, **tags)
+    assert relaunch().run_requests == []
+    context = dg.build_sensor_context(instance=instance)
+    assert [r.run_key for r in stranded_run_requests(context, SENSOR)] == ["relaunch:carrier"]
+
+
 def test_every_instance_the_suite_writes_monitors_its_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -136,6 +136,8 @@ def carrier_requests(instance: dg.DagsterInstance, record: RunRecord, batch_job:
         return []
     landed = json.loads(carrier.tags.get(BATCHES_TAG, "{}"))
     count = int(carrier.tags.get(RELAUNCH_COUNT_TAG, "0")) + 1
+    if record.start_time is None and count <= MAX_RELAUNCHES:
+        return []  # never started: the sensor that created it asks again (stranded_run_requests)
     requests = []
     for key, landed_at in landed.items():
         later = dg.RunsFilter(
