@@ -287,6 +287,17 @@ def test_a_carrier_that_never_started_is_asked_for_again_only_by_its_sensor(
     assert [r.run_key for r in stranded_run_requests(context, SENSOR)] == ["relaunch:carrier"]
 
 
+def test_a_dead_carrier_asks_nothing_for_a_batch_that_already_has_a_run(
+    instance: dg.DagsterInstance, relaunch: Callable[[], dg.SensorResult]
+) -> None:
+    """b.csv got its batch run by another path before this carrier (a relaunch) was created."""
+    add_run(instance, "b", dg.DagsterRunStatus.SUCCESS)
+    batches = '{"a.csv": "", "b.csv": ""}'
+    tags = {"dagster/run_key": "relaunch:first", CARRIER_TAG: "true", BATCHES_TAG: batches}
+    ended_run(instance, "carrier", job="orders_batches_job", **tags)
+    assert [r.run_key for r in relaunch().run_requests] == ["relaunch:carrier:a.csv"]
+
+
 def test_every_instance_the_suite_writes_monitors_its_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

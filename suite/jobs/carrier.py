@@ -95,7 +95,7 @@ def build_batches_job(batch_job_name: str, sensor_name: str) -> dg.JobDefinition
         outcomes: dict[str, str] = {}
         errors: list[str] = []
         for key, landed_at in landed.items():
-            if _has_batch_run(context.instance, batch_job_name, key):
+            if has_batch_run(context.instance, batch_job_name, key):
                 outcomes[key] = "skipped: it already has a batch run"
                 continue
             tags = {
@@ -159,7 +159,8 @@ def run_one(
     return run.run_id, result.success
 
 
-def _has_batch_run(instance: dg.DagsterInstance, batch_job_name: str, key: str) -> bool:
+def has_batch_run(instance: dg.DagsterInstance, batch_job_name: str, key: str) -> bool:
+    """Whether partition ``key`` has a batch run, by any path (a partition is one landed file)."""
     runs = instance.get_run_ids(
         dg.RunsFilter(job_name=batch_job_name, tags={"dagster/partition": key}), limit=1
     )

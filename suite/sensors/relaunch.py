@@ -32,6 +32,7 @@ from dagster._core.storage.dagster_run import DagsterRun, RunRecord
 import datareflex
 from datareflex._ledger import timestamp
 from suite.config import DatasetConfig
+from suite.jobs.carrier import has_batch_run
 from suite.sensors.incidents import handle_failure
 from suite.sensors.recovery import (
     ENDED,
@@ -140,11 +141,8 @@ def carrier_requests(instance: dg.DagsterInstance, record: RunRecord, batch_job:
         return []  # never started: the sensor that created it asks again (stranded_run_requests)
     requests = []
     for key, landed_at in landed.items():
-        later = dg.RunsFilter(
-            job_name=batch_job, tags={"dagster/partition": key}, created_after=record.create_timestamp
-        )
-        if instance.get_run_records(later, limit=1):
-            continue  # the carrier started it, or its relaunch exists
+        if has_batch_run(instance, batch_job, key):
+            continue  # the carrier started it, or another path (a relaunch) gave it a run
         requests.append(
             dg.RunRequest(
                 run_key=f"relaunch:{carrier.run_id}:{key}",
